@@ -1,0 +1,3 @@
+from netreg.cli import main
+
+main()

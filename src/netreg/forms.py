@@ -1,0 +1,185 @@
+"""The five registration forms of the notice, as data.
+
+This module is the only description of the forms: the template writer, the reader's header
+matching, the validation rules and the summary all iterate over ``FORMS``. Header texts are
+the notice's own; a ``\\n`` marks where the notice breaks the header cell onto two lines.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    SEQ = "seq"  # 序号: ignored when reading, renumbered when merging
+    TEXT = "text"
+    PHONE = "phone"
+    DATE = "date"
+    COUNT = "count"
+    YESNO = "yesno"
+    PLATFORM = "platform"
+    GROUP_TYPE = "group_type"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # stable English identifier, used in code and JSON
+    header: str  # verbatim header of the notice ("\n" = line break in the cell)
+    kind: Kind = Kind.TEXT
+    required: bool = True
+    width: float = 14
+    hint: str = ""  # input hint shown by Excel/WPS when the cell is selected
+    aliases: tuple[str, ...] = ()  # other header texts seen in hand-made tables
+    parent: str | None = None  # upper header of a two-row header (附件5 类别)
+
+    @property
+    def label(self) -> str:
+        """Header as one line, for messages and the summary."""
+        return self.header.replace("\n", "")
+
+
+@dataclass(frozen=True)
+class Form:
+    id: int
+    name: str  # form name without the school name
+    columns: tuple[Column, ...]
+    signer_label: str = "单位负责人签名（盖章）"
+    phone_label: str = "填表人电话"
+    footnote: str | None = None
+
+    @property
+    def sheet(self) -> str:
+        return f"附件{self.id}"
+
+    @property
+    def header_rows(self) -> int:
+        return 2 if any(c.parent for c in self.columns) else 1
+
+    @property
+    def data_columns(self) -> tuple[Column, ...]:
+        """Columns that carry data (everything but 序号)."""
+        return tuple(c for c in self.columns if c.kind is not Kind.SEQ)
+
+    def title(self, school: str) -> str:
+        return f"{school}{self.name}"
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+
+SEQ = Column("seq", "序号", Kind.SEQ, required=False, width=6, aliases=("编号", "序"))
+NOTE = Column("note", "备注", Kind.TEXT, required=False, width=16, hint="可不填")
+PHONE_HINT = "手机号11位，或座机带区号，如0395-1234567；多个号码用“/”分隔"
+DATE_HINT = "日期，如2024-05-01"
+COUNT_HINT = "填整数，如2300；不要写“约”“+”"
+
+
+def _phone(key: str = "phone", header: str = "联系电话", **kw) -> Column:
+    return Column(key, header, Kind.PHONE, width=15, hint=PHONE_HINT,
+                  aliases=("联系电话", "联系方式", "手机号", "手机号码", "电话"), **kw)
+
+
+FORMS: tuple[Form, ...] = (
+    Form(1, "网站平台更新登记备案表", (
+        SEQ,
+        Column("site_name", "网站名称", width=22, hint="网站的正式名称", aliases=("网站",)),
+        Column("owner", "网站负责人", width=11, hint="负责人姓名", aliases=("负责人",)),
+        Column("admin", "网站管理员", width=11, hint="管理员姓名", aliases=("管理员",)),
+        _phone(),
+        Column("sections", "网站栏目", width=30, hint="主要栏目，用顿号分隔", aliases=("栏目",)),
+        Column("last_update", "最后更新日期", Kind.DATE, width=14, hint=DATE_HINT,
+               aliases=("更新日期", "最近更新日期", "最后更新时间")),
+    )),
+    Form(2, "新媒体平台登记备案表", (
+        SEQ,
+        Column("platform", "网络平台", Kind.PLATFORM, width=13, hint="从下拉列表选择平台",
+               aliases=("平台", "账号平台", "平台名称")),
+        Column("account_name", "账号名称", width=20, hint="账号显示的名称", aliases=("名称",)),
+        Column("account_id", "账号ID", width=18, hint="公众号原始ID（gh_开头）、抖音号、微博UID等",
+               aliases=("账号", "ID", "账号号码")),
+        Column("followers", "粉丝人数", Kind.COUNT, width=10, hint=COUNT_HINT,
+               aliases=("粉丝数", "粉丝数量", "关注人数")),
+        Column("opened", "开通日期", Kind.DATE, width=12, hint=DATE_HINT,
+               aliases=("开通时间", "注册日期", "注册时间")),
+        Column("purpose", "主要用途", width=18, hint="如：信息发布、招生宣传", aliases=("用途",)),
+        Column("admin", "管理员姓名", width=11, hint="管理员姓名（须为教职工）",
+               aliases=("管理员", "账号管理员")),
+        _phone(),
+        NOTE,
+    )),
+    Form(3, "“僵尸”工作群清理备案表", (
+        SEQ,
+        Column("admin", "群管理员姓名", width=12, hint="群管理员姓名", aliases=("管理员姓名", "群管理员")),
+        _phone(),
+        Column("group_name", "工作群名称", width=22, hint="群的名称", aliases=("群名称", "群名")),
+        Column("reason", "清理原因", width=20, hint="如：工作已结束、长期未使用", aliases=("原因",)),
+        Column("cleaned", "是否已清理", Kind.YESNO, width=10, hint="从下拉列表选择：是 / 否",
+               aliases=("是否清理", "清理情况")),
+        Column("cleaned_on", "清理时间", Kind.DATE, required=False, width=12,
+               hint="已清理的填清理日期，如2024-05-01", aliases=("清理日期",)),
+        NOTE,
+    ), signer_label="单位负责人签字（盖章）"),
+    Form(4, "网络工作群组登记备案表", (
+        SEQ,
+        Column("group_type", "群组类型\n（QQ群、微信群等）", Kind.GROUP_TYPE, width=14,
+               hint="从下拉列表选择群组类型", aliases=("群组类型", "群类型", "类型")),
+        Column("group_name", "群名称", width=22, hint="群的名称（微信群无需填写群号码）",
+               aliases=("群组名称", "工作群名称", "群名")),
+        Column("members", "群人数", Kind.COUNT, width=8, hint="填整数", aliases=("人数", "群成员数")),
+        Column("purpose", "主要用途", width=18, hint="如：工作通知、班级管理", aliases=("用途",)),
+        Column("real_name", "是否全部\n实名", Kind.YESNO, width=10, hint="从下拉列表选择：是 / 否",
+               aliases=("是否实名", "是否全部实名制", "实名")),
+        Column("admin", "群管理员姓名", width=12, hint="群管理员姓名", aliases=("管理员姓名", "群管理员")),
+        _phone(),
+        NOTE,
+    ), footnote="注：微信群无需填写群号码。"),
+    Form(5, "“网络大V”信息统计表", (
+        SEQ,
+        Column("platform", "账号\n平台", Kind.PLATFORM, width=12, hint="从下拉列表选择平台",
+               aliases=("平台", "网络平台")),
+        Column("account_id", "账号ID", width=16, hint="平台上的账号ID", aliases=("账号", "ID")),
+        Column("account_name", "账号\n名称", width=16, hint="账号显示的名称", aliases=("名称", "昵称")),
+        Column("followers", "粉丝数量", Kind.COUNT, width=10, hint="填整数，须达到统计标准",
+               aliases=("粉丝数", "粉丝人数")),
+        Column("topic", "创作\n方向", width=14, hint="如：校园生活、技能分享", aliases=("方向", "内容方向")),
+        Column("person", "姓名", width=9, hint="账号运营人姓名", aliases=("运营人",)),
+        Column("title", "职务职称\n（教师填写）", required=False, width=14, parent="类别",
+               hint="教师填写职务或职称；学生不填", aliases=("职务职称", "职务", "职称")),
+        Column("major", "专业年级\n（学生填写）", required=False, width=14, parent="类别",
+               hint="学生填写专业和年级；教师不填", aliases=("专业年级", "专业", "年级")),
+        _phone(header="联系方式"),
+        NOTE,
+    ), phone_label="联系电话"),
+)
+
+FORMS_BY_ID: dict[int, Form] = {f.id: f for f in FORMS}
+
+_SPACE = re.compile(r"\s+")
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+
+
+def header_key(text: object) -> str:
+    """Comparable form of a header text: NFKC, no whitespace, no '*' required marks."""
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    return _SPACE.sub("", s).replace("*", "").replace("：", "").replace(":", "")
+
+
+def header_keys(column: Column) -> frozenset[str]:
+    """Every text that identifies this column: header, header without the bracketed part, aliases."""
+    texts = (column.header, *column.aliases)
+    keys = {header_key(t) for t in texts}
+    keys |= {_BRACKETED.sub("", k) for k in keys}
+    keys.discard("")
+    return frozenset(keys)
+
+# Version of the blank-workbook layout written by ``netreg template``; stored in every
+# workbook's metadata so that files filled on an older layout can be recognised.
+FORMAT_VERSION = 1
+META_SHEET = "_netreg"  # very-hidden sheet holding key/value metadata rows
+META_PREFIX = "netreg_"  # prefix of the custom document properties (survive LibreOffice)

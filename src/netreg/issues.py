@@ -1,0 +1,162 @@
+"""Issues: every problem netreg finds is one frozen value with a stable code.
+
+Codes are a public contract (JSON output, tests, docs). Each code has one severity and one
+Chinese message template; ``make`` is the only way an issue is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# code -> (severity, short Chinese title, message template)
+CODES: dict[str, tuple[Severity, str, str]] = {
+    "file-unreadable": (E, "文件无法读取", "无法读取此文件：{reason}。请单位重新导出为 .xlsx 格式后再发送。"),
+    "file-legacy-format": (E, "旧版文件格式", "这是{fmt}格式的文件，请在 Excel 或 WPS 中“另存为” Excel 工作簿（*.xlsx）后重新发送。"),
+    "form-not-found": (W, "缺少登记表", "未找到附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
+    "header-mismatch": (E, "表头与通知不符", "此表{what}{missing}。请使用下发的模板，或按通知补齐表头后重新报送。"),
+    "template-outdated": (W, "模板版本过旧", "此文件由旧版模板（版本 {found}）填写，当前为版本 {current}。内容已照常检查，下次请使用新模板。"),
+    "unit-unknown": (W, "无法确定填报单位", "无法确定填报单位{detail}。请在表格右上角“填报单位”处填写单位全称（与学校单位名单一致），或以单位名称命名文件。"),
+    "unit-missing": (W, "单位未报送", "{unit}尚未报送任何登记表，请督促报送。"),
+    "filler-missing": (E, "填表人信息缺失", "{what}：请在表格上方“填表人”“{phone_label}”处填写填表人姓名和有效的联系电话。"),
+    "formula-cell": (W, "单元格含公式", "此单元格是公式（{value}），系统不计算公式，已按文本保留。请直接填写内容，不要使用公式或嵌入图片。"),
+    "extra-column": (W, "多余的列", "“{field}”列不属于本表，内容已保留在汇总表中；请确认是否填错了位置。"),
+    "required-missing": (E, "必填项为空", "“{field}”为必填项，请补填。"),
+    "phone-invalid": (E, "电话号码无效", "“{value}”不是有效的电话号码：手机号应为 11 位，座机请写区号，如 0395-1234567。"),
+    "date-invalid": (E, "日期无效", "“{value}”不是有效的日期，请按 2024-05-01 的格式填写。"),
+    "date-in-future": (E, "日期晚于今天", "日期 {value} 晚于统计日期 {as_of}，请核实。"),
+    "date-imprecise": (W, "日期不完整", "日期“{value}”只写到月份，请补全到具体日期，如 2024-05-01。"),
+    "number-invalid": (E, "数字无效", "“{value}”不是非负整数，请只填写数字，如 2300。"),
+    "number-approximate": (W, "数字为约数", "“{value}”是约数，已按 {parsed} 统计；请尽量填写准确数字。"),
+    "yes-no-invalid": (E, "是/否无法识别", "“{value}”无法识别，请填写“是”或“否”。"),
+    "choice-unknown": (W, "不在选项列表中", "“{value}”不在{field}的选项（{choices}）中，已按原文保留；请从下拉列表中选择，确属其他的选“其他”并在备注中说明。"),
+    "website-stale": (W, "网站长期未更新", "网站最后更新于 {value}，距统计日期已 {days} 天（超过 {stale_days} 天），请及时更新网站内容后重新填报。"),
+    "student-phone-binding": (E, "绑定学生手机号", "联系电话 {value} 属于学生{who}。通知规定禁止使用学生手机号注册绑定新媒体账号，请改为本单位教职工（建议新闻通讯员）的手机号。"),
+    "video-account-uncertified": (I, "视频号未注明认证", "通知要求开设视频号的单位及时进行官方认证；备注中未注明“官方认证”，如已认证请在备注中注明。"),
+    "duplicate-account": (W, "账号重复登记", "{platform}账号“{value}”重复登记（另见 {other}），请核实是否为同一账号。"),
+    "cleanup-date-missing": (E, "缺少清理时间", "“是否已清理”为“是”，请填写清理时间。"),
+    "cleanup-pending": (W, "群尚未清理", "此“僵尸”群尚未清理，请按程序尽快注销或解散，完成后填写清理时间。"),
+    "real-name-incomplete": (E, "群成员未全部实名", "通知要求工作群组实行实名管理：请完成全部群成员的实名备注后改为“是”。"),
+    "group-size-over-limit": (W, "群人数超过上限", "{group_type}人数 {value} 超过该类群的上限 {limit} 人，请核实人数。"),
+    "duplicate-group": (W, "群组重复登记", "{group_type}“{value}”重复登记（另见 {other}），请核实。"),
+    "below-threshold": (W, "粉丝数未达标准", "粉丝数量 {value} 低于 {threshold}，不属于“网络大V”统计范围；请核实粉丝数，或删除此行。"),
+    "category-missing": (E, "未区分教师/学生", "请在“职务职称（教师填写）”或“专业年级（学生填写）”中填写一项，以区分教师与学生。"),
+    "category-ambiguous": (W, "教师/学生两栏都填了", "“职务职称”和“专业年级”都已填写，请只保留一项：教师填职务职称，学生填专业年级。"),
+    "duplicate-influencer": (W, "“网络大V”重复", "{platform}账号“{value}”在“网络大V”表中重复出现（另见 {other}），请核实。"),
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    unit: str | None = None
+    form: int | None = None
+    sheet: str | None = None
+    row: int | None = None  # as Excel shows it (1-based)
+    column: str | None = None  # column letter
+    field: str | None = None  # header text
+    value: str | None = None  # the offending value, as typed
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["severity"] = str(self.severity)
+        keys = ("code", "severity", "file", "unit", "form", "sheet", "row", "column", "field", "value", "message")
+        return {k: d[k] for k in keys}
+
+    @property
+    def cell(self) -> str | None:
+        if self.column and self.row:
+            return f"{self.column}{self.row}"
+        return None
+
+
+def make(code: str, *, file: str | None = None, unit: str | None = None, form: int | None = None,
+         sheet: str | None = None, row: int | None = None, column: str | None = None,
+         field: str | None = None, value: object = None, **ctx: object) -> Issue:
+    """Build the issue ``code`` with its message rendered from the location and ``ctx``."""
+    severity, _title, template = CODES[code]
+    shown = None if value is None or value == "" else str(value)
+    params = _Blank(ctx)
+    params.update(value=shown or "", field=field or "", form=form or "")
+    return Issue(code, severity, template.format_map(params), file, unit, form, sheet, row,
+                 column, field, shown)
+
+
+def title(code: str) -> str:
+    return CODES[code][1]
+
+
+def severity_rank(issue: Issue) -> int:
+    return {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[issue.severity]
+
+
+@dataclass
+class FileResult:
+    path: str
+    unit: str | None
+    status: str  # "ok" | "unreadable"
+    forms: dict[int, tuple[str, int]]  # form id -> (sheet, data rows)
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "unit": self.unit, "status": self.status,
+                "forms": {str(k): {"sheet": s, "rows": n} for k, (s, n) in sorted(self.forms.items())},
+                "errors": self.errors, "warnings": self.warnings}
+
+
+@dataclass
+class Report:
+    """What one run found: files, normalised records and every issue, in file/row order."""
+
+    files: list[FileResult]
+    records: list  # list[rules.Record]
+    issues: list[Issue]
+    units: list[str]  # the unit list the run matched against
+    as_of: object  # datetime.date
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for i in self.issues if i.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    def exit_code(self, strict: bool = False) -> int:
+        if not any(f.status == "ok" for f in self.files):
+            return 2
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+    def to_dict(self) -> dict:
+        units = {f.unit for f in self.files if f.unit}
+        return {
+            "summary": {"files": len(self.files), "units": len(units), "rows": len(self.records),
+                        "errors": self.errors, "warnings": self.warnings,
+                        "infos": self.count(Severity.INFO)},
+            "files": [f.to_dict() for f in self.files],
+            "issues": [i.to_dict() for i in self.issues],
+        }

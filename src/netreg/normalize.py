@@ -1,0 +1,351 @@
+"""Turn cell values as people really type them into phones, dates, counts, yes/no and choices.
+
+Every parser takes whatever a reader returns (str, int, float, bool, date, datetime, time,
+None or '') and never raises: a value it cannot understand comes back as the cleaned text
+with an issue code, so the caller can report it instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # config imports pydantic; keep normalize importable without it
+    from netreg.config import Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: object  # normalised value; when parsing failed: the cleaned text as typed
+    code: str | None = None  # issue code, or None when clean
+    ok: bool = True  # False when `value` is not normalised (code is then an error code)
+
+
+BLANK = Parsed(None)
+
+# Cc and Cf characters (zero-width spaces, BOM, bidi marks, soft hyphen) that WPS and
+# copy-paste from web pages leave behind; \t and \n are kept here and handled below.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+_SPACES = re.compile(r"[^\S\n]+")  # any whitespace but newline, incl. U+3000 and NBSP
+
+
+def clean_text(raw: object) -> str:
+    """The value as text, without invisible characters, blank lines or runs of spaces."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "是" if raw else "否"
+    if isinstance(raw, float):
+        if math.isfinite(raw) and raw.is_integer():
+            raw = int(raw)  # calamine gives 13812345678.0 for a phone typed as a number
+        else:
+            return format(raw, ".15g")  # Excel's own precision: 2.3, not 2.2999999999999998
+    if isinstance(raw, int):
+        try:
+            return str(raw)
+        except ValueError:  # over Python's int-to-str digit limit; no spreadsheet has these
+            return "#NUM!"
+    if isinstance(raw, datetime):
+        day = f"{raw.year:04d}-{raw.month:02d}-{raw.day:02d}"
+        return day if raw.time() == time() else f"{day} {raw.hour:02d}:{raw.minute:02d}"
+    if isinstance(raw, date):
+        return raw.isoformat()
+    text = str(raw)
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()  # the common case, ~10x faster than the regexes
+    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def is_blank(raw: object) -> bool:
+    return clean_text(raw) == ""
+
+
+_PLACEHOLDERS = frozenset(
+    "无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split()
+)
+
+
+def is_placeholder(raw: object) -> bool:
+    """Blank, or a filler such as 无, /, —, 暂无 meaning "nothing here" (but not 〃 = ditto)."""
+    return _key(raw) in _PLACEHOLDERS or is_blank(raw)
+
+
+def _nfkc(raw: object) -> str:
+    return unicodedata.normalize("NFKC", clean_text(raw)).strip()
+
+
+def _key(raw: object) -> str:
+    return _nfkc(raw).casefold()
+
+
+def nfkc_key(raw: object) -> str:
+    """Comparable form of an id (账号ID, 群名称): NFKC, no whitespace at all, casefolded."""
+    return "".join(_key(raw).split())
+
+
+# ---------------------------------------------------------------- phones
+
+# 3-digit mobile prefixes where phonenumbers 9 accepts every 11-digit number (its CN mobile
+# pattern 1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}); 1610 and 1740x are valid
+# only in part, so they go to phonenumbers. tests/test_normalize.py checks the agreement.
+_FAST_MOBILE = frozenset(
+    [f"{p}{d}" for p in ("13", "18") for d in "0123456789"]
+    + [f"{p}{d}" for p in ("15", "19") for d in "012356789"]
+    + [f"17{d}" for d in "01235678"]
+    + ["145", "147", "162", "165", "166", "167"]
+)
+_PHONE_SPLIT = re.compile(r"[/、;,|\n]|或|和")
+_DASHES = re.compile("[\u2010-\u2015\u2212\u30fc]")  # hyphens, en/em dashes, minus, ー
+_PHONE_JUNK = re.compile(r"[\s\-.()]")
+_EXTENSION = re.compile(r"(.*[0-9])\s*\(?\s*(?:转|分机|ext\.?|x|#|-)\s*([0-9]{1,6})\s*\)?")
+
+
+def _is_fast_mobile(s: str) -> bool:
+    return len(s) == 11 and s[:3] in _FAST_MOBILE and s.isascii() and s.isdigit()
+
+
+def parse_phone(raw: object, area_code: str = "0395") -> Parsed:
+    text = clean_text(raw)
+    if not text:
+        return BLANK
+    if _is_fast_mobile(text):
+        return Parsed(text)
+    return _parse_phone_text(text, area_code)
+
+
+@lru_cache(maxsize=65536)  # the same filler's phone repeats on every sheet of a unit
+def _parse_phone_text(text: str, area_code: str) -> Parsed:
+    out: list[str] = []
+    folded = _DASHES.sub("-", unicodedata.normalize("NFKC", text).casefold())
+    for part in _PHONE_SPLIT.split(folded):
+        if len(part) > 40:  # no phone is this long; also bounds the regex backtracking
+            return Parsed(text, "phone-invalid", ok=False)
+        if not part.strip():
+            continue
+        found = _one_phone(part, area_code) or _space_separated(part.split(), area_code)
+        if not found:
+            return Parsed(text, "phone-invalid", ok=False)
+        out.extend(found.split("/"))
+    return Parsed("/".join(out)) if out else Parsed(text, "phone-invalid", ok=False)
+
+
+def _space_separated(tokens: list[str], area_code: str) -> str | None:
+    """Split 'a b c d' into whole numbers ('138 1234 5678 0395 3136789'), or None."""
+    if len(tokens) < 2 or len(tokens) > 12:
+        return None
+    best: list[str | None] = [""] + [None] * len(tokens)  # best[i]: tokens[:i] as numbers
+    for i in range(1, len(tokens) + 1):
+        for j in range(i):
+            phone = best[j] is not None and _one_phone(" ".join(tokens[j:i]), area_code)
+            if phone:
+                best[i] = f"{best[j]}/{phone}" if best[j] else phone
+                break
+    return best[-1]
+
+
+def _one_phone(part: str, area_code: str) -> str | None:
+    number = _number(part, area_code)
+    if number is None and (m := _EXTENSION.fullmatch(part.strip())):
+        main = _number(m.group(1), area_code)
+        if main and "-" in main:  # only landlines have extensions
+            return f"{main}-{m.group(2)}"
+    return number
+
+
+def _number(part: str, area_code: str) -> str | None:
+    digits = _PHONE_JUNK.sub("", part)
+    if not re.fullmatch(r"\+?[0-9]{3,20}", digits):
+        return None
+    if _is_fast_mobile(digits):
+        return digits
+    if 7 <= len(digits) <= 8 and digits[0] in "23456789":
+        digits = area_code + digits  # a local number: Luohe numbers are 7 digits
+    import phonenumbers  # lazily: start-up time matters (and never phonenumbers.geocoder)
+
+    try:
+        n = phonenumbers.parse(digits, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if n.country_code != 86 or not phonenumbers.is_valid_number(n):
+        return None
+    kind = phonenumbers.number_type(n)
+    nsn = str(n.national_number)
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return nsn
+    if kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        cut = phonenumbers.length_of_geographical_area_code(n)
+        return f"0{nsn[:cut]}-{nsn[cut:]}" if cut else None
+    return None  # 400/800 service numbers, 95xxx: not a person's mobile or landline
+
+
+# ---------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 with Excel's fake 1900-02-29 skipped
+_SERIALS = ((date(1950, 1, 1) - _EXCEL_EPOCH).days, (date(2100, 12, 31) - _EXCEL_EPOCH).days)
+_YEARS = (1900, 2100)  # outside: a typo (or Excel's "1900-01-00" for an empty date cell)
+_TIME = r"(?:\s*t?\s*([0-9]{1,2}):([0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+_YMD = re.compile(
+    r"([0-9]{4}|[0-9]{2})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*[日号]?" + _TIME
+)
+_COMPACT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})" + _TIME)
+_YM = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?(?:份)?")
+
+
+def parse_date(raw: object) -> Parsed:
+    text = clean_text(raw)
+    if not text:
+        return BLANK
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+        if _SERIALS[0] <= raw < _SERIALS[1] + 1:  # a fraction is the time of day: drop it
+            return Parsed(_EXCEL_EPOCH + timedelta(days=int(raw)))
+    elif isinstance(raw, date):
+        raw = raw.date() if isinstance(raw, datetime) else raw
+        ok = _YEARS[0] <= raw.year <= _YEARS[1]
+        return Parsed(raw) if ok else Parsed(text, "date-invalid", ok=False)
+    return _parse_date_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_text(text: str) -> Parsed:
+    s = unicodedata.normalize("NFKC", text).strip().casefold()
+    if re.fullmatch(r"[0-9]{5}(?:\.[0-9]+)?", s):  # a serial number kept as text
+        serial = int(s.split(".")[0])
+        if _SERIALS[0] <= serial <= _SERIALS[1]:
+            return Parsed(_EXCEL_EPOCH + timedelta(days=serial))
+    for pattern, code in ((_YMD, None), (_COMPACT, None), (_YM, "date-imprecise")):
+        if m := pattern.fullmatch(s):
+            y, mo, d = int(m[1]), int(m[2]), int(m[3]) if code is None else 1
+            if len(m[1]) == 2:  # 24.5.1: two-digit years 00-69 are 20xx
+                y += 2000 if y < 70 else 1900
+            hour, minute = (m[4], m[5]) if code is None else (None, None)
+            if hour is not None and (int(hour) > 23 or int(minute) > 59):
+                break
+            try:
+                value = date(y, mo, d)
+            except ValueError:  # 2024-02-30, 2024-13-01
+                break
+            if _YEARS[0] <= y <= _YEARS[1]:
+                return Parsed(value, code)
+            break
+    return Parsed(text, "date-invalid", ok=False)
+
+
+# ---------------------------------------------------------------- counts
+
+_APPROX_PREFIX = ("大约", "大概", "约", "≈", "~", "〜", "近", "超过")
+_APPROX_SUFFIX = ("左右", "上下", "以上", "余", "多", "+", "来")
+_UNIT_SUFFIX = ("人", "个", "名", "位")
+_MULTIPLIER = {"": 1, "百": 100, "千": 1000, "k": 1000, "万": 10_000, "w": 10_000, "亿": 100_000_000}
+_COUNT = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,20})(\.[0-9]{1,8})?(百|千|k|万|w|亿)?")
+_MAX_COUNT = 10**12  # more than anyone's followers; bigger is a typo (and keeps ints printable)
+
+
+def parse_count(raw: object) -> Parsed:
+    text = clean_text(raw)
+    if not text:
+        return BLANK
+    if isinstance(raw, bool):  # a tick box is not a number
+        return Parsed(text, "number-invalid", ok=False)
+    if isinstance(raw, int):
+        return Parsed(raw) if 0 <= raw <= _MAX_COUNT else Parsed(text, "number-invalid", ok=False)
+    return _parse_count_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_count_text(text: str) -> Parsed:
+    s = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    approx = False
+    changed = True
+    while changed:  # 约2.3万人, 5000余人, 2300人以上: peel units and hedges in any order
+        changed = False
+        for affix in _APPROX_PREFIX:
+            if s.startswith(affix):
+                s, approx, changed = s[len(affix):], True, True
+        for affix in _APPROX_SUFFIX + _UNIT_SUFFIX:
+            if s.endswith(affix) and len(s) > len(affix):
+                s, changed = s[: -len(affix)], True
+                approx = approx or affix in _APPROX_SUFFIX
+    m = _COUNT.fullmatch(s)
+    if not m:
+        return Parsed(text, "number-invalid", ok=False)
+    try:
+        value = Decimal(m[1].replace(",", "") + (m[2] or "")) * _MULTIPLIER[m[3] or ""]
+    except InvalidOperation:
+        return Parsed(text, "number-invalid", ok=False)
+    if value != value.to_integral_value() or value > _MAX_COUNT:  # 2.5 people; 2.35万 is fine
+        return Parsed(text, "number-invalid", ok=False)
+    return Parsed(int(value), "number-approximate" if approx else None)
+
+
+# ---------------------------------------------------------------- yes / no
+
+_YES = frozenset(
+    "是 是的 已 √ ✓ ✔ ☑ ✅ y yes true 1 已清理 已解散 已注销 已删除 已退出 已实名 全部实名 已全部实名 全部".split()
+)
+_NO = frozenset(
+    "否 不是 不 未 × ✗ ✘ ✕ ❌ ☐ n no false 0 未清理 未解散 未注销 未实名 部分实名 部分未实名 部分 没有实名 未全部实名".split()
+)
+_LEADS = {"是": True, "已": True, "√": True, "✓": True, "✔": True,
+          "否": False, "未": False, "×": False, "✗": False, "✘": False}
+# Not answers although they begin with one: the header copied into the cell, "unknown".
+_NOT_ANSWERS = ("是否", "未知", "未定", "未确定")
+
+
+def parse_yesno(raw: object) -> Parsed:
+    text = clean_text(raw)
+    if not text:
+        return BLANK
+    if isinstance(raw, bool):
+        return Parsed(raw)
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return Parsed(bool(raw))
+    key = "".join(_key(text).split()).rstrip("。.!！,;、")
+    if key in _YES or key in _NO:
+        return Parsed(key in _YES)
+    if key[:1] in _LEADS and not key.startswith(_NOT_ANSWERS):
+        return Parsed(_LEADS[key[:1]])  # 是，已于5月解散 / 否（还在用）
+    return Parsed(text, "yes-no-invalid", ok=False)
+
+
+# ---------------------------------------------------------------- choices
+
+_CHOICE_SUFFIXES = ("官方账号", "账号", "帐号", "号", "平台", "app", "客户端")
+
+
+def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
+    """A parser mapping a name or alias (any width, case or spacing) to its canonical name;
+    anything else is kept as typed with a choice-unknown warning."""
+    lookup: dict[str, str] = {}
+    for choice in choices:
+        for alias in choice.aliases:
+            lookup.setdefault(nfkc_key(alias), choice.name)
+    for choice in choices:  # a name wins over another choice's alias
+        lookup[nfkc_key(choice.name)] = choice.name
+
+    def parse(raw: object) -> Parsed:
+        text = clean_text(raw)
+        if not text:
+            return BLANK
+        key = nfkc_key(text)
+        if key in lookup:
+            return Parsed(lookup[key])
+        for prefix in ("", "官方"):  # 新浪微博号, 官方抖音号, 小红书账号
+            k = key.removeprefix(prefix)
+            for suffix in ("", *_CHOICE_SUFFIXES):
+                if k.endswith(suffix) and len(k) > len(suffix) and k[: len(k) - len(suffix)] in lookup:
+                    return Parsed(lookup[k[: len(k) - len(suffix)]])
+        return Parsed(text, "choice-unknown")
+
+    return parse

@@ -1,0 +1,402 @@
+"""Returned files → located raw rows.
+
+A returned workbook may be our template, a table rebuilt by hand from the notice, a WPS or
+LibreOffice save, one workbook with five sheets or five workbooks. Each sheet's form is found
+by its header row (``forms.header_keys``), never by sheet name or order. Values are read with
+python-calamine (fast); formulas, metadata and sheet parts are read from the zip with
+``defusedxml``, so no formula is ever evaluated and no input is ever written.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import forms as F
+from .config import Campaign
+from .normalize import clean_text, is_placeholder
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+HEADER_SCAN_ROWS = 30  # a header row is looked for among the first rows of a table region
+STRUCTURE = re.compile(
+    r"(单位负责人签[名字]\s*[（(]\s*盖章\s*[)）]|单位负责人|填表人联系电话|填表人电话|填表人|联系电话|联系方式"
+    r"|填报单位|报送单位|单位名称|填表日期|填报日期)\s*[:：]?"
+)
+
+
+class Unreadable(Exception):
+    """The file cannot be read as a workbook; ``code`` is the issue code to report."""
+
+    def __init__(self, code: str, reason: str, fmt: str = ""):
+        super().__init__(reason)
+        self.code, self.reason, self.fmt = code, reason, fmt
+
+
+@dataclass
+class RawRow:
+    row: int  # Excel row number
+    cells: dict[str, object]  # column key -> raw value
+    extras: dict[int, object] = field(default_factory=dict)  # 0-based column index -> raw value
+    formulas: dict[int, str] = field(default_factory=dict)  # 0-based column index -> formula text
+
+
+@dataclass
+class Table:
+    """One form found in one sheet."""
+
+    sheet: str
+    form: F.Form
+    header_row: int  # Excel row of the (first) header row
+    columns: dict[str, int]  # column key -> 0-based column index
+    extra_headers: dict[int, str]  # 0-based index -> header text ('' when none)
+    rows: list[RawRow] = field(default_factory=list)
+    labels: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # 填表人… -> (value, row, col)
+    declared_empty: bool = False  # a row says 无
+
+    @property
+    def missing(self) -> list[F.Column]:
+        return [c for c in self.form.data_columns if c.key not in self.columns]
+
+
+@dataclass
+class Workbook:
+    path: Path
+    meta: dict[str, str]
+    tables: list[Table]
+    unit_text: tuple[str, str, int, int] | None  # (text, sheet, row, col) of a 填报单位 label
+    unrecognised: list[str]  # sheets with content that is none of the forms
+
+
+def col_letter(index: int) -> str:
+    """0-based column index → Excel letter."""
+    s, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+# ---------------------------------------------------------------------------- file level
+
+def sniff(path: Path, limits) -> None:
+    """Decide the file type by its first bytes, and check sizes before anything is parsed."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise Unreadable("file-unreadable", f"无法打开文件（{exc.strerror or exc}）") from None
+    if size == 0:
+        raise Unreadable("file-unreadable", "文件是空的（0 字节）")
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise Unreadable("file-unreadable", f"文件过大（{size / 1048576:.0f} MB，上限 {limits.max_file_mb:g} MB）")
+    if head == OLE2_MAGIC:
+        data = path.read_bytes()
+        if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+            raise Unreadable("file-unreadable", "文件设置了打开密码（已加密），请取消密码后重新保存")
+        fmt = "WPS 表格（.et）" if path.suffix.lower() in (".et", ".ett") else "旧版 Excel 97-2003（.xls）"
+        raise Unreadable("file-legacy-format", "旧版格式", fmt=fmt)
+    if head[:4] != ZIP_MAGIC:
+        raise Unreadable("file-unreadable", "这不是 Excel 文件（内容不是 xlsx 格式）")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Unreadable("file-unreadable", "文件已损坏（压缩包不完整），请重新保存后发送") from None
+    if "xl/workbook.xml" not in names:
+        raise Unreadable("file-unreadable", "压缩包里没有 Excel 工作簿（可能是 Word 或其他文件改了扩展名）")
+    if total > limits.max_uncompressed_mb * 1024 * 1024 or total / packed > limits.max_compression_ratio:
+        raise Unreadable("file-unreadable",
+                         f"文件解压后过大（{total / 1048576:.0f} MB），疑似异常文件，已跳过")
+
+
+def _xml(zf: zipfile.ZipFile, name: str):
+    from defusedxml import ElementTree
+
+    try:
+        return ElementTree.fromstring(zf.read(name))
+    except KeyError:
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → zip part name, from workbook.xml and its relationships."""
+    wb = _xml(zf, "xl/workbook.xml")
+    rels = _xml(zf, "xl/_rels/workbook.xml.rels")
+    if wb is None or rels is None:
+        return {}
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        targets[rel.get("Id")] = path
+    parts = {}
+    for el in wb.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if rid in targets:
+                parts[el.get("name")] = targets[rid]
+    return parts
+
+
+_FORMULA_CELL = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)',
+    re.S,
+)
+
+
+def _formulas(zf: zipfile.ZipFile, part: str) -> dict[int, dict[int, str]]:
+    """0-based row → {0-based col: formula text}, found by scanning the sheet XML (never evaluated)."""
+    try:
+        data = zf.read(part)
+    except KeyError:
+        return {}
+    if b"<f" not in data and b":f" not in data:
+        return {}
+    found = {}
+    for m in _FORMULA_CELL.finditer(data):
+        letters, row, _attrs, text = m.groups()
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + ord(ch) - 64
+        formula = html.unescape(text.decode("utf-8", "replace")) if text else ""
+        found.setdefault(int(row) - 1, {})[col - 1] = "=" + formula if formula else "=（共享公式）"
+    return found
+
+
+def _custom_props(zf: zipfile.ZipFile) -> dict[str, str]:
+    root = _xml(zf, "docProps/custom.xml")
+    if root is None:
+        return {}
+    props = {}
+    for prop in root:
+        name = prop.get("name", "")
+        if name.startswith(F.META_PREFIX):
+            props[name[len(F.META_PREFIX):]] = "".join(prop.itertext()).strip()
+    return props
+
+
+def read_workbook(path: Path, config: Campaign) -> Workbook:
+    """Read one returned file. Raises ``Unreadable`` with a Chinese reason."""
+    from python_calamine import CalamineWorkbook
+
+    sniff(path, config.limits)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = _sheet_parts(zf)
+            meta = _custom_props(zf)
+            formulas = {name: _formulas(zf, part) for name, part in parts.items()}
+    except Exception as exc:  # defusedxml refusals, broken XML, broken zip members
+        raise Unreadable("file-unreadable", f"文件内部结构损坏或含有不安全内容（{type(exc).__name__}）") from None
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = book.sheet_names
+        tables: list[Table] = []
+        unrecognised: list[str] = []
+        unit_text = None
+        for name in names:
+            sheet = book.get_sheet_by_name(name)
+            if sheet.height * max(sheet.width, 1) > config.limits.max_cells:
+                raise Unreadable("file-unreadable",
+                                 f"工作表“{name}”过大（{sheet.height} 行 × {sheet.width} 列），请删除多余的空行空列")
+            grid = sheet.to_python(skip_empty_area=False)
+            if name == F.META_SHEET:
+                for r in grid:
+                    if len(r) >= 2 and r[0]:
+                        meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
+                continue
+            found, text = scan_sheet(name, grid, formulas.get(name, {}))
+            tables.extend(found)
+            unit_text = unit_text or text
+            if not found and any(clean_text(v) for r in grid for v in r):
+                unrecognised.append(name)
+    except Unreadable:
+        raise
+    except Exception as exc:
+        kind = type(exc).__name__
+        reason = "文件设置了打开密码（已加密），请取消密码后重新保存" if kind == "PasswordError" else \
+            f"文件内容损坏，无法解析（{kind}）"
+        raise Unreadable("file-unreadable", reason) from None
+    return Workbook(path, meta, tables, unit_text, unrecognised)
+
+
+# ---------------------------------------------------------------------------- sheet level
+
+def _keymaps() -> dict[int, dict[str, str]]:
+    maps = {}
+    for form in F.FORMS:
+        m: dict[str, str] = {}
+        for col in form.columns:
+            for k in F.header_keys(col):
+                m.setdefault(k, col.key)
+        maps[form.id] = m
+    return maps
+
+
+_KEYMAPS = _keymaps()
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+
+
+def _cell_keys(value: object) -> tuple[str, ...]:
+    if not isinstance(value, str):
+        return ()
+    k = F.header_key(value)
+    return (k, _BRACKETED.sub("", k)) if k else ()
+
+
+def _match_row(row: list, nxt: list | None, form: F.Form) -> dict[str, int]:
+    """Columns of ``form`` named in this row (and, for a two-row header, the row below)."""
+    keymap = _KEYMAPS[form.id]
+    found: dict[str, int] = {}
+    for ci, value in enumerate(row):
+        texts = [value] + ([nxt[ci]] if nxt is not None and ci < len(nxt) else [])
+        for text in texts:
+            key = next((keymap[k] for k in _cell_keys(text) if k in keymap), None)
+            if key and key not in found:
+                found[key] = ci
+                break
+    return found
+
+
+def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], int] | None:
+    """The form whose header this row is, its columns, and how many header rows it uses."""
+    texts = sum(1 for v in row if isinstance(v, str) and v.strip())
+    if texts < 3:
+        return None
+    best = None
+    for form in F.FORMS:
+        one = _match_row(row, None, form)
+        two = _match_row(row, nxt, form) if nxt is not None else one
+        cols, rows_used = (two, 2) if len(two) > len(one) else (one, 1)
+        data = [c for c in cols if c != "seq"]
+        n = len(form.data_columns)
+        if len(data) < 3 or len(data) < n / 2:
+            continue
+        score = (len(data) / n, len(data))
+        if best is None or score > best[0]:
+            best = (score, form, cols, rows_used)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def _is_structure(cells: list[str], inside: bool = False) -> bool:
+    """A preamble/footer line: 附件N, a form title, the signature line, a 注： footnote.
+
+    Inside a table the label must open the row, so that a data row whose 备注 says
+    "联系电话：…" is never mistaken for a signature line (nothing typed may be dropped)."""
+    filled = [c for c in cells if c]
+    if not filled or len(filled) > 6:
+        return False
+    joined = "".join(filled)
+    m = STRUCTURE.search(joined)
+    if m and (not inside or m.start() == 0):
+        return True
+    if len(filled) <= 2:
+        if re.fullmatch(r"附件\s*\d(\s*[:：].*)?", filled[0]):
+            return True
+        if any(f.name in joined for f in F.FORMS) or joined.startswith(("注：", "注:")):
+            return True
+    return False
+
+
+def _labels(cells: list[str], row: int) -> dict[str, tuple[str, int, int]]:
+    """Values after 填表人：, 填表人电话：, 填报单位： … in one structure row."""
+    parts: list[tuple[int, int, int]] = []  # (col, start, end) of each cell within the joined text
+    joined = ""
+    for ci, c in enumerate(cells):
+        if c:
+            start = len(joined)
+            joined += c + " "
+            parts.append((ci, start, len(joined)))
+    found = {}
+    matches = list(STRUCTURE.finditer(joined))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(joined)
+        value = joined[m.end():end].strip()
+        label = re.sub(r"\s", "", m.group(1))
+        label = "单位负责人" if label.startswith("单位负责人") else label
+        pos = m.end() + (len(joined[m.end():end]) - len(joined[m.end():end].lstrip()))
+        col = next((ci for ci, s, e in parts if s <= pos < e), parts[-1][0] if parts else 0)
+        found.setdefault(label, (value, row, col))
+    return found
+
+
+def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]]):
+    """Find every form table in a sheet; return (tables, 填报单位 text location or None)."""
+    tables: list[Table] = []
+    unit_text = None
+    pending_labels: dict[str, tuple[str, int, int]] = {}
+    current: Table | None = None
+    skip_until = -1
+    for ri, row in enumerate(grid):
+        if ri <= skip_until:
+            continue
+        cells = [clean_text(v) for v in row]
+        if not any(cells):
+            continue
+        nxt = grid[ri + 1] if ri + 1 < len(grid) else None
+        header = detect_header(row, nxt)
+        if header:
+            form, cols, used = header
+            extra = {ci: cells[ci] for ci in range(len(cells)) if cells[ci] and ci not in cols.values()}
+            if used == 2 and nxt is not None:
+                for ci, v in enumerate(nxt):
+                    t = clean_text(v)
+                    if t and ci not in cols.values() and ci not in extra and not _is_parent(form, t):
+                        extra[ci] = t
+                extra = {ci: t for ci, t in extra.items() if not _is_parent(form, t)}
+            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels))
+            pending_labels = {}
+            tables.append(current)
+            skip_until = ri + used - 1
+            continue
+        if _is_structure(cells, inside=current is not None):
+            labels = _labels(cells, ri + 1)
+            for key in ("填报单位", "报送单位", "单位名称"):
+                if key in labels and labels[key][0] and unit_text is None:
+                    unit_text = (labels[key][0], name, labels[key][1], labels[key][2])
+            target = current.labels if current is not None and _belongs_below(current, labels) else pending_labels
+            for k, v in labels.items():
+                target.setdefault(k, v)
+            continue
+        if current is None:
+            continue
+        _add_row(current, row, cells, ri, formulas)
+    return tables, unit_text
+
+
+def _is_parent(form: F.Form, text: str) -> bool:
+    return any(c.parent and F.header_key(c.parent) == F.header_key(text) for c in form.columns)
+
+
+def _belongs_below(table: Table, labels: dict) -> bool:
+    """A signature line below a table belongs to it unless that table already has one."""
+    return "填表人" in labels and "填表人" not in table.labels
+
+
+def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
+    used = set(table.columns.values())
+    seq = table.columns.get("seq")
+    data_cells = [ci for ci, c in enumerate(cells) if c and ci != seq]
+    if not data_cells:
+        return  # blank, or only a 序号
+    row_formulas = formulas.get(ri, {})
+    if all(is_placeholder(cells[ci]) for ci in data_cells) and not row_formulas:
+        table.declared_empty = True
+        return
+    values = {}
+    for key, ci in table.columns.items():
+        if ci < len(row):
+            values[key] = row_formulas.get(ci, row[ci])
+    extras = {ci: row_formulas.get(ci, row[ci]) for ci in data_cells if ci not in used}
+    table.rows.append(RawRow(ri + 1, values, extras, row_formulas))

@@ -1,0 +1,36 @@
+"""Files shipped with netreg: the jinja2 templates.
+
+In a wheel the top-level ``templates/`` folder is installed as ``netreg/templates``; in a
+source checkout (src layout) it sits at the repository root.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import netreg
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+def templates_dir() -> Path:
+    """Folder holding the jinja2 templates (installed package first, then the checkout)."""
+    installed = Path(netreg.__file__).parent / "templates"
+    if installed.is_dir():
+        return installed
+    return Path(netreg.__file__).parents[2] / "templates"
+
+
+@lru_cache(maxsize=1)
+def jinja_env() -> jinja2.Environment:
+    """The one jinja2 environment; imported on first use so the CLI starts fast."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,489 @@
+"""Blank workbooks: one per unit, laid out like the notice's attachments, with in-cell checks.
+
+Every sheet is built from ``forms.FORMS``; every campaign-specific value (school, thresholds,
+platform lists, blank and validated row counts) comes from the ``Campaign`` config.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import combinations
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .config import Campaign
+from .forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, PHONE_HINT, Column, Form, Kind
+from .resources import jinja_env
+
+INSTRUCTIONS_SHEET = "填表说明"
+LISTS_SHEET = "_lists"  # hidden sheet for dropdown lists too long for an inline formula
+UNIT_LABEL = "填报单位："
+FILLER_LABEL = "填表人："
+TITLE_ROW, SIGNATURE_ROW, HEADER_ROW = 2, 3, 4
+
+FONT_NAME = "宋体"
+THIN = Side(style="thin", color="000000")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="center")
+
+# Excel's limits on data-validation texts (longer texts make Excel "repair" the file).
+MAX_LIST_FORMULA, MAX_PROMPT, MAX_ERROR, MAX_TITLE = 255, 255, 224, 32
+
+PHONE_ERROR = "电话号码长度不对：手机号为11位，如13812345678；座机请带区号，如0395-1234567；多个号码用“/”分隔。"
+DATE_ERROR = "请按 2024-05-01 的格式填写日期（年-月-日，1990年至2099年之间）。"
+COUNT_ERROR = "请填写不小于0的整数，如2300；不要写“约”“+”“余”“万”。"
+YESNO_ERROR = "只能填写“是”或“否”，请从下拉列表中选择。"
+
+
+@dataclass(frozen=True)
+class Written:
+    unit: str
+    path: Path
+    status: str  # "written" or "exists" (file present and force=False: left alone)
+
+
+# --------------------------------------------------------------------------- file names
+
+_UNSAFE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
+)
+MAX_NAME_CHARS, MAX_NAME_BYTES = 80, 200  # bytes: ext4 allows 255 per name, keep room for suffixes
+UNNAMED = "未命名单位"
+
+
+def safe_filename(unit: str) -> str:
+    """``unit`` as a file name (without extension) valid on Windows and Linux."""
+    name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", unit))
+    name = re.sub(r"\.{2,}", ".", name).strip(" .")
+    if name.startswith("~"):  # ~$name.xlsx is an Office lock file, skipped when reading
+        name = "_" + name[1:]
+    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
+        name = "_" + name
+    name = name[:MAX_NAME_CHARS]
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name.rstrip(" .") or UNNAMED
+
+
+def _target_paths(units: list[str], out_dir: Path) -> list[tuple[str, Path]]:
+    """One path per distinct unit; names that collide (case-insensitively) get -2, -3…"""
+    used: set[str] = set()
+    seen: set[str] = set()
+    targets: list[tuple[str, Path]] = []
+    root = out_dir.resolve()
+    for unit in units:
+        if unit in seen:
+            continue
+        seen.add(unit)
+        base = safe_filename(unit)
+        name, n = base, 1
+        while name.casefold() in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name.casefold())
+        path = out_dir / f"{name}.xlsx"
+        if path.resolve().parent != root:
+            raise ValueError(f"单位名称“{unit}”生成的文件路径不在输出目录内：{path}")
+        targets.append((unit, path))
+    return targets
+
+
+def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force: bool = False,
+                    on_progress: Callable[[Written], None] | None = None) -> list[Written]:
+    """Write ``out_dir/<unit>.xlsx`` for every unit; existing files are kept unless ``force``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[Written] = []
+    for unit, path in _target_paths(units, out_dir):
+        if path.exists() and not force:
+            result = Written(unit, path, "exists")
+        else:
+            _save_atomically(build_workbook(config, unit), path)
+            result = Written(unit, path, "written")
+        results.append(result)
+        if on_progress is not None:
+            on_progress(result)
+    return results
+
+
+def _save_atomically(wb: openpyxl.Workbook, path: Path) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".netreg-", suffix=".tmp",
+                                     delete=False) as tmp:
+        tmp_path = Path(tmp.name)
+    try:
+        wb.save(tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- workbook
+
+def build_workbook(config: Campaign, unit: str) -> openpyxl.Workbook:
+    """The blank workbook of ``unit``: 填表说明, 附件1…附件5, very-hidden metadata."""
+    wb = openpyxl.Workbook()
+    _instructions_sheet(wb.active, config, unit)
+    lists = _Lists(wb)
+    for form in FORMS:
+        _form_sheet(wb.create_sheet(form.sheet), form, config, unit, lists)
+    meta = {
+        "format_version": str(FORMAT_VERSION),
+        "unit": _clean(unit),
+        "forms": ",".join(str(f.id) for f in FORMS),
+        "school": _clean(config.school),
+        "generated": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+    ws = wb.create_sheet(META_SHEET)
+    for row, (key, value) in enumerate(meta.items(), start=1):
+        ws.cell(row, 1, key)
+        _text(ws.cell(row, 2), value)
+        wb.custom_doc_props.append(StringProperty(name=META_PREFIX + key, value=value))
+    ws.sheet_state = "veryHidden"
+    lists.move_last()
+    wb.active = 0
+    return wb
+
+
+def _clean(value: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _text(cell, value: str) -> None:
+    """Store ``value`` as text, never as a formula or error value."""
+    cell.value = _clean(value)
+    if cell.value:
+        cell.data_type = "s"
+
+
+def _width(text: str) -> float:
+    """Display width in Excel column units (a CJK character is about two)."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    usable = max(width - 1.5, 1.0)
+    return sum(max(1, math.ceil(_width(part) / usable)) for part in text.split("\n"))
+
+
+def _font(size: float = 11, bold: bool = False, name: str = FONT_NAME) -> Font:
+    return Font(name=name, size=size, bold=bold)
+
+
+def _page_setup(ws: Worksheet, *, title_rows: str | None) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+# --------------------------------------------------------------------------- 填表说明
+
+def _instructions_sheet(ws: Worksheet, config: Campaign, unit: str) -> None:
+    ws.title = INSTRUCTIONS_SHEET
+    text = jinja_env().get_template("instructions.txt.j2").render(
+        school=config.school, department=config.department, office=config.office,
+        deadline=config.deadline, email=config.email, follower_threshold=config.follower_threshold,
+        stale_days=config.stale_days, platforms=[c.name for c in config.platforms],
+        group_types=[c.name for c in config.group_types], unit=unit,
+        forms={f.id: f.title(config.school) for f in FORMS},
+    )
+    # LibreOffice never shrinks a single column to the page width: keep it within A4 landscape.
+    width = 105
+    ws.column_dimensions["A"].width = width
+    for row, line in enumerate(text.rstrip("\n").split("\n"), start=1):
+        if not line.strip():
+            ws.row_dimensions[row].height = 10
+            continue
+        cell = ws.cell(row, 1)
+        _text(cell, line)
+        heading = row == 1 or bool(re.match(r"^[一二三四五六七八九十]+、", line))
+        size = 16 if row == 1 else 11
+        cell.font = _font(size, bold=heading)
+        cell.alignment = Alignment(horizontal="center" if row == 1 else "left", vertical="center",
+                                   wrap_text=True)
+        ws.row_dimensions[row].height = 30 if row == 1 else 17 * _lines(line, width) + 4
+    _page_setup(ws, title_rows=None)
+
+
+# --------------------------------------------------------------------------- 附件 sheets
+
+class _Lists:
+    """Dropdown sources: an inline list when short enough, else a range on a hidden sheet."""
+
+    def __init__(self, wb: openpyxl.Workbook):
+        self.wb = wb
+        self.ws: Worksheet | None = None
+        self.cache: dict[tuple[str, ...], str] = {}
+
+    def formula(self, values: list[str]) -> str:
+        values = [_clean(v) for v in values]
+        inline = ",".join(values)
+        if len(inline) <= MAX_LIST_FORMULA and not any("," in v or '"' in v for v in values):
+            return f'"{inline}"'
+        key = tuple(values)
+        if key not in self.cache:
+            if self.ws is None:
+                self.ws = self.wb.create_sheet(LISTS_SHEET)
+                self.ws.sheet_state = "hidden"
+            col = len(self.cache) + 1
+            for row, value in enumerate(values, start=1):
+                _text(self.ws.cell(row, col), value)
+            letter = get_column_letter(col)
+            self.cache[key] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(values)}"
+        return self.cache[key]
+
+    def move_last(self) -> None:
+        if self.ws is not None:
+            self.wb.move_sheet(self.ws, len(self.wb.sheetnames) - 1 - self.wb.index(self.ws))
+
+
+def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _Lists) -> None:
+    columns = form.columns
+    ncol = len(columns)
+    last = get_column_letter(ncol)
+    widths = [c.width for c in columns]
+    for i, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+
+    # Row 1: 附件N on the left, 填报单位 on the right.
+    ws["A1"] = form.sheet
+    ws["A1"].font = _font(12, bold=True, name="黑体")
+    ws["A1"].alignment = Alignment(horizontal="left", vertical="center")
+    unit_text = UNIT_LABEL + unit
+    start = ncol
+    while start > 2 and sum(widths[start - 1:]) < _width(unit_text) + 2:
+        start -= 1
+    cell = ws.cell(1, start)
+    _text(cell, unit_text)
+    cell.font = _font(11)
+    cell.alignment = RIGHT
+    if start < ncol:
+        ws.merge_cells(start_row=1, start_column=start, end_row=1, end_column=ncol)
+    ws.row_dimensions[1].height = 20
+
+    # Row 2: title.
+    title = ws.cell(TITLE_ROW, 1)
+    _text(title, form.title(config.school))
+    title.font = _font(16, bold=True)
+    title.alignment = Alignment(horizontal="center", vertical="center")
+    ws.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
+    ws.row_dimensions[TITLE_ROW].height = 36
+
+    filler_name, filler_phone = _signature_line(ws, form, widths)
+
+    # Header row(s).
+    first_data = HEADER_ROW + form.header_rows
+    header_end = first_data - 1
+    for i, col in enumerate(columns, start=1):
+        if col.parent:
+            ws.cell(HEADER_ROW, i).value = col.parent
+            ws.cell(header_end, i).value = col.header
+        else:
+            ws.cell(HEADER_ROW, i).value = col.header
+            if header_end > HEADER_ROW:
+                ws.merge_cells(start_row=HEADER_ROW, start_column=i, end_row=header_end, end_column=i)
+    i = 1
+    while i <= ncol:  # merge each parent across its sibling columns
+        parent = columns[i - 1].parent
+        j = i
+        while parent and j < ncol and columns[j].parent == parent:
+            j += 1
+        if parent and j > i:
+            ws.merge_cells(start_row=HEADER_ROW, start_column=i, end_row=HEADER_ROW, end_column=j)
+        i = j + 1
+    for row in range(HEADER_ROW, first_data):
+        for i in range(1, ncol + 1):
+            cell = ws.cell(row, i)
+            cell.font = _font(11, bold=True)
+            cell.alignment = CENTER
+            cell.border = BOX
+            cell.fill = HEADER_FILL
+    if form.header_rows == 1:
+        lines = max(_lines(c.header, c.width) for c in columns)
+        ws.row_dimensions[HEADER_ROW].height = 16 * lines + 8
+    else:
+        parent_lines = max(_lines(c.parent, c.width) for c in columns if c.parent)
+        lower_lines = max(_lines(c.header, c.width) for c in columns if c.parent)
+        total = max(_lines(c.header, c.width) for c in columns if not c.parent)
+        upper = 16 * parent_lines + 6
+        lower = max(16 * lower_lines + 8, 16 * total + 12 - upper)
+        ws.row_dimensions[HEADER_ROW].height = upper
+        ws.row_dimensions[header_end].height = lower
+
+    # Blank bordered rows, 序号 pre-filled.
+    last_blank = first_data + config.blank_rows - 1
+    for row in range(first_data, last_blank + 1):
+        ws.row_dimensions[row].height = 24
+        for i, col in enumerate(columns, start=1):
+            cell = ws.cell(row, i)
+            cell.border = BOX
+            cell.font = _font(11)
+            cell.alignment = CENTER if col.kind in (Kind.SEQ, Kind.YESNO, Kind.DATE, Kind.COUNT) else LEFT
+            if col.kind is Kind.SEQ:
+                cell.value = row - first_data + 1
+
+    if form.footnote:
+        note_row = last_blank + 1
+        _text(ws.cell(note_row, 1), form.footnote)
+        ws.cell(note_row, 1).font = _font(11)
+        ws.cell(note_row, 1).alignment = Alignment(horizontal="left", vertical="center")
+        ws.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=ncol)
+        ws.row_dimensions[note_row].height = 22
+
+    last_valid = first_data + config.validation_rows - 1
+    for i, col in enumerate(columns, start=1):
+        letter = get_column_letter(i)
+        area = f"{letter}{first_data}:{letter}{last_valid}"
+        number_format = _number_format(col)
+        if number_format:
+            for row in range(first_data, last_valid + 1):
+                ws.cell(row, i).number_format = number_format
+        dv = _validation(form, col, config, lists)
+        if dv is not None:
+            dv.add(area)
+            ws.add_data_validation(dv)
+    filler_dv = _dv(None, promptTitle="填表人", prompt="填写填表人姓名")
+    filler_dv.add(filler_name)
+    ws.add_data_validation(filler_dv)
+    phone_dv = _phone_dv(form.phone_label, PHONE_HINT)
+    phone_dv.add(filler_phone)
+    ws.add_data_validation(phone_dv)
+    ws[filler_phone].number_format = "@"
+
+    ws.freeze_panes = f"A{first_data}"
+    _page_setup(ws, title_rows=f"{HEADER_ROW}:{header_end}")
+
+
+def _signature_line(ws: Worksheet, form: Form, widths: list[float]) -> tuple[str, str]:
+    """Row 3: signer label, signature space, 填表人 label and input, phone label and input.
+
+    Returns the coordinates of the two input cells (filler name, filler phone)."""
+    texts = [form.signer_label + "：", None, FILLER_LABEL, None, form.phone_label + "：", None]
+    spans = _signature_spans(widths, [_width(t) + 1.5 if t else 0 for t in texts])
+    col = 1
+    coords: list[str] = []
+    for k, (text, span) in enumerate(zip(texts, spans)):
+        cell = ws.cell(SIGNATURE_ROW, col)
+        coords.append(cell.coordinate)
+        if text:
+            _text(cell, text)
+            cell.alignment = Alignment(horizontal="left" if k == 0 else "right", vertical="bottom")
+        else:
+            cell.alignment = Alignment(horizontal="center", vertical="bottom", shrink_to_fit=True)
+        cell.font = _font(11)
+        if span > 1:
+            ws.merge_cells(start_row=SIGNATURE_ROW, start_column=col, end_row=SIGNATURE_ROW,
+                           end_column=col + span - 1)
+        col += span
+    ws.row_dimensions[SIGNATURE_ROW].height = 40  # room for a handwritten signature and the stamp
+    return coords[3], coords[5]
+
+
+def _signature_spans(widths: list[float], needed: list[float]) -> list[int]:
+    """Split the columns into six consecutive groups: labels wide enough for their text,
+    inputs of at least 12 units, then as much room as possible for the signature."""
+    n = len(widths)
+    minimum = [max(needed[0], 1), 18, needed[2], 12, needed[4], 14]
+    best: tuple[float, list[int]] | None = None
+    for cuts in combinations(range(1, n), 5):
+        bounds = (0, *cuts, n)
+        spans = [bounds[k + 1] - bounds[k] for k in range(6)]
+        got = [sum(widths[bounds[k]:bounds[k + 1]]) for k in range(6)]
+        shortfall = sum(max(0.0, m - g) for m, g in zip(minimum, got))
+        # Prefer: no shortfall; a wide signature space; labels not much wider than their text.
+        waste = sum(g - m for k, (m, g) in enumerate(zip(minimum, got)) if k in (0, 2, 4) and g > m)
+        cost = shortfall * 100 - got[1] * 2 - got[3] - got[5] + waste
+        if best is None or cost < best[0]:
+            best = (cost, spans)
+    assert best is not None, "a form needs at least six columns"
+    return best[1]
+
+
+def _number_format(col: Column) -> str | None:
+    if col.kind is Kind.DATE:
+        return "yyyy-mm-dd"
+    if col.kind is Kind.PHONE or col.key == "account_id":
+        return "@"
+    return None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _dv(type_: str | None, *, promptTitle: str, prompt: str, errorTitle: str = "",
+        error: str = "", errorStyle: str = "stop", **kw) -> DataValidation:
+    """A validation with its input hint and error alert switched on (off by default in openpyxl)."""
+    return DataValidation(
+        type=type_, allow_blank=True, showInputMessage=True, showErrorMessage=bool(error),
+        promptTitle=_clip(promptTitle, MAX_TITLE), prompt=_clip(prompt, MAX_PROMPT),
+        errorTitle=_clip(errorTitle, MAX_TITLE) or None, error=_clip(error, MAX_ERROR) or None,
+        errorStyle=errorStyle if error else None, **kw,
+    )
+
+
+def _phone_dv(title: str, hint: str) -> DataValidation:
+    return _dv("textLength", operator="between", formula1="7", formula2="40", promptTitle=title,
+               prompt=hint, errorTitle="电话号码格式不对", error=PHONE_ERROR, errorStyle="warning")
+
+
+def _validation(form: Form, col: Column, config: Campaign, lists: _Lists) -> DataValidation | None:
+    title, hint = col.label, col.hint
+    if col.kind is Kind.SEQ:
+        return None
+    if col.kind is Kind.PLATFORM or col.kind is Kind.GROUP_TYPE:
+        choices = config.platforms if col.kind is Kind.PLATFORM else config.group_types
+        names = [c.name for c in choices]
+        other = "；列表中没有的选“其他”，并在备注中写明" if "其他" in names else ""
+        return _dv("list", formula1=lists.formula(names), promptTitle=title, prompt=hint + other,
+                   errorTitle=f"{title}不在列表中", errorStyle="warning",
+                   error=f"“{title}”请从下拉列表中选择（{'、'.join(names)}）。"
+                         "确属列表以外的，可选“是”保留所填内容。")
+    if col.kind is Kind.YESNO:
+        return _dv("list", formula1='"是,否"', promptTitle=title, prompt=hint,
+                   errorTitle="只能填“是”或“否”", error=YESNO_ERROR)
+    if col.kind is Kind.COUNT:
+        if form.id == 5 and col.key == "followers":
+            t = config.follower_threshold
+            return _dv("whole", operator="greaterThanOrEqual", formula1=str(t), promptTitle=title,
+                       prompt=f"{hint}：粉丝量达{t}人及以上的才属于“网络大V”；填整数，不要写“约”“+”",
+                       errorTitle="粉丝数量不足", errorStyle="warning",
+                       error=f"粉丝数量应为不少于{t}的整数。粉丝量不足{t}人的账号不属于“网络大V”，"
+                             "不需要登记；如确有此账号，请核实粉丝数。")
+        return _dv("whole", operator="greaterThanOrEqual", formula1="0", promptTitle=title,
+                   prompt=hint, errorTitle="请填写整数", error=COUNT_ERROR)
+    if col.kind is Kind.DATE:
+        return _dv("date", operator="between", formula1="DATE(1990,1,1)", formula2="DATE(2099,12,31)",
+                   promptTitle=title, prompt=hint, errorTitle="日期格式不对", error=DATE_ERROR,
+                   errorStyle="warning")
+    if col.kind is Kind.PHONE:
+        return _phone_dv(title, hint)
+    # Plain text: an input hint only.
+    return _dv(None, promptTitle=title, prompt=hint) if hint else None

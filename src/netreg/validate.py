@@ -1,0 +1,197 @@
+"""The pipeline behind ``netreg validate`` and ``netreg merge``: paths → Report.
+
+reader (raw located rows) → rules (normalised records + issues) → Report. One bad file only
+ever becomes an issue; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+from . import forms as F
+from .config import Campaign, match_unit
+from .issues import FileResult, Issue, Report, Severity, make
+from .reader import Unreadable, Workbook, col_letter, read_workbook
+from .rules import Context, Record, check_table, cross_checks
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett"}
+SKIPPED_SHEETS = ("填表说明", "_")
+
+
+def collect_paths(paths: list[Path]) -> tuple[list[Path], list[Issue]]:
+    """Files to read: given files as they are, folders searched recursively for spreadsheets.
+    Office lock files (~$*.xlsx) and hidden files are skipped; a file given twice is read once."""
+    found: list[Path] = []
+    issues: list[Issue] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(p)
+
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, names in os.walk(p, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for n in sorted(names):
+                    f = Path(root) / n
+                    if n.startswith(("~$", ".")) or f.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                        continue
+                    if f.is_file():
+                        add(f)
+        elif p.name.startswith("~$"):
+            continue
+        elif p.is_file():
+            add(p)
+        else:
+            issues.append(make("file-unreadable", file=str(p), reason="文件不存在或无法访问"))
+    return found, issues
+
+
+def read_roster(path: Path, config: Campaign) -> dict[str, str]:
+    """Student roster (.xlsx or .csv with 姓名 and 手机号 columns) → normalised phone → name."""
+    from .normalize import clean_text, parse_phone
+
+    if path.suffix.lower() == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            text = path.read_text(encoding="gb18030")
+        rows = list(csv.reader(text.splitlines()))
+    else:
+        from python_calamine import CalamineWorkbook
+
+        book = CalamineWorkbook.from_path(str(path))
+        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    roster: dict[str, str] = {}
+    name_col = phone_col = None
+    for row in rows:
+        cells = [clean_text(v) for v in row]
+        if name_col is None:
+            for ci, c in enumerate(cells):
+                if c == "姓名":
+                    name_col = ci
+                elif any(k in c for k in ("手机", "电话", "联系方式")):
+                    phone_col = ci
+            if name_col is None or phone_col is None:
+                name_col = phone_col = None
+            continue
+        if phone_col < len(row):
+            parsed = parse_phone(row[phone_col], config.default_area_code)
+            if parsed.ok and parsed.value:
+                for p in str(parsed.value).split("/"):
+                    roster[p] = cells[name_col] if name_col < len(cells) else ""
+    return roster
+
+
+def _unit_of(path: Path, book: Workbook | None, units: list[str]) -> tuple[str, str | None]:
+    """(unit, why it is uncertain or None). Metadata, then 填报单位 text, then file/folder name."""
+    candidates = []
+    if book is not None:
+        if book.meta.get("unit"):
+            candidates.append(book.meta["unit"])
+        if book.unit_text:
+            candidates.append(book.unit_text[0])
+    candidates += [path.stem, path.parent.name]
+    for text in candidates:
+        unit = match_unit(text, units)
+        if unit:
+            return unit, None
+    if book is not None and (book.meta.get("unit") or book.unit_text):
+        typed = book.meta.get("unit") or book.unit_text[0]
+        return typed, f"（表中填写的“{typed}”不在单位名单中）"
+    return path.stem, f"（表中未填写填报单位，文件名“{path.name}”也无法对应到单位名单）"
+
+
+def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None = None,
+                   as_of: date | None = None, roster: Path | None = None,
+                   on_file: Callable[[Path], None] | None = None) -> Report:
+    units = list(units if units is not None else config.units)
+    as_of = as_of or date.today()
+    files, loose = collect_paths(paths)
+    base = Context.build(config, as_of)
+    results: list[FileResult] = []
+    records: list[Record] = []
+    file_issues: dict[str, list[Issue]] = {}
+    forms_by_unit: dict[str, set[int]] = {}
+    first_file: dict[str, str] = {}
+    for path in files:
+        if on_file:
+            on_file(path)
+        shown = str(path)
+        issues: list[Issue] = []
+        book = None
+        try:
+            book = read_workbook(path, config)
+        except Unreadable as exc:
+            unit, _ = _unit_of(path, None, units)
+            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, fmt=exc.fmt))
+            results.append(FileResult(shown, unit, "unreadable", {}))
+            file_issues[shown] = issues
+            continue
+        except Exception as exc:  # a reader bug must not cost the other files
+            unit, _ = _unit_of(path, None, units)
+            issues.append(make("file-unreadable", file=shown, unit=unit,
+                               reason=f"读取时发生意外错误（{type(exc).__name__}），请把此文件发给技术人员"))
+            results.append(FileResult(shown, unit, "unreadable", {}))
+            file_issues[shown] = issues
+            continue
+        unit, doubt = _unit_of(path, book, units)
+        if doubt:
+            where = book.unit_text
+            issues.append(make("unit-unknown", file=shown, unit=unit, detail=doubt,
+                               sheet=where[1] if where else None, row=where[2] if where else None,
+                               column=col_letter(where[3]) if where else None,
+                               value=where[0] if where else None))
+        version = book.meta.get("format_version", "")
+        if version.isdigit() and int(version) < F.FORMAT_VERSION:
+            issues.append(make("template-outdated", file=shown, unit=unit, found=version,
+                               current=F.FORMAT_VERSION))
+        ctx = base.at(shown, unit)
+        forms: dict[int, tuple[str, int]] = {}
+        for table in book.tables:
+            recs, table_issues = check_table(table, ctx)
+            issues.extend(table_issues)
+            records.extend(recs)
+            sheet, n = forms.get(table.form.id, (table.sheet, 0))
+            forms[table.form.id] = (sheet, n + len(recs))
+        for name in book.unrecognised:
+            if not name.startswith(SKIPPED_SHEETS):
+                issues.append(make("header-mismatch", file=shown, unit=unit, sheet=name,
+                                   what="有内容，但表头与通知的五张附件都对不上",
+                                   missing="，其内容未能读取"))
+        forms_by_unit.setdefault(unit, set()).update(forms)
+        first_file.setdefault(unit, shown)
+        results.append(FileResult(shown, unit, "ok", forms))
+        file_issues[shown] = issues
+    for unit, found in forms_by_unit.items():
+        for form in F.FORMS:
+            if form.id not in found:
+                file_issues[first_file[unit]].append(
+                    make("form-not-found", file=first_file[unit], unit=unit, form=form.id, form_name=form.name))
+    student_roster = {}
+    for r in ([roster] if roster else []) + [Path(p) for p in config.roster_files]:
+        try:
+            student_roster.update(read_roster(r, config))
+        except Exception as exc:
+            loose.append(make("file-unreadable", file=str(r), reason=f"学生花名册无法读取（{type(exc).__name__}）"))
+    cross_checks(records, base, student_roster)
+    for rec in records:
+        file_issues.setdefault(rec.file, []).extend(rec.issues)
+    order = {r.path: i for i, r in enumerate(results)}
+    ordered = sorted((i for lst in file_issues.values() for i in lst),
+                     key=lambda i: (order.get(i.file, -1), i.sheet or "", i.row or 0,
+                                    len(i.column or ""), i.column or ""))
+    all_issues = loose + ordered
+    for res in results:
+        mine = [i for i in file_issues.get(res.path, [])]
+        res.errors = sum(i.severity is Severity.ERROR for i in mine)
+        res.warnings = sum(i.severity is Severity.WARNING for i in mine)
+        res.infos = sum(i.severity is Severity.INFO for i in mine)
+    return Report(results, records, all_issues, units, as_of)
