@@ -92,7 +92,12 @@ def _key(raw: object) -> str:
 
 def nfkc_key(raw: object) -> str:
     """Comparable form of an id (账号ID, 群名称): NFKC, no whitespace at all, casefolded."""
-    return "".join(_key(raw).split())
+    key = _key(raw)
+    for _ in range(3):  # casefold and space removal can un-normalise (A + ´): settle it
+        key, before = unicodedata.normalize("NFKC", "".join(key.split())), key
+        if key == before:
+            break
+    return key
 
 
 # ---------------------------------------------------------------- phones

@@ -276,13 +276,14 @@ def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], 
         return None
     best = None
     for form in F.FORMS:
+        # The row must be a header by itself; the row below only adds sub-headers (附件5 类别).
         one = _match_row(row, None, form)
-        two = _match_row(row, nxt, form) if nxt is not None else one
+        n = len(form.data_columns)
+        if len(one.keys() - {"seq"}) < max(3, n / 2):
+            continue
+        two = _match_row(row, nxt, form) if nxt is not None and form.header_rows == 2 else one
         cols, rows_used = (two, 2) if len(two) > len(one) else (one, 1)
         data = [c for c in cols if c != "seq"]
-        n = len(form.data_columns)
-        if len(data) < 3 or len(data) < n / 2:
-            continue
         score = (len(data) / n, len(data))
         if best is None or score > best[0]:
             best = (score, form, cols, rows_used)
@@ -325,8 +326,11 @@ def _labels(cells: list[str], row: int) -> dict[str, tuple[str, int, int]]:
         value = joined[m.end():end].strip()
         label = re.sub(r"\s", "", m.group(1))
         label = "单位负责人" if label.startswith("单位负责人") else label
-        pos = m.end() + (len(joined[m.end():end]) - len(joined[m.end():end].lstrip()))
-        col = next((ci for ci, s, e in parts if s <= pos < e), parts[-1][0] if parts else 0)
+        if value:  # the cell where the value starts
+            pos = m.end() + (len(joined[m.end():end]) - len(joined[m.end():end].lstrip()))
+            col = next((ci for ci, s, e in parts if s <= pos < e), parts[-1][0])
+        else:  # empty: the input cell right of the label's cell
+            col = next((ci for ci, s, e in parts if s <= m.start() < e), 0) + 1
         found.setdefault(label, (value, row, col))
     return found
 

@@ -28,8 +28,9 @@ def mask_digits(text: str) -> str:
 def masked(issue: Issue) -> tuple[str, str]:
     """(value, message) as shown to people."""
     value, message = issue.value or "", issue.message
-    if issue.code in PHONE_CODES:
-        value, message = mask_digits(value), mask_digits(message)
+    if issue.code in PHONE_CODES and value:
+        value = mask_digits(value)
+        message = message.replace(issue.value, value)
     return value, message
 
 

@@ -394,9 +394,10 @@ def _signature_line(ws: Worksheet, form: Form, widths: list[float]) -> tuple[str
         coords.append(cell.coordinate)
         if text:
             _text(cell, text)
-            cell.alignment = Alignment(horizontal="left" if k == 0 else "right", vertical="bottom")
+            cell.alignment = Alignment(horizontal="left" if k == 0 else "right", vertical="bottom",
+                                       shrink_to_fit=True)
         else:
-            cell.alignment = Alignment(horizontal="center", vertical="bottom", shrink_to_fit=True)
+            cell.alignment = Alignment(horizontal="center", vertical="bottom")
         cell.font = _font(11)
         if span > 1:
             ws.merge_cells(start_row=SIGNATURE_ROW, start_column=col, end_row=SIGNATURE_ROW,

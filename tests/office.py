@@ -1,0 +1,79 @@
+"""LibreOffice helpers for tests that check what a user sees in another office suite.
+
+Missing LibreOffice skips such tests locally; in CI (CI=true) it fails them, so the checks
+never silently stop running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+TIMEOUT = 120  # seconds; a cold start with a fresh profile takes a few seconds
+
+_profile_dir: Path | None = None
+
+
+def soffice() -> str | None:
+    """Path of the LibreOffice executable on PATH, or None."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def require_soffice() -> str:
+    exe = soffice()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice is required in CI")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return exe
+
+
+def _profile() -> Path:
+    """A private user profile, so tests neither touch nor wait for the user's own LibreOffice."""
+    global _profile_dir
+    if _profile_dir is None:
+        _profile_dir = Path(tempfile.mkdtemp(prefix="netreg-lo-profile-"))
+        atexit.register(shutil.rmtree, _profile_dir, ignore_errors=True)
+    return _profile_dir
+
+
+def convert(path: Path, fmt: str, outdir: Path) -> Path:
+    """Convert ``path`` with LibreOffice (``fmt`` as for --convert-to, e.g. "pdf", "xlsx");
+    returns the written file."""
+    exe = require_soffice()
+    path = Path(path).resolve()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = outdir.resolve() / f"{path.stem}.{fmt.split(':', 1)[0]}"
+    if out == path:
+        raise ValueError(f"converting {path} into its own folder would overwrite it")
+    out.unlink(missing_ok=True)
+    cmd = [exe, "--headless", "--norestore", f"-env:UserInstallation={_profile().as_uri()}",
+           "--convert-to", fmt, "--outdir", str(outdir), str(path)]
+    # soffice is a wrapper that starts soffice.bin: kill the whole process group on timeout.
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=os.name == "posix") as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+            proc.communicate()
+            raise
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"LibreOffice could not convert {path} to {fmt} "
+                           f"(exit {proc.returncode}): {stderr or stdout}")
+    return out
