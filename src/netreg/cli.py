@@ -174,6 +174,48 @@ def validate(
 
 
 @app.command()
+def merge(
+    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径...")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="汇总表保存位置（.xlsx）", metavar="文件")],
+    config_path: ConfigOpt = None,
+    units_file: UnitsOpt = None,
+    as_of: AsOfOpt = None,
+    roster: RosterOpt = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="同时生成网页报告（可离线打开、可打印）", metavar="文件")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的汇总表/网页报告")] = False,
+) -> None:
+    """校验全部回收的登记表并生成全校汇总表（总览、附件1～5、问题清单），可选网页报告。
+
+    退出码：0 没有错误；1 有错误；2 用法错误或没有可读取的文件。
+
+    示例：netreg merge samples/returned -o 汇总.xlsx --html 汇总报告.html --as-of 2025-11-25
+    """
+    if output.suffix.lower() != ".xlsx":
+        _fail("汇总表文件名须以 .xlsx 结尾，如 -o 汇总.xlsx")
+    config, units = _setup(config_path, units_file)
+    day = _as_of(as_of)
+    if roster is not None and not roster.is_file():
+        _fail(f"找不到学生花名册 {roster}")
+    from .report import render_merge_overview
+    from .summary import OutputExists, merge as write_summary
+    from .validate import validate_paths
+
+    console = _console()
+    with console.status("正在读取和校验…"):
+        report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
+    if not any(f.status == "ok" for f in report.files):
+        _fail("没有找到可以读取的登记表文件（.xlsx）", 2)
+    try:
+        result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths)
+    except OutputExists as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法写入 {output}：{exc.strerror or exc}")
+    render_merge_overview(result, console)
+    raise typer.Exit(report.exit_code())
+
+
+@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="写入 netreg.toml 的文件夹", metavar="文件夹")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的 netreg.toml")] = False,

@@ -100,3 +100,66 @@ def issue_line(i: Issue) -> str:
 
 def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _bars(items: list[tuple[str, int]]) -> list[dict]:
+    """Bar geometry for an inline SVG chart (no scripts, no external resources)."""
+    top = max((n for _, n in items), default=0) or 1
+    return [{"label": label, "count": n, "width": round(300 * n / top, 1)} for label, n in items]
+
+
+def render_html(result, school: str) -> str:
+    """The standalone HTML report of a merge (jinja2, inline CSS and SVG, phones masked)."""
+    from .resources import jinja_env
+    from .summary import STATUS_MISSING
+
+    report = result.report
+    statuses = result.statuses
+    status_counts = Counter(s.status for s in statuses)
+    platforms = Counter(r.values.get("platform") or "未填写" for r in report.records if r.form.id == 2)
+    by_unit: dict[str, list[dict]] = {}
+    for i in report.issues:
+        value, message = masked(i)
+        by_unit.setdefault(i.unit or "（未知单位）", []).append(
+            {"severity": str(i.severity), "label": SEVERITY_LABEL[i.severity], "title": title(i.code),
+             "where": " ".join(x for x in (i.sheet or "", i.cell or "", f"“{i.field}”" if i.field else "") if x),
+             "value": value, "message": message, "file": i.file or ""})
+    return jinja_env().get_template("report.html.j2").render(
+        school=school, as_of=report.as_of.isoformat(), statuses=statuses,
+        reported=sum(s.status != STATUS_MISSING for s in statuses), total_units=len(statuses),
+        status_bars=_bars(sorted(status_counts.items(), key=lambda kv: -kv[1])),
+        platform_bars=_bars(sorted(platforms.items(), key=lambda kv: -kv[1])),
+        forms=[(f.id, f.name) for f in FORMS_BY_ID.values()],
+        issues_by_unit=by_unit, rows_in=result.rows_in, rows_out=result.rows_out,
+        errors=report.errors, warnings=report.warnings,
+        top=[(title(c), n) for c, n in Counter(i.code for i in report.issues).most_common(8)],
+    )
+
+
+def render_merge_overview(result, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from .summary import STATUS_BAD, STATUS_FIX, STATUS_MISSING, STATUS_NONE
+
+    colours = {STATUS_FIX: "bold red", STATUS_BAD: "bold red", STATUS_MISSING: "yellow", STATUS_NONE: "cyan"}
+    table = Table(header_style="bold", title=f"各单位报送情况（统计日期 {result.report.as_of.isoformat()}）")
+    for name in ("单位", "状态", *(f"附件{k}" for k in FORMS_BY_ID), "错误", "警告"):
+        text_col = name in ("单位", "状态")
+        table.add_column(name, justify="left" if text_col else "right", no_wrap=text_col)
+    for s in result.statuses:
+        table.add_row(s.unit, Text(s.status, style=colours.get(s.status, "green")),
+                      *(str(s.rows.get(k, 0)) for k in FORMS_BY_ID), str(s.errors), str(s.warnings))
+    table.add_row("合计", f"{sum(s.status != STATUS_MISSING for s in result.statuses)}/{len(result.statuses)} 已报送",
+                  *(str(sum(s.rows.get(k, 0) for s in result.statuses)) for k in FORMS_BY_ID),
+                  str(result.report.errors), str(result.report.warnings), style="bold")
+    console.print(table)
+    top = Counter(i.code for i in result.report.issues).most_common(5)
+    if top:
+        console.print("最常见的问题：" + "；".join(f"{title(c)} {n} 处" for c, n in top))
+    same = result.rows_in == result.rows_out
+    console.print(Text(f"数据行：读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行" +
+                       ("（一致）" if same else "（不一致！请联系技术人员）"), style="bold green" if same else "bold red"))
+    console.print(f"汇总表已保存：{result.output}")
+    if result.html:
+        console.print(f"网页报告已保存：{result.html}")

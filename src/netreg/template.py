@@ -67,7 +67,7 @@ _UNSAFE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
 )
-MAX_NAME_CHARS, MAX_NAME_BYTES = 80, 200  # bytes: ext4 allows 255 per name, keep room for suffixes
+MAX_NAME_CHARS, MAX_NAME_BYTES = 80, 240  # ext4 allows 255 bytes per name: room for "-2.xlsx"
 UNNAMED = "未命名单位"
 
 
@@ -176,14 +176,18 @@ def _text(cell, value: str) -> None:
         cell.data_type = "s"
 
 
+PADDING = 1.5  # column units lost to cell margins
+
+
 def _width(text: str) -> float:
     """Display width in Excel column units (a CJK character is about two)."""
     return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
 
 
 def _lines(text: str, width: float) -> int:
-    usable = max(width - 1.5, 1.0)
-    return sum(max(1, math.ceil(_width(part) / usable)) for part in text.split("\n"))
+    """Lines ``text`` takes when wrapped in a column of ``width``."""
+    usable = max(width - PADDING, 1.0)
+    return sum(max(1, math.ceil(_width(part) / usable - 1e-9)) for part in text.split("\n"))
 
 
 def _font(size: float = 11, bold: bool = False, name: str = FONT_NAME) -> Font:
@@ -268,9 +272,10 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
     columns = form.columns
     ncol = len(columns)
     last = get_column_letter(ncol)
-    widths = [c.width for c in columns]
-    for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
+    # The form's width, widened where a header line would otherwise break mid-phrase.
+    widths = [max(c.width, max(_width(line) for line in c.header.split("\n")) + PADDING) for c in columns]
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
 
     # Row 1: 附件N on the left, 填报单位 on the right.
     ws["A1"] = form.sheet
@@ -326,12 +331,13 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
             cell.border = BOX
             cell.fill = HEADER_FILL
     if form.header_rows == 1:
-        lines = max(_lines(c.header, c.width) for c in columns)
-        ws.row_dimensions[HEADER_ROW].height = 16 * lines + 8
+        lines = max(_lines(c.header, w) for c, w in zip(columns, widths))
+        ws.row_dimensions[HEADER_ROW].height = max(30, 16 * lines + 8)
     else:
-        parent_lines = max(_lines(c.parent, c.width) for c in columns if c.parent)
-        lower_lines = max(_lines(c.header, c.width) for c in columns if c.parent)
-        total = max(_lines(c.header, c.width) for c in columns if not c.parent)
+        lines = [_lines(c.header, w) for c, w in zip(columns, widths)]
+        parent_lines = max(_lines(c.parent, w) for c, w in zip(columns, widths) if c.parent)
+        lower_lines = max(n for c, n in zip(columns, lines) if c.parent)
+        total = max(n for c, n in zip(columns, lines) if not c.parent)
         upper = 16 * parent_lines + 6
         lower = max(16 * lower_lines + 8, 16 * total + 12 - upper)
         ws.row_dimensions[HEADER_ROW].height = upper
