@@ -249,6 +249,8 @@ def test_formula_like_unit_stays_text(tmp_path):
 
 # --------------------------------------------------------------------------- files
 
+SMALL = Campaign(blank_rows=3, validation_rows=20)  # same layout, fewer cells: faster
+
 @pytest.mark.parametrize(("unit", "expected"), [
     ("医学院", "医学院"),
     ("党委办公室/校长办公室", "党委办公室_校长办公室"),
@@ -275,7 +277,7 @@ def test_safe_filename_is_limited():
 def test_unsafe_unit_names_stay_inside_the_output_folder(tmp_path):
     out = tmp_path / "out"
     units = ["../../etc/x", "a/b", "CON", 'x:*?"<>|', "医" * 300, "/abs/path", ".."]
-    results = write_templates(Campaign(), units, out)
+    results = write_templates(SMALL, units, out)
     assert [r.unit for r in results] == units
     for r in results:
         assert r.status == "written"
@@ -288,24 +290,24 @@ def test_unsafe_unit_names_stay_inside_the_output_folder(tmp_path):
 
 
 def test_colliding_names_get_suffixes(tmp_path):
-    results = write_templates(Campaign(), ["a/b", "a_b", "A:B", "a/b"], tmp_path)
+    results = write_templates(SMALL, ["a/b", "a_b", "A:B", "a/b"], tmp_path)
     assert [r.path.name for r in results] == ["a_b.xlsx", "a_b-2.xlsx", "A_B-3.xlsx"]
     units = {openpyxl.load_workbook(r.path)["_netreg"]["B2"].value for r in results}
     assert units == {"a/b", "a_b", "A:B"}
 
 
 def test_existing_files_are_kept_unless_forced(tmp_path):
-    first = write_templates(Campaign(), ["医学院"], tmp_path)
+    first = write_templates(SMALL, ["医学院"], tmp_path)
     path = first[0].path
     path.write_bytes(b"filled in by the unit")
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
     seen = []
-    again = write_templates(Campaign(), ["医学院", "团委"], tmp_path, on_progress=seen.append)
+    again = write_templates(SMALL, ["医学院", "团委"], tmp_path, on_progress=seen.append)
     assert [r.status for r in again] == ["exists", "written"]
     assert seen == again
     assert path.read_bytes() == b"filled in by the unit"
     assert path.stat().st_mtime_ns == 1_000_000_000
-    forced = write_templates(Campaign(), ["医学院"], tmp_path, force=True)
+    forced = write_templates(SMALL, ["医学院"], tmp_path, force=True)
     assert forced[0].status == "written"
     assert openpyxl.load_workbook(path).sheetnames[0] == "填表说明"
 
@@ -317,5 +319,5 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
     with pytest.raises(OSError):
-        write_templates(Campaign(), ["医学院"], tmp_path / "out")
+        write_templates(SMALL, ["医学院"], tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
