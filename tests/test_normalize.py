@@ -178,6 +178,8 @@ def test_phone_invalid(raw):
     assert parse_phone(raw) == Parsed(clean_text(raw), "phone-invalid", ok=False)
 
 
+# Measured here: parse_phone("13812345678") ≈ 1 µs (fast path); a landline ≈ 50 µs the first
+# time (phonenumbers), ≈ 0.4 µs when cached. No timing assertions: they would be flaky.
 def test_phone_fast_path_agrees_with_phonenumbers():
     import phonenumbers
 

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from netreg.config import Campaign, Choice
+from netreg.forms import FORMAT_VERSION
 from netreg.template import build_workbook, safe_filename, write_templates
 
 SCHOOL = "漯河职业技术学院"
@@ -89,7 +90,7 @@ def test_header_title_and_signature_line_as_in_the_notice(wb, sheet):
     assert ws["A1"].value == sheet
     assert ws["A2"].value == NOTICE_TITLES[sheet]
     assert ws["A2"].font.b and ws["A2"].font.sz >= 14
-    assert any(str(r) .startswith("A2:") for r in ws.merged_cells.ranges)
+    assert any(str(r).startswith("A2:") for r in ws.merged_cells.ranges)
     assert row_values(ws, 4) == NOTICE_HEADERS[sheet]
     assert all(ws.cell(4, c).alignment.wrap_text for c in range(1, ws.max_column + 1))
     labels = [v for v in row_values(ws, 3) if v]
@@ -233,7 +234,7 @@ def test_metadata_sheet_and_document_properties(wb):
     assert ws.sheet_state == "veryHidden"
     meta = {row[0]: row[1] for row in ws.iter_rows(values_only=True)}
     assert meta["unit"] == "医学院" and meta["school"] == SCHOOL
-    assert meta["forms"] == "1,2,3,4,5" and meta["format_version"] == "1"
+    assert meta["forms"] == "1,2,3,4,5" and meta["format_version"] == str(FORMAT_VERSION)
     assert meta["generated"][:2] == "20"
     props = {p.name: p.value for p in wb.custom_doc_props}
     assert {k: props["netreg_" + k] for k in meta} == meta

@@ -159,7 +159,7 @@ def validate(
     if annotate is not None:
         from .annotate import write_annotated
 
-        written = write_annotated(report, annotate)
+        written = write_annotated(report, annotate, config=config)
         if fmt == "text":
             _console().print(f"已生成 {len(written)} 份修改意见表，保存在 {annotate}")
     if fmt == "json":

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -32,10 +32,8 @@ BLANK = Parsed(None)
 
 # Cc and Cf characters (zero-width spaces, BOM, bidi marks, soft hyphen) that WPS and
 # copy-paste from web pages leave behind; \t and \n are kept here and handled below.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 _SPACES = re.compile(r"[^\S\n]+")  # any whitespace but newline, incl. U+3000 and NBSP
 
 
@@ -72,22 +70,17 @@ def is_blank(raw: object) -> bool:
     return clean_text(raw) == ""
 
 
-_PLACEHOLDERS = frozenset(
-    "无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split()
-)
+_PLACEHOLDERS = frozenset("无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split())
 
 
 def is_placeholder(raw: object) -> bool:
     """Blank, or a filler such as 无, /, —, 暂无 meaning "nothing here" (but not 〃 = ditto)."""
-    return _key(raw) in _PLACEHOLDERS or is_blank(raw)
-
-
-def _nfkc(raw: object) -> str:
-    return unicodedata.normalize("NFKC", clean_text(raw)).strip()
+    key = _key(raw)
+    return not key or key in _PLACEHOLDERS
 
 
 def _key(raw: object) -> str:
-    return _nfkc(raw).casefold()
+    return unicodedata.normalize("NFKC", clean_text(raw)).strip().casefold()
 
 
 def nfkc_key(raw: object) -> str:
@@ -212,48 +205,48 @@ def parse_date(raw: object) -> Parsed:
     text = clean_text(raw)
     if not text:
         return BLANK
+    if isinstance(raw, datetime):
+        raw = raw.date()
+    if isinstance(raw, date):
+        return Parsed(raw) if _YEARS[0] <= raw.year <= _YEARS[1] else Parsed(text, "date-invalid", ok=False)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-        if _SERIALS[0] <= raw < _SERIALS[1] + 1:  # a fraction is the time of day: drop it
-            return Parsed(_EXCEL_EPOCH + timedelta(days=int(raw)))
-    elif isinstance(raw, date):
-        raw = raw.date() if isinstance(raw, datetime) else raw
-        ok = _YEARS[0] <= raw.year <= _YEARS[1]
-        return Parsed(raw) if ok else Parsed(text, "date-invalid", ok=False)
+        if value := _serial(int(raw)):  # a fraction is the time of day: dropped
+            return Parsed(value)
     return _parse_date_text(text)
+
+
+def _serial(n: int) -> date | None:
+    return _EXCEL_EPOCH + timedelta(days=n) if _SERIALS[0] <= n <= _SERIALS[1] else None
+
+
+def _date(y: int, mo: int, d: int) -> date | None:
+    try:
+        return date(y, mo, d) if _YEARS[0] <= y <= _YEARS[1] else None
+    except ValueError:  # 2024-02-30, 2024-13-01
+        return None
 
 
 @lru_cache(maxsize=4096)
 def _parse_date_text(text: str) -> Parsed:
     s = unicodedata.normalize("NFKC", text).strip().casefold()
+    value, code = None, None
     if re.fullmatch(r"[0-9]{5}(?:\.[0-9]+)?", s):  # a serial number kept as text
-        serial = int(s.split(".")[0])
-        if _SERIALS[0] <= serial <= _SERIALS[1]:
-            return Parsed(_EXCEL_EPOCH + timedelta(days=serial))
-    for pattern, code in ((_YMD, None), (_COMPACT, None), (_YM, "date-imprecise")):
-        if m := pattern.fullmatch(s):
-            y, mo, d = int(m[1]), int(m[2]), int(m[3]) if code is None else 1
-            if len(m[1]) == 2:  # 24.5.1: two-digit years 00-69 are 20xx
-                y += 2000 if y < 70 else 1900
-            hour, minute = (m[4], m[5]) if code is None else (None, None)
-            if hour is not None and (int(hour) > 23 or int(minute) > 59):
-                break
-            try:
-                value = date(y, mo, d)
-            except ValueError:  # 2024-02-30, 2024-13-01
-                break
-            if _YEARS[0] <= y <= _YEARS[1]:
-                return Parsed(value, code)
-            break
-    return Parsed(text, "date-invalid", ok=False)
+        value = _serial(int(s.split(".")[0]))
+    elif m := _YMD.fullmatch(s) or _COMPACT.fullmatch(s):
+        y = int(m[1]) + (0 if len(m[1]) == 4 else 2000 if int(m[1]) < 70 else 1900)  # 24.5.1
+        if m[4] is None or (int(m[4]) < 24 and int(m[5]) < 60):
+            value = _date(y, int(m[2]), int(m[3]))
+    elif m := _YM.fullmatch(s):  # a bare 2024 matches nothing: a year is not a date
+        value, code = _date(int(m[1]), int(m[2]), 1), "date-imprecise"
+    return Parsed(value, code) if value else Parsed(text, "date-invalid", ok=False)
 
 
 # ---------------------------------------------------------------- counts
 
-_APPROX_PREFIX = ("大约", "大概", "约", "≈", "~", "〜", "近", "超过")
-_APPROX_SUFFIX = ("左右", "上下", "以上", "余", "多", "+", "来")
-_UNIT_SUFFIX = ("人", "个", "名", "位")
-_MULTIPLIER = {"": 1, "百": 100, "千": 1000, "k": 1000, "万": 10_000, "w": 10_000, "亿": 100_000_000}
+# 约2.3万人, 5000余人, 2300人以上, 10万+: a hedge before or after, a unit anywhere after.
+_HEDGED = re.compile(r"(大约|大概|约|≈|~|〜|近|超过)?(.*?)(?:人|个|名|位)?(左右|上下|以上|余|多|\+|来)?(?:人|个|名|位)?")
 _COUNT = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,20})(\.[0-9]{1,8})?(百|千|k|万|w|亿)?")
+_MULTIPLIER = {None: 1, "百": 100, "千": 1000, "k": 1000, "万": 10_000, "w": 10_000, "亿": 100_000_000}
 _MAX_COUNT = 10**12  # more than anyone's followers; bigger is a typo (and keeps ints printable)
 
 
@@ -270,27 +263,14 @@ def parse_count(raw: object) -> Parsed:
 
 @lru_cache(maxsize=4096)
 def _parse_count_text(text: str) -> Parsed:
-    s = "".join(unicodedata.normalize("NFKC", text).casefold().split())
-    approx = False
-    changed = True
-    while changed:  # 约2.3万人, 5000余人, 2300人以上: peel units and hedges in any order
-        changed = False
-        for affix in _APPROX_PREFIX:
-            if s.startswith(affix):
-                s, approx, changed = s[len(affix):], True, True
-        for affix in _APPROX_SUFFIX + _UNIT_SUFFIX:
-            if s.endswith(affix) and len(s) > len(affix):
-                s, changed = s[: -len(affix)], True
-                approx = approx or affix in _APPROX_SUFFIX
-    m = _COUNT.fullmatch(s)
-    if not m:
+    hedged = _HEDGED.fullmatch("".join(unicodedata.normalize("NFKC", text).casefold().split()))
+    m = hedged and _COUNT.fullmatch(hedged[2])
+    if not m:  # also ranges (3000-5000), negatives and words (很多)
         return Parsed(text, "number-invalid", ok=False)
-    try:
-        value = Decimal(m[1].replace(",", "") + (m[2] or "")) * _MULTIPLIER[m[3] or ""]
-    except InvalidOperation:
-        return Parsed(text, "number-invalid", ok=False)
+    value = Decimal(m[1].replace(",", "") + (m[2] or "")) * _MULTIPLIER[m[3]]
     if value != value.to_integral_value() or value > _MAX_COUNT:  # 2.5 people; 2.35万 is fine
         return Parsed(text, "number-invalid", ok=False)
+    approx = hedged[1] or hedged[3]
     return Parsed(int(value), "number-approximate" if approx else None)
 
 
@@ -326,7 +306,7 @@ def parse_yesno(raw: object) -> Parsed:
 
 # ---------------------------------------------------------------- choices
 
-_CHOICE_SUFFIXES = ("官方账号", "账号", "帐号", "号", "平台", "app", "客户端")
+_CHOICE_AFFIXES = re.compile(r"^官方|(?:官方账号|账号|帐号|号|平台|app|客户端)$")
 
 
 def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
@@ -346,11 +326,9 @@ def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
         key = nfkc_key(text)
         if key in lookup:
             return Parsed(lookup[key])
-        for prefix in ("", "官方"):  # 新浪微博号, 官方抖音号, 小红书账号
-            k = key.removeprefix(prefix)
-            for suffix in ("", *_CHOICE_SUFFIXES):
-                if k.endswith(suffix) and len(k) > len(suffix) and k[: len(k) - len(suffix)] in lookup:
-                    return Parsed(lookup[k[: len(k) - len(suffix)]])
+        bare = _CHOICE_AFFIXES.sub("", key)  # 新浪微博号, 官方抖音号, 小红书账号
+        if bare in lookup:
+            return Parsed(lookup[bare])
         return Parsed(text, "choice-unknown")
 
     return parse

@@ -150,8 +150,12 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+# In a cell, <f> is the first child (CT_Cell: f, v, is), so a formula cell is an opening tag
+# that is not self-closing, directly followed by <f>. Anchoring on that keeps the scan linear
+# and never pairs an empty <c r="A5"/> with the next cell's formula.
 _FORMULA_CELL = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*>(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)',
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*(?<!/)>\s*'
+    rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)',
     re.S,
 )
 

@@ -119,6 +119,8 @@ def render_html(result, school: str) -> str:
     platforms = Counter(r.values.get("platform") or "未填写" for r in report.records if r.form.id == 2)
     by_unit: dict[str, list[dict]] = {}
     for i in report.issues:
+        if i.code == "unit-missing":  # shown as 未报送 in the unit table
+            continue
         value, message = masked(i)
         by_unit.setdefault(i.unit or "（未知单位）", []).append(
             {"severity": str(i.severity), "label": SEVERITY_LABEL[i.severity], "title": title(i.code),

@@ -242,9 +242,11 @@ def build_summary(report: Report, statuses: list[UnitStatus], school: str):
     wb = Workbook()
     _overview(wb, report, statuses, school)
     issues_by_rec: dict[int, list[Issue]] = {id(rec): rec.issues for rec in report.records}
+    unit_order = {s.unit: i for i, s in enumerate(statuses)}
+    records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable
     rows_out = 0
     for form in F.FORMS:
-        recs = [rec for rec in report.records if rec.form.id == form.id]
+        recs = [rec for rec in records if rec.form.id == form.id]
         rows_out += _form_sheet(wb, form, recs, issues_by_rec, school)
     _issue_sheet(wb, report.issues)
     return wb, rows_out
@@ -269,7 +271,7 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
     """Write the summary (and the HTML report) for an already validated run."""
     from .atomic import atomic_path
 
-    resolved_inputs = {Path(p).resolve() for p in inputs}
+    resolved_inputs = {Path(p).resolve() for p in inputs} | {Path(f.path).resolve() for f in report.files}
     for target in [output] + ([html] if html else []):
         if Path(target).resolve() in resolved_inputs:
             raise OutputExists(f"{target} 是输入文件之一，不能覆盖")

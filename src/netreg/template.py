@@ -269,15 +269,23 @@ class _Lists:
 
 
 def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _Lists) -> None:
-    columns = form.columns
-    ncol = len(columns)
-    last = get_column_letter(ncol)
-    # The form's width, widened where a header line would otherwise break mid-phrase.
-    widths = [max(c.width, max(_width(line) for line in c.header.split("\n")) + PADDING) for c in columns]
+    # The form's widths, widened where a header line would otherwise break mid-phrase.
+    widths = [max(c.width, max(_width(line) for line in c.header.split("\n")) + PADDING)
+              for c in form.columns]
     for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
+    _title_rows(ws, form, config, unit, widths)
+    filler_name, filler_phone = _signature_line(ws, form, widths)
+    first_data = _header(ws, form, widths)
+    _blank_rows(ws, form, first_data, config.blank_rows)
+    _validations(ws, form, config, lists, first_data, filler_name, filler_phone)
+    ws.freeze_panes = f"A{first_data}"
+    _page_setup(ws, title_rows=f"{HEADER_ROW}:{first_data - 1}")
 
-    # Row 1: 附件N on the left, 填报单位 on the right.
+
+def _title_rows(ws: Worksheet, form: Form, config: Campaign, unit: str, widths: list[float]) -> None:
+    """Row 1: 附件N on the left, 填报单位 on the right; row 2: the title."""
+    ncol = len(widths)
     ws["A1"] = form.sheet
     ws["A1"].font = _font(12, bold=True, name="黑体")
     ws["A1"].alignment = Alignment(horizontal="left", vertical="center")
@@ -293,34 +301,37 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
         ws.merge_cells(start_row=1, start_column=start, end_row=1, end_column=ncol)
     ws.row_dimensions[1].height = 20
 
-    # Row 2: title.
     title = ws.cell(TITLE_ROW, 1)
     _text(title, form.title(config.school))
     title.font = _font(16, bold=True)
     title.alignment = Alignment(horizontal="center", vertical="center")
-    ws.merge_cells(f"A{TITLE_ROW}:{last}{TITLE_ROW}")
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=ncol)
     ws.row_dimensions[TITLE_ROW].height = 36
 
-    filler_name, filler_phone = _signature_line(ws, form, widths)
 
-    # Header row(s).
+def _header(ws: Worksheet, form: Form, widths: list[float]) -> int:
+    """The verbatim header row(s) from row 4; returns the first data row.
+
+    With two header rows (附件5), a column with a ``parent`` has the parent above it, merged
+    across its siblings; every other column is merged over both rows."""
+    columns, ncol = form.columns, len(form.columns)
     first_data = HEADER_ROW + form.header_rows
-    header_end = first_data - 1
+    last_header = first_data - 1
     for i, col in enumerate(columns, start=1):
         if col.parent:
             ws.cell(HEADER_ROW, i).value = col.parent
-            ws.cell(header_end, i).value = col.header
+            ws.cell(last_header, i).value = col.header
         else:
             ws.cell(HEADER_ROW, i).value = col.header
-            if header_end > HEADER_ROW:
-                ws.merge_cells(start_row=HEADER_ROW, start_column=i, end_row=header_end, end_column=i)
+            if last_header > HEADER_ROW:
+                ws.merge_cells(start_row=HEADER_ROW, start_column=i, end_row=last_header, end_column=i)
     i = 1
-    while i <= ncol:  # merge each parent across its sibling columns
+    while i <= ncol:
         parent = columns[i - 1].parent
         j = i
         while parent and j < ncol and columns[j].parent == parent:
             j += 1
-        if parent and j > i:
+        if j > i:
             ws.merge_cells(start_row=HEADER_ROW, start_column=i, end_row=HEADER_ROW, end_column=j)
         i = j + 1
     for row in range(HEADER_ROW, first_data):
@@ -330,50 +341,54 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
             cell.alignment = CENTER
             cell.border = BOX
             cell.fill = HEADER_FILL
+
+    lines = [_lines(c.header, w) for c, w in zip(columns, widths)]
     if form.header_rows == 1:
-        lines = max(_lines(c.header, w) for c, w in zip(columns, widths))
-        ws.row_dimensions[HEADER_ROW].height = max(30, 16 * lines + 8)
+        ws.row_dimensions[HEADER_ROW].height = max(30, 16 * max(lines) + 8)
     else:
-        lines = [_lines(c.header, w) for c, w in zip(columns, widths)]
         parent_lines = max(_lines(c.parent, w) for c, w in zip(columns, widths) if c.parent)
         lower_lines = max(n for c, n in zip(columns, lines) if c.parent)
-        total = max(n for c, n in zip(columns, lines) if not c.parent)
+        whole_lines = max(n for c, n in zip(columns, lines) if not c.parent)
         upper = 16 * parent_lines + 6
-        lower = max(16 * lower_lines + 8, 16 * total + 12 - upper)
         ws.row_dimensions[HEADER_ROW].height = upper
-        ws.row_dimensions[header_end].height = lower
+        ws.row_dimensions[last_header].height = max(16 * lower_lines + 8, 16 * whole_lines + 12 - upper)
+    return first_data
 
-    # Blank bordered rows, 序号 pre-filled.
-    last_blank = first_data + config.blank_rows - 1
-    for row in range(first_data, last_blank + 1):
+
+def _blank_rows(ws: Worksheet, form: Form, first_data: int, count: int) -> None:
+    """Bordered rows with 序号 pre-filled, then the form's footnote."""
+    ncol = len(form.columns)
+    for row in range(first_data, first_data + count):
         ws.row_dimensions[row].height = 24
-        for i, col in enumerate(columns, start=1):
+        for i, col in enumerate(form.columns, start=1):
             cell = ws.cell(row, i)
             cell.border = BOX
             cell.font = _font(11)
             cell.alignment = CENTER if col.kind in (Kind.SEQ, Kind.YESNO, Kind.DATE, Kind.COUNT) else LEFT
             if col.kind is Kind.SEQ:
                 cell.value = row - first_data + 1
-
     if form.footnote:
-        note_row = last_blank + 1
-        _text(ws.cell(note_row, 1), form.footnote)
-        ws.cell(note_row, 1).font = _font(11)
-        ws.cell(note_row, 1).alignment = Alignment(horizontal="left", vertical="center")
-        ws.merge_cells(start_row=note_row, start_column=1, end_row=note_row, end_column=ncol)
-        ws.row_dimensions[note_row].height = 22
+        note = ws.cell(first_data + count, 1)
+        _text(note, form.footnote)
+        note.font = _font(11)
+        note.alignment = Alignment(horizontal="left", vertical="center")
+        ws.merge_cells(start_row=note.row, start_column=1, end_row=note.row, end_column=ncol)
+        ws.row_dimensions[note.row].height = 22
 
-    last_valid = first_data + config.validation_rows - 1
-    for i, col in enumerate(columns, start=1):
-        letter = get_column_letter(i)
-        area = f"{letter}{first_data}:{letter}{last_valid}"
+
+def _validations(ws: Worksheet, form: Form, config: Campaign, lists: _Lists, first_data: int,
+                 filler_name: str, filler_phone: str) -> None:
+    """One validation (and number format) per column over the data area, plus the filler cells."""
+    last_row = first_data + config.validation_rows - 1
+    for i, col in enumerate(form.columns, start=1):
         number_format = _number_format(col)
         if number_format:
-            for row in range(first_data, last_valid + 1):
+            for row in range(first_data, last_row + 1):
                 ws.cell(row, i).number_format = number_format
         dv = _validation(form, col, config, lists)
         if dv is not None:
-            dv.add(area)
+            letter = get_column_letter(i)
+            dv.add(f"{letter}{first_data}:{letter}{last_row}")
             ws.add_data_validation(dv)
     filler_dv = _dv(None, promptTitle="填表人", prompt="填写填表人姓名")
     filler_dv.add(filler_name)
@@ -383,16 +398,13 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
     ws.add_data_validation(phone_dv)
     ws[filler_phone].number_format = "@"
 
-    ws.freeze_panes = f"A{first_data}"
-    _page_setup(ws, title_rows=f"{HEADER_ROW}:{header_end}")
-
 
 def _signature_line(ws: Worksheet, form: Form, widths: list[float]) -> tuple[str, str]:
     """Row 3: signer label, signature space, 填表人 label and input, phone label and input.
 
     Returns the coordinates of the two input cells (filler name, filler phone)."""
     texts = [form.signer_label + "：", None, FILLER_LABEL, None, form.phone_label + "：", None]
-    spans = _signature_spans(widths, [_width(t) + 1.5 if t else 0 for t in texts])
+    spans = _signature_spans(widths, [_width(t) + PADDING if t else 0 for t in texts])
     col = 1
     coords: list[str] = []
     for k, (text, span) in enumerate(zip(texts, spans)):
@@ -469,10 +481,12 @@ def _validation(form: Form, col: Column, config: Campaign, lists: _Lists) -> Dat
         choices = config.platforms if col.kind is Kind.PLATFORM else config.group_types
         names = [c.name for c in choices]
         other = "；列表中没有的选“其他”，并在备注中写明" if "其他" in names else ""
+        keep = "确属列表以外的，可选“是”保留所填内容。"
+        error = f"“{title}”请从下拉列表中选择（{'、'.join(names)}）。{keep}"
+        if len(error) > MAX_ERROR:
+            error = f"“{title}”请从下拉列表中选择。{keep}"
         return _dv("list", formula1=lists.formula(names), promptTitle=title, prompt=hint + other,
-                   errorTitle=f"{title}不在列表中", errorStyle="warning",
-                   error=f"“{title}”请从下拉列表中选择（{'、'.join(names)}）。"
-                         "确属列表以外的，可选“是”保留所填内容。")
+                   errorTitle=f"{title}不在列表中", errorStyle="warning", error=error)
     if col.kind is Kind.YESNO:
         return _dv("list", formula1='"是,否"', promptTitle=title, prompt=hint,
                    errorTitle="只能填“是”或“否”", error=YESNO_ERROR)
@@ -480,7 +494,7 @@ def _validation(form: Form, col: Column, config: Campaign, lists: _Lists) -> Dat
         if form.id == 5 and col.key == "followers":
             t = config.follower_threshold
             return _dv("whole", operator="greaterThanOrEqual", formula1=str(t), promptTitle=title,
-                       prompt=f"{hint}：粉丝量达{t}人及以上的才属于“网络大V”；填整数，不要写“约”“+”",
+                       prompt=f"{hint}（粉丝量达{t}人及以上的才属于“网络大V”）；不要写“约”“+”",
                        errorTitle="粉丝数量不足", errorStyle="warning",
                        error=f"粉丝数量应为不少于{t}的整数。粉丝量不足{t}人的账号不属于“网络大V”，"
                              "不需要登记；如确有此账号，请核实粉丝数。")

@@ -19,7 +19,7 @@ from .reader import Unreadable, Workbook, col_letter, read_workbook
 from .rules import Context, Record, check_table, cross_checks
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett"}
-SKIPPED_SHEETS = ("填表说明", "_")
+SKIPPED_SHEETS = ("填表说明", "修改意见", "_")
 
 
 def collect_paths(paths: list[Path]) -> tuple[list[Path], list[Issue]]:

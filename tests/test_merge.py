@@ -1,0 +1,247 @@
+"""netreg merge: the summary workbook, rows in = rows out, statuses, safe writes, HTML."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from builders import filled_template, hand_layout
+from netreg.config import Campaign
+from netreg.summary import OutputExists, merge
+from netreg.validate import validate_paths
+
+AS_OF = date(2025, 11, 25)
+UNITS = ["医学院", "信息工程学院", "图书馆", "团委", "教务处"]
+
+ACCOUNT = {"platform": "公众号", "account_name": "漯职医学院", "account_id": "gh_0123456789ab",
+           "followers": "2.3万", "opened": "2019.9.1", "purpose": "信息发布", "admin": "王丽",
+           "phone": 13812345678, "note": ""}
+WEBSITE = {"site_name": "医学院网站", "owner": "李强", "admin": "王丽", "phone": "0395-3136789",
+           "sections": "学院概况、新闻动态", "last_update": date(2025, 11, 1)}
+ZOMBIE = {"admin": "赵敏", "phone": "13700001111", "group_name": "2019级实习群", "reason": "实习结束",
+          "cleaned": "是", "cleaned_on": "2025-10-01", "note": ""}
+GROUP = {"group_type": "微信群", "group_name": "医学院教职工群", "members": 120, "purpose": "工作通知",
+         "real_name": "是", "admin": "王丽", "phone": "13812345678", "note": ""}
+STAR = {"platform": "抖音", "account_id": "dy_nurse", "account_name": "护理小王", "followers": 5200,
+        "topic": "校园生活", "person": "王小二", "title": "", "major": "护理2023级", "phone": "13598765432",
+        "note": ""}
+
+
+def _returned(tmp_path: Path) -> Path:
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    filled_template(folder / "医学院.xlsx", "医学院",
+                    {1: [WEBSITE], 2: [ACCOUNT, {**ACCOUNT, "account_id": "gh_aaaaaaaaaaaa",
+                                                  "account_name": "=HYPERLINK(\"http://x\")",
+                                                  "phone": "13598765432"}],
+                     3: [ZOMBIE], 4: [GROUP], 5: [STAR]})
+    hand_layout(folder / "信息工程学院.xlsx", "信息工程学院",
+                {2: [{**ACCOUNT, "account_id": "gh_bbbbbbbbbbbb", "account_name": "信息工程\x07学院"}],
+                 4: [{**GROUP, "group_name": "信工教职工群"}]})
+    filled_template(folder / "图书馆.xlsx", "图书馆", {f: [{}] for f in ()})  # nothing typed
+    (folder / "团委.xlsx").write_bytes(b"this is not a workbook")
+    return folder
+
+
+def _run(folder: Path, out: Path, **kw):
+    report = validate_paths([folder], Campaign(), units=UNITS, as_of=AS_OF)
+    return merge(report, out, school="漯河职业技术学院", inputs=[folder], **kw)
+
+
+def _sheet_rows(path: Path, sheet: str, header_row: int) -> list[dict]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    rows = list(ws.iter_rows(min_row=header_row, values_only=True))
+    header = rows[0]
+    return [dict(zip(header, r)) for r in rows[1:]]
+
+
+def test_summary_rows_statuses_and_values(tmp_path):
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    result = _run(folder, out)
+    assert result.rows_in == result.rows_out == 8
+    status = {s.unit: s.status for s in result.statuses}
+    assert status == {"医学院": "需整改", "信息工程学院": "已报送", "图书馆": "已报送（无）",
+                      "团委": "无法读取", "教务处": "未报送"}
+    assert [i.unit for i in result.report.issues if i.code == "unit-missing"] == ["教务处"]
+
+    accounts = _sheet_rows(out, "附件2", 2)
+    assert [r["序号"] for r in accounts] == [1, 2, 3]
+    first = accounts[0]
+    assert first["填报单位"] == "医学院"
+    assert first["网络平台"] == "微信公众号"  # alias normalised
+    assert first["粉丝人数"] == 23000
+    assert first["开通日期"].date() == date(2019, 9, 1)  # a real date cell
+    assert first["联系电话"] == "13812345678"  # whole in the workbook, never masked
+    assert first["来源文件"].endswith("医学院.xlsx") and first["原行号"] == 5
+    # the student's phone bound to an account: the issue is named in the row's 问题 column
+    assert "绑定学生手机号" in accounts[1]["问题"]
+    websites = _sheet_rows(out, "附件1", 2)
+    assert websites[0]["联系电话"] == "0395-3136789"
+
+
+def test_formula_like_text_stays_text_and_control_characters_are_stripped(tmp_path):
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    _run(folder, out)
+    ws = openpyxl.load_workbook(out)["附件2"]
+    names = [c for c in ws["D"] if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert names and all(c.data_type == "s" for c in names)
+    assert any(c.value == "信息工程学院" for c in ws["D"])
+    with zipfile.ZipFile(out) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"<f>" in zf.read(n) for n in sheets), "a typed value became a formula"
+
+
+def test_overview_has_native_charts_and_every_sheet_is_a_clean_table(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    result = _run(folder, out)
+    with zipfile.ZipFile(out) as zf:
+        charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 3
+    book = pandas.read_excel(out, sheet_name=None, header=None, engine="openpyxl")
+    assert list(book) == ["总览", "附件1", "附件2", "附件3", "附件4", "附件5", "问题清单"]
+    for sheet in ("附件1", "附件2", "附件3", "附件4", "附件5"):
+        frame = pandas.read_excel(out, sheet_name=sheet, header=1, engine="openpyxl")
+        assert list(frame.columns[:2]) == ["序号", "填报单位"]
+        assert list(frame.columns[-3:]) == ["问题", "来源文件", "原行号"]
+        assert frame["序号"].tolist() == list(range(1, len(frame) + 1))
+    issues = pandas.read_excel(out, sheet_name="问题清单", engine="openpyxl")
+    assert len(issues) == len(result.report.issues)
+
+
+def test_no_overwrite_without_force_and_never_over_an_input(tmp_path):
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    out.write_text("keep me")
+    with pytest.raises(OutputExists):
+        _run(folder, out)
+    assert out.read_text() == "keep me"
+    _run(folder, out, force=True)
+    assert zipfile.is_zipfile(out)
+    with pytest.raises(OutputExists):
+        _run(folder, folder / "医学院.xlsx", force=True)
+
+
+def test_inputs_are_byte_identical_after_merge(tmp_path):
+    folder = _returned(tmp_path)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    _run(folder, tmp_path / "汇总.xlsx", html=tmp_path / "r.html")
+    assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_failed_write_leaves_no_half_written_summary(tmp_path, monkeypatch):
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+
+    def boom(self, filename):
+        Path(filename).write_bytes(b"PK half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", boom)
+    with pytest.raises(OSError):
+        _run(folder, out)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_randomised_inputs_rows_in_equal_rows_out(tmp_path, seed):
+    rng = random.Random(seed)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    typed = []
+    for u, unit in enumerate(UNITS[:3]):
+        rows = {}
+        for form_id, sample in ((1, WEBSITE), (2, ACCOUNT), (3, ZOMBIE), (4, GROUP), (5, STAR)):
+            n = rng.randint(0, 6)
+            rows[form_id] = []
+            for k in range(n):
+                marker = f"U{u}F{form_id}R{k}-{rng.randint(0, 10**6)}"
+                key = next(c for c in sample if c not in ("phone", "followers", "members", "opened",
+                                                          "last_update", "cleaned_on", "platform",
+                                                          "group_type", "cleaned", "real_name", "note",
+                                                          "title", "major"))
+                row = {**sample, key: marker}
+                if rng.random() < 0.3:  # some values broken the way people break them
+                    row["phone"] = rng.choice(["1381234567", "无", "0395-12345678", ""])
+                rows[form_id].append(row)
+                typed.append(marker)
+        build = filled_template if rng.random() < 0.5 else hand_layout
+        build(folder / f"{unit}.xlsx", unit, rows)
+    out = tmp_path / "汇总.xlsx"
+    result = _run(folder, out)
+    assert result.rows_in == result.rows_out == len(typed)
+    wb = openpyxl.load_workbook(out)
+    written = {c.value for ws in wb.worksheets[1:6] for row in ws.iter_rows() for c in row}
+    assert set(typed) <= written
+
+
+def test_cli_merge_prints_rows_in_out_and_writes(tmp_path):
+    folder = _returned(tmp_path)
+    units = tmp_path / "units.txt"
+    units.write_text("\n".join(UNITS), encoding="utf-8")
+    out = tmp_path / "汇总.xlsx"
+    proc = subprocess.run(["python", "-m", "netreg", "merge", str(folder), "-o", str(out), "--units", str(units),
+                           "--as-of", "2025-11-25", "--html", str(tmp_path / "r.html")],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 1, proc.stderr  # 医学院 has errors
+    assert "读入 8 行，写入汇总 8 行（一致）" in proc.stdout
+    assert "未报送" in proc.stdout and "无法读取" in proc.stdout
+    assert "13812345678" not in proc.stdout
+    assert out.is_file() and (tmp_path / "r.html").is_file()
+    again = subprocess.run(["python", "-m", "netreg", "merge", str(folder), "-o", str(out)],
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "已存在" in again.stderr
+
+
+def _need(program: str) -> str | None:
+    found = shutil.which(program)
+    if not found:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{program} is required in CI")
+        pytest.skip(f"{program} not installed")
+    return found
+
+
+def test_summary_opens_in_libreoffice(tmp_path):
+    from office import convert, require_soffice
+
+    require_soffice()
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    _run(folder, out)
+    pdf = convert(out, "pdf", tmp_path / "pdf")
+    assert pdf.is_file() and pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_html_report_renders_in_chromium_without_console_errors(tmp_path):
+    chromium = _need("chromium")
+    folder = _returned(tmp_path)
+    html = tmp_path / "报告.html"
+    _run(folder, tmp_path / "汇总.xlsx", html=html)
+    text = html.read_text(encoding="utf-8")
+    assert "http://" not in text.replace('"http://x"', "") and "<script" not in text
+    assert "135****5432" in text  # the student phone, masked
+    assert "13598765432" not in text and "13812345678" not in text
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         "--window-size=1200,1600", f"--screenshot={shot}", html.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
