@@ -69,8 +69,8 @@ def filled_template(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str
         ws = wb[form.sheet]
         start = first_data_row(form)
         for n, row in enumerate(rows):
-            ws.cell(start + n, 1).value = n + 1
-            for key, value in row.items():
+            ws.cell(start + n, 1).value = None if row is None else n + 1
+            for key, value in (row or {}).items():
                 ws.cell(start + n, column_index(form, key)).value = value
         if filler is not None:
             for label, value in zip(("填表人：", form.phone_label + "："), filler):
@@ -129,12 +129,9 @@ HAND_SHEETS = {1: "网站", 2: "新媒体", 3: "Sheet2", 4: "工作群", 5: "大
 HAND_ORDER = (5, 3, 1, 4, 2)
 
 
-def hand_header(form: F.Form, col: F.Column) -> str:
-    return HAND_HEADERS.get((form.id, col.key), col.label)
-
-
 def hand_layout(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str, str] | None = FILLER,
                 *, unit_text: bool = True, preamble: int = 2, col0: int = 1, typed: bool = True,
+                seq: bool = True, headers: Mapping[tuple[int, str], str] | None = None,
                 sheets: Mapping[int, str] | None = None, order: Iterable[int] = HAND_ORDER,
                 separate: bool = False, blank_sheet: bool = True) -> list[Path]:
     """A workbook laid out by hand like the Word notice, written with xlsxwriter.
@@ -142,7 +139,9 @@ def hand_layout(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str, st
     Per sheet, from the top: ``preamble`` rows (附件N, then 填报单位：unit when ``unit_text``,
     then blank rows), the title, the signature line as ONE cell of text, the header (附件5:
     two rows, 类别 merged over its two sub-columns), the data. The table starts in column
-    ``col0`` (0-based: 1 = column B). With ``typed``, phones made of digits are written as
+    ``col0`` (0-based: 1 = column B). ``headers`` overrides header texts of ``HAND_HEADERS``
+    (an empty text leaves the column's header blank); ``seq=False`` leaves 序号 empty; a row
+    given as None is left blank. With ``typed``, phones made of digits are written as
     numbers and dates alternate between text like 2024.5.1 and real dates. Sheets are named
     ``sheets`` (default: 网站, 新媒体, Sheet2…) and come in ``order``; ``separate`` writes one
     workbook per form into the folder ``path``. Returns the written files."""
@@ -165,7 +164,8 @@ def hand_layout(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str, st
             form = F.FORMS_BY_ID[form_id]
             ws = book.add_worksheet(names[form_id])
             _hand_sheet(ws, fmt, form, unit, list(rows_by_form[form_id]), filler, unit_text=unit_text,
-                        preamble=preamble, col0=col0, typed=typed)
+                        preamble=preamble, col0=col0, typed=typed, seq=seq,
+                        headers=dict(HAND_HEADERS, **(headers or {})))
         if blank_sheet and not separate:
             book.add_worksheet("Sheet3")
         book.close()
@@ -187,7 +187,7 @@ def hand_first_data_row(form: F.Form, preamble: int = 2) -> int:
 
 
 def _hand_sheet(ws, fmt: _Formats, form: F.Form, unit: str, rows: list, filler, *, unit_text: bool,
-                preamble: int, col0: int, typed: bool) -> None:
+                preamble: int, col0: int, typed: bool, seq: bool, headers: dict) -> None:
     r = 0
     ws.write_string(r, col0, form.sheet)
     if unit_text and preamble >= 2:
@@ -202,11 +202,11 @@ def _hand_sheet(ws, fmt: _Formats, form: F.Form, unit: str, rows: list, filler, 
     h = r
     for i, col in enumerate(form.columns):
         c = col0 + i
-        text = hand_header(form, col)
+        text = headers.get((form.id, col.key), col.label)
         if form.header_rows == 1:
-            ws.write_string(h, c, text, fmt.header)
+            ws.write(h, c, text, fmt.header)
         elif col.parent:
-            ws.write_string(h + 1, c, text, fmt.header)
+            ws.write(h + 1, c, text, fmt.header)
         else:
             ws.merge_range(h, c, h + 1, c, text, fmt.header)
     parents = [i for i, col in enumerate(form.columns) if col.parent]
@@ -214,8 +214,9 @@ def _hand_sheet(ws, fmt: _Formats, form: F.Form, unit: str, rows: list, filler, 
         ws.merge_range(h, col0 + parents[0], h, col0 + parents[-1], form.columns[parents[0]].parent, fmt.header)
     r = h + form.header_rows
     for n, row in enumerate(rows):
-        ws.write_number(r, col0, n + 1)
-        for key, value in row.items():
+        if row is not None and seq:
+            ws.write_number(r, col0, n + 1)
+        for key, value in (row or {}).items():
             _write(ws, fmt, r, col0 + column_index(form, key) - 1, form.column(key), value, n, typed)
         r += 1
     if form.footnote:
