@@ -120,30 +120,3 @@ def install() -> None:
         return option
 
     core.Command.get_help_option = chinese_help_option
-    _patch_rich_utils_on_import()
-
-
-def _patch_rich_utils_on_import() -> None:
-    """typer imports rich_utils only to print help; translate its panel titles when it does."""
-    import typer.core
-
-    original = typer.core.TyperCommand.format_help, typer.core.TyperGroup.format_help
-
-    def wrap(fn):
-        def format_help(self, ctx, formatter):
-            from typer import rich_utils
-
-            rich_utils._ = gettext
-            rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
-            rich_utils.OPTIONS_PANEL_TITLE = "选项"
-            rich_utils.COMMANDS_PANEL_TITLE = "命令"
-            rich_utils.ERRORS_PANEL_TITLE = "错误"
-            rich_utils.ABORTED_TEXT = "已中止。"
-            rich_utils.DEFAULT_STRING = "[默认：{}]"
-            rich_utils.REQUIRED_LONG_STRING = "[必填]"
-            rich_utils.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"
-            return fn(self, ctx, formatter)
-        return format_help
-
-    typer.core.TyperCommand.format_help = wrap(original[0])
-    typer.core.TyperGroup.format_help = wrap(original[1])
