@@ -24,7 +24,7 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 CODES: dict[str, tuple[Severity, str, str]] = {
     "file-unreadable": (E, "文件无法读取", "无法读取此文件：{reason}。请单位重新导出为 .xlsx 格式后再发送。"),
     "file-legacy-format": (E, "旧版文件格式", "这是{fmt}格式的文件，请在 Excel 或 WPS 中“另存为” Excel 工作簿（*.xlsx）后重新发送。"),
-    "form-not-found": (W, "缺少登记表", "未找到附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
+    "form-not-found": (W, "缺少登记表", "{state}附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
     "header-mismatch": (E, "表头与通知不符", "此表{what}{missing}。请使用下发的模板，或按通知补齐表头后重新报送。"),
     "template-outdated": (W, "模板版本过旧", "此文件由旧版模板（版本 {found}）填写，当前为版本 {current}。内容已照常检查，下次请使用新模板。"),
     "unit-unknown": (W, "无法确定填报单位", "无法确定填报单位{detail}。请在表格右上角“填报单位”处填写单位全称（与学校单位名单一致），或以单位名称命名文件。"),

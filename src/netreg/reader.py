@@ -24,7 +24,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 HEADER_SCAN_ROWS = 30  # a header row is looked for among the first rows of a table region
 STRUCTURE = re.compile(
     r"(单位负责人签[名字]\s*[（(]\s*盖章\s*[)）]|单位负责人|填表人联系电话|填表人电话|填表人|联系电话|联系方式"
-    r"|填报单位|报送单位|单位名称|填表日期|填报日期)\s*[:：]?"
+    r"|联系人|手机号码|手机号|手机|电话|填报单位|报送单位|单位名称|填表日期|填报日期)\s*[:：]?"
 )
 
 
@@ -204,7 +204,10 @@ def read_workbook(path: Path, config: Campaign) -> Workbook:
     except Exception as exc:  # defusedxml refusals, broken XML, broken zip members
         raise Unreadable("file-unreadable", f"文件内部结构损坏或含有不安全内容（{type(exc).__name__}）") from None
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        # By content: calamine's from_path picks the format by extension, and an .xlsx saved
+        # under an .xls name (sniff has already checked it is a zip) must still be read.
+        with path.open("rb") as fh:
+            book = CalamineWorkbook.from_filelike(fh)
         names = book.sheet_names
         tables: list[Table] = []
         unrecognised: list[str] = []
@@ -220,7 +223,7 @@ def read_workbook(path: Path, config: Campaign) -> Workbook:
                     if len(r) >= 2 and r[0]:
                         meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
                 continue
-            found, text = scan_sheet(name, grid, formulas.get(name, {}))
+            found, text = scan_sheet(name, grid, formulas.get(name, {}), sheet.merged_cell_ranges or ())
             tables.extend(found)
             unit_text = unit_text or text
             if not found and any(clean_text(v) for r in grid for v in r):
@@ -237,26 +240,35 @@ def read_workbook(path: Path, config: Campaign) -> Workbook:
 
 # ---------------------------------------------------------------------------- sheet level
 
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+_PUNCT = re.compile(r"[/、,，.。·・\-_—|\\]")
+
+
+def _fold(key: str) -> str:
+    """A header key as typed by hand: any case (账号id), without separators (职务/职称)."""
+    return _PUNCT.sub("", key.casefold())
+
+
 def _keymaps() -> dict[int, dict[str, str]]:
     maps = {}
     for form in F.FORMS:
         m: dict[str, str] = {}
         for col in form.columns:
             for k in F.header_keys(col):
-                m.setdefault(k, col.key)
+                m.setdefault(_fold(k), col.key)
         maps[form.id] = m
     return maps
 
 
 _KEYMAPS = _keymaps()
-_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+_PARENTS = {form.id: {_fold(F.header_key(c.parent)) for c in form.columns if c.parent} for form in F.FORMS}
 
 
 def _cell_keys(value: object) -> tuple[str, ...]:
     if not isinstance(value, str):
         return ()
     k = F.header_key(value)
-    return (k, _BRACKETED.sub("", k)) if k else ()
+    return tuple(dict.fromkeys(_fold(x) for x in (k, _BRACKETED.sub("", k)) if x))
 
 
 def _match_row(row: list, nxt: list | None, form: F.Form) -> dict[str, int]:
@@ -286,7 +298,10 @@ def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], 
         if len(one.keys() - {"seq"}) < max(3, n / 2):
             continue
         two = _match_row(row, nxt, form) if nxt is not None and form.header_rows == 2 else one
-        cols, rows_used = (two, 2) if len(two) > len(one) else (one, 1)
+        # The upper header (类别) announces a second header row even when its sub-headers are
+        # typed beyond recognition: that row is never data.
+        parent = any(k in _PARENTS[form.id] for v in row for k in _cell_keys(v))
+        cols, rows_used = (two, 2) if len(two) > len(one) or (parent and nxt is not None) else (one, 1)
         data = [c for c in cols if c != "seq"]
         score = (len(data) / n, len(data))
         if best is None or score > best[0]:
@@ -294,28 +309,44 @@ def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], 
     return None if best is None else (best[1], best[2], best[3])
 
 
-def _is_structure(cells: list[str], inside: bool = False) -> bool:
+def _is_structure(cells: list[str], table: Table | None = None) -> bool:
     """A preamble/footer line: 附件N, a form title, the signature line, a 注： footnote.
 
-    Inside a table the label must open the row, so that a data row whose 备注 says
-    "联系电话：…" is never mistaken for a signature line (nothing typed may be dropped)."""
-    filled = [c for c in cells if c]
+    Inside a table (``table`` given) nothing typed may be dropped, so a line counts only when
+    it opens at the table's left edge and every filled cell is explained: a label opening
+    the cell (填表人：…), the value right after a label, or, first, 附件N / a title / 注：….
+    A data row (序号 first, or a value that merely mentions 联系电话：) is never structure."""
+    filled = [(ci, c) for ci, c in enumerate(cells) if c]
     if not filled or len(filled) > 6:
         return False
-    joined = "".join(filled)
-    m = STRUCTURE.search(joined)
-    if m and (not inside or m.start() == 0):
-        return True
-    if len(filled) <= 2:
-        if re.fullmatch(r"附件\s*\d(\s*[:：].*)?", filled[0]):
-            return True
-        if any(f.name in joined for f in F.FORMS) or joined.startswith(("注：", "注:")):
-            return True
-    return False
+    if table is None:
+        joined = "".join(c for _, c in filled)
+        return bool(STRUCTURE.search(joined)) or (len(filled) <= 2 and _is_heading(filled[0][1]))
+    if filled[0][0] > min(table.columns.values(), default=0):
+        return False
+    expect_value = False
+    for n, (_ci, text) in enumerate(filled):
+        labels = list(STRUCTURE.finditer(text))
+        if labels and labels[0].start() == 0:
+            expect_value = not text[labels[-1].end():].strip()
+        elif expect_value or (n == 0 and _is_heading(text)):
+            expect_value = False
+        else:
+            return False
+    return True
 
 
-def _labels(cells: list[str], row: int) -> dict[str, tuple[str, int, int]]:
-    """Values after 填表人：, 填表人电话：, 填报单位： … in one structure row."""
+def _is_heading(text: str) -> bool:
+    """附件N, a form title or a 注： footnote."""
+    return bool(re.fullmatch(r"附件\s*\d(\s*[:：].*)?", text)) or any(f.name in text for f in F.FORMS) \
+        or text.startswith(("注：", "注:"))
+
+
+def _labels(cells: list[str], row: int, merged: dict[int, int] | None = None) -> dict[str, tuple[str, int, int]]:
+    """Values after 填表人：, 填表人电话：, 填报单位： … in one structure row: (value, row, 0-based
+    column of the value, or of the cell to type it in when empty). ``merged`` maps the first
+    column of a merged range on this row to its last column."""
+    merged = merged or {}
     parts: list[tuple[int, int, int]] = []  # (col, start, end) of each cell within the joined text
     joined = ""
     for ci, c in enumerate(cells):
@@ -330,46 +361,62 @@ def _labels(cells: list[str], row: int) -> dict[str, tuple[str, int, int]]:
         value = joined[m.end():end].strip()
         label = re.sub(r"\s", "", m.group(1))
         label = "单位负责人" if label.startswith("单位负责人") else label
+        ci, _s, cell_end = next(p for p in parts if p[1] <= m.start() < p[2])
         if value:  # the cell where the value starts
             pos = m.end() + (len(joined[m.end():end]) - len(joined[m.end():end].lstrip()))
-            col = next((ci for ci, s, e in parts if s <= pos < e), parts[-1][0])
-        else:  # empty: the input cell right of the label's cell
-            col = next((ci for ci, s, e in parts if s <= m.start() < e), 0) + 1
+            col = next((c for c, s, e in parts if s <= pos < e), parts[-1][0])
+        elif end < cell_end:  # another label follows in the same cell: the value goes in here
+            col = ci
+        else:  # the label ends its cell: the input cell is the next one (after a merged label)
+            col = merged.get(ci, ci) + 1
         found.setdefault(label, (value, row, col))
     return found
 
 
-def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]]):
+def _merged_by_row(ranges) -> dict[int, dict[int, int]]:
+    """0-based row → {first column: last column} of the merged ranges that start on that row."""
+    by_row: dict[int, dict[int, int]] = {}
+    for rng in ranges or ():
+        try:
+            (r0, c0), (_r1, c1) = rng
+        except (TypeError, ValueError):
+            continue
+        by_row.setdefault(r0, {})[c0] = c1
+    return by_row
+
+
+def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]], merged_ranges=()):
     """Find every form table in a sheet; return (tables, 填报单位 text location or None)."""
     tables: list[Table] = []
     unit_text = None
     pending_labels: dict[str, tuple[str, int, int]] = {}
     current: Table | None = None
     skip_until = -1
+    merged = _merged_by_row(merged_ranges)
     for ri, row in enumerate(grid):
         if ri <= skip_until:
             continue
         cells = [clean_text(v) for v in row]
-        if not any(cells):
+        if not any(cells) and not formulas.get(ri):
             continue
         nxt = grid[ri + 1] if ri + 1 < len(grid) else None
         header = detect_header(row, nxt)
         if header:
             form, cols, used = header
-            extra = {ci: cells[ci] for ci in range(len(cells)) if cells[ci] and ci not in cols.values()}
+            extra = {ci: t for ci, t in enumerate(cells)
+                     if t and ci not in cols.values() and not (used == 2 and _is_parent(form, t))}
             if used == 2 and nxt is not None:
                 for ci, v in enumerate(nxt):
                     t = clean_text(v)
-                    if t and ci not in cols.values() and ci not in extra and not _is_parent(form, t):
+                    if t and ci not in cols.values() and ci not in extra:
                         extra[ci] = t
-                extra = {ci: t for ci, t in extra.items() if not _is_parent(form, t)}
             current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels))
             pending_labels = {}
             tables.append(current)
             skip_until = ri + used - 1
             continue
-        if _is_structure(cells, inside=current is not None):
-            labels = _labels(cells, ri + 1)
+        if not formulas.get(ri) and _is_structure(cells, current):
+            labels = _labels(cells, ri + 1, merged.get(ri))
             for key in ("填报单位", "报送单位", "单位名称"):
                 if key in labels and labels[key][0] and unit_text is None:
                     unit_text = (labels[key][0], name, labels[key][1], labels[key][2])
@@ -395,16 +442,18 @@ def _belongs_below(table: Table, labels: dict) -> bool:
 def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
     used = set(table.columns.values())
     seq = table.columns.get("seq")
-    data_cells = [ci for ci, c in enumerate(cells) if c and ci != seq]
+    # A 序号 computed by a formula (=ROW()-4) is no data: 序号 is ignored and renumbered.
+    row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci != seq}
+    data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci != seq} | row_formulas.keys())
     if not data_cells:
         return  # blank, or only a 序号
-    row_formulas = formulas.get(ri, {})
     if all(is_placeholder(cells[ci]) for ci in data_cells) and not row_formulas:
         table.declared_empty = True
         return
-    values = {}
-    for key, ci in table.columns.items():
-        if ci < len(row):
-            values[key] = row_formulas.get(ci, row[ci])
-    extras = {ci: row_formulas.get(ci, row[ci]) for ci in data_cells if ci not in used}
+
+    def raw(ci: int) -> object:
+        return row_formulas.get(ci, row[ci] if ci < len(row) else None)
+
+    values = {key: raw(ci) for key, ci in table.columns.items() if ci < len(row) or ci in row_formulas}
+    extras = {ci: raw(ci) for ci in data_cells if ci not in used}
     table.rows.append(RawRow(ri + 1, values, extras, row_formulas))

@@ -146,15 +146,18 @@ def render_merge_overview(result, console) -> None:
 
     colours = {STATUS_FIX: "bold red", STATUS_BAD: "bold red", STATUS_MISSING: "yellow", STATUS_NONE: "cyan"}
     table = Table(header_style="bold", title=f"各单位报送情况（统计日期 {result.report.as_of.isoformat()}）")
-    for name in ("单位", "状态", *(f"附件{k}" for k in FORMS_BY_ID), "错误", "警告"):
-        text_col = name in ("单位", "状态")
-        table.add_column(name, justify="left" if text_col else "right", no_wrap=text_col)
+    for name in ("单位", "状态", *(f"附{k}" for k in FORMS_BY_ID), "错误", "警告"):  # 附1 = 附件1: fits 80 columns
+        if name in ("单位", "状态"):
+            table.add_column(name, no_wrap=name == "状态", overflow="fold", min_width=8)
+        else:
+            table.add_column(name, justify="right", no_wrap=True)
     for s in result.statuses:
         table.add_row(s.unit, Text(s.status, style=colours.get(s.status, "green")),
                       *(str(s.rows.get(k, 0)) for k in FORMS_BY_ID), str(s.errors), str(s.warnings))
     table.add_row("合计", f"{sum(s.status != STATUS_MISSING for s in result.statuses)}/{len(result.statuses)} 已报送",
                   *(str(sum(s.rows.get(k, 0) for s in result.statuses)) for k in FORMS_BY_ID),
-                  str(result.report.errors), str(result.report.warnings), style="bold")
+                  str(sum(s.errors for s in result.statuses)), str(sum(s.warnings for s in result.statuses)),
+                  style="bold")
     console.print(table)
     top = Counter(i.code for i in result.report.issues).most_common(5)
     if top:

@@ -114,10 +114,13 @@ def _field_at(table: Table, ci: int) -> str:
     return table.extra_headers.get(ci) or f"{col_letter(ci)}列"
 
 
+PHONE_LABELS = ("填表人电话", "填表人联系电话", "联系电话", "联系方式", "手机号码", "手机号", "手机", "电话")
+
+
 def _filler(table: Table, ctx: Context, loc: dict) -> list[Issue]:
     labels = table.labels
-    name = labels.get("填表人")
-    phone = next((labels[k] for k in ("填表人电话", "填表人联系电话", "联系电话", "联系方式") if k in labels), None)
+    name = labels.get("填表人") or labels.get("联系人")
+    phone = next((labels[k] for k in PHONE_LABELS if k in labels), None)
     problems = []
     if not name or not name[0] or is_placeholder(name[0]):
         problems.append("未填写填表人")
@@ -129,11 +132,13 @@ def _filler(table: Table, ctx: Context, loc: dict) -> list[Issue]:
             problems.append(f"{table.form.phone_label}“{phone[0]}”无效")
     if not problems:
         return []
-    where = name or phone
+    # Point at the first cell to fix: the name's when it is missing, else the phone's.
+    on_name = problems[0] == "未填写填表人" and name is not None or phone is None
+    where = name if on_name else phone
     row, column = (where[1], col_letter(where[2])) if where else (None, None)
     value = phone[0] if phone and phone[0] and "无效" in problems[-1] else None
-    return [make("filler-missing", row=row, column=column, field="填表人", value=value, **loc,
-                 what="、".join(problems), phone_label=table.form.phone_label)]
+    return [make("filler-missing", row=row, column=column, field="填表人" if on_name else table.form.phone_label,
+                 value=value, **loc, what="、".join(problems), phone_label=table.form.phone_label)]
 
 
 # ---------------------------------------------------------------------------- rows
@@ -228,6 +233,8 @@ def _influencers(rec: Record, ctx: Context) -> None:
     if _ok(rec, "followers", int) and rec.values["followers"] < threshold:
         _flag(rec, ctx, "below-threshold", "followers", rec.values["followers"], threshold=threshold)
     title, major = (not is_placeholder(rec.values.get(k)) for k in ("title", "major"))
+    if "title" not in rec.columns and "major" not in rec.columns:
+        return  # no 类别 columns at all: header-mismatch says it once for the table
     if not title and not major:
         _flag(rec, ctx, "category-missing", "title")
     elif title and major:
@@ -263,13 +270,15 @@ def cross_checks(records: list[Record], ctx: Context, roster: dict[str, str] | N
                 if p in students:
                     _flag(rec, c, "student-phone-binding", "phone", p, who=students[p])
                     break
-        if rec.form.id in (2, 5) and rec.values.get("account_id"):
+        if rec.form.id in (2, 5) and not is_placeholder(rec.values.get("account_id")):
             by_key[(rec.form.id, rec.values.get("platform"), nfkc_key(rec.values["account_id"]))].append(rec)
-        if rec.form.id == 4 and rec.values.get("group_name"):
-            by_key[(4, rec.values.get("group_type"), nfkc_key(rec.values["group_name"]))].append(rec)
-    for (form_id, kind, _), group in by_key.items():
+        if rec.form.id == 4 and not is_placeholder(rec.values.get("group_name")):
+            # Group names repeat across units (每个学院都有“教职工群”): only within a unit.
+            by_key[(4, rec.unit, rec.values.get("group_type"), nfkc_key(rec.values["group_name"]))].append(rec)
+    for key, group in by_key.items():
         if len(group) < 2:
             continue
+        form_id, kind = key[0], key[-2]
         code, key = {2: ("duplicate-account", "account_id"), 4: ("duplicate-group", "group_name"),
                      5: ("duplicate-influencer", "account_id")}[form_id]
         for rec in group:

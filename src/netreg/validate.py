@@ -119,7 +119,8 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
     results: list[FileResult] = []
     records: list[Record] = []
     file_issues: dict[str, list[Issue]] = {}
-    forms_by_unit: dict[str, set[int]] = {}
+    forms_by_unit: dict[str, set[int]] = {}  # forms a unit filled in, or declared empty (无)
+    blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
     for path in files:
         if on_file:
@@ -161,20 +162,25 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
             records.extend(recs)
             sheet, n = forms.get(table.form.id, (table.sheet, 0))
             forms[table.form.id] = (sheet, n + len(recs))
+            filled = recs or table.declared_empty
+            (forms_by_unit if filled else blank_by_unit).setdefault(unit, set()).add(table.form.id)
         for name in book.unrecognised:
             if not name.startswith(SKIPPED_SHEETS):
                 issues.append(make("header-mismatch", file=shown, unit=unit, sheet=name,
                                    what="有内容，但表头与通知的五张附件都对不上",
                                    missing="，其内容未能读取"))
-        forms_by_unit.setdefault(unit, set()).update(forms)
+        forms_by_unit.setdefault(unit, set())
         first_file.setdefault(unit, shown)
         results.append(FileResult(shown, unit, "ok", forms))
         file_issues[shown] = issues
     for unit, found in forms_by_unit.items():
         for form in F.FORMS:
             if form.id not in found:
+                # A blank form of our template is no answer: the notice wants 无 written in.
+                state = "未填写" if form.id in blank_by_unit.get(unit, ()) else "未找到"
                 file_issues[first_file[unit]].append(
-                    make("form-not-found", file=first_file[unit], unit=unit, form=form.id, form_name=form.name))
+                    make("form-not-found", file=first_file[unit], unit=unit, form=form.id, form_name=form.name,
+                         state=state))
     student_roster = {}
     for r in ([roster] if roster else []) + [Path(p) for p in config.roster_files]:
         try:
