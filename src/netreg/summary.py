@@ -175,6 +175,7 @@ def _issue_sheet(wb, issues: list[Issue]) -> None:
 
 def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
+    from openpyxl.chart.label import DataLabelList
 
     ws = wb.create_sheet("总览")
     headers = ["序号", "单位", "状态", "来源文件", *(f"附件{f.id}行数" for f in F.FORMS), "错误", "警告"]
@@ -219,6 +220,11 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
         chart.title = name
         chart.add_data(Reference(ws, min_col=2, min_row=first, max_row=end), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=end))
+        labels = DataLabelList()
+        labels.showVal = isinstance(chart, BarChart)
+        labels.showPercent = not labels.showVal
+        labels.showSerName = labels.showCatName = labels.showLegendKey = False
+        chart.dataLabels = labels
         if isinstance(chart, BarChart):
             chart.legend = None
             chart.y_axis.title = unit_label
