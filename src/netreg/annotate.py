@@ -102,7 +102,9 @@ def _assign_targets(jobs: list[_Job], out_dir: Path, sources: set[Path]) -> None
     for job in jobs:
         base = safe_name(job.unit)
         if per_unit[job.unit] > 1 and job.source is not None:
-            base = safe_name(f"{base}-{safe_name(Path(job.source.path).stem)}")
+            stem = safe_name(Path(job.source.path).stem)
+            # 医学院-附件1.xlsx → 医学院-附件1-修改意见.xlsx, not 医学院-医学院-附件1-…
+            base = stem if stem.startswith(base) else safe_name(f"{base}-{stem}")
         name, n = base, 1
         while True:
             candidate = out_dir / f"{name}-{SUFFIX}.xlsx"
