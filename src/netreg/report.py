@@ -50,7 +50,7 @@ def render_text(report: Report, console) -> None:
         if f.status != "ok":
             forms, rows = "无法读取", "-"
         else:
-            forms = "、".join(f"附件{k}" for k in sorted(f.forms)) or "未识别到登记表"
+            forms = forms_text(sorted(f.forms))
             rows = str(sum(n for _, n in f.forms.values()))
         files.add_row(f.path, f.unit or "?", forms, rows,
                       Text(str(f.errors), style="bold red" if f.errors else ""),
@@ -78,6 +78,14 @@ def render_text(report: Report, console) -> None:
     if report.issues:
         top = Counter(i.code for i in report.issues).most_common(5)
         console.print("最常见的问题：" + "；".join(f"{title(c)} {n} 处" for c, n in top))
+
+
+def forms_text(ids: list[int]) -> str:
+    if not ids:
+        return "未识别到登记表"
+    if ids == sorted(FORMS_BY_ID):
+        return f"附件1～{len(ids)}（齐全）"
+    return "附件" + "、".join(str(k) for k in ids)
 
 
 def issue_line(i: Issue) -> str:
