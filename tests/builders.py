@@ -148,7 +148,7 @@ def hand_layout(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str, st
     import xlsxwriter
 
     path = Path(path)
-    names = dict(HAND_SHEETS, **(sheets or {}))
+    names = {**HAND_SHEETS, **(sheets or {})}
     ids = [i for i in order if i in rows_by_form] + [i for i in rows_by_form if i not in order]
     if separate:
         path.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ def hand_layout(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str, st
             ws = book.add_worksheet(names[form_id])
             _hand_sheet(ws, fmt, form, unit, list(rows_by_form[form_id]), filler, unit_text=unit_text,
                         preamble=preamble, col0=col0, typed=typed, seq=seq,
-                        headers=dict(HAND_HEADERS, **(headers or {})))
+                        headers={**HAND_HEADERS, **(headers or {})})
         if blank_sheet and not separate:
             book.add_worksheet("Sheet3")
         book.close()
@@ -239,6 +239,27 @@ def _write(ws, fmt: _Formats, r: int, c: int, col: F.Column, value: object, n: i
         ws.write_number(r, c, value)
     else:
         ws.write_string(r, c, str(value))
+
+
+def raw_workbook(path: Path, sheets: Mapping[str, list[list]]) -> Path:
+    """A workbook whose sheets hold exactly these rows from A1 (None = empty cell; text starting
+    with '=' is a formula)."""
+    import xlsxwriter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    fmt = _Formats(book)
+    for name, rows in sheets.items():
+        ws = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
+                    ws.write_formula(r, c, value)
+                elif value is not None:
+                    _write(ws, fmt, r, c, F.SEQ, value, 1, False)
+    book.close()
+    return path
 
 
 # --------------------------------------------------------------------------- (c) LibreOffice

@@ -168,7 +168,7 @@ def test_unit_with_several_files_gets_one_copy_per_file(tmp_path):
     report = validate_paths([a, b], Campaign(), as_of=AS_OF)
     assert {f.unit for f in report.files} == {"医学院"}
     written = write_annotated(report, tmp_path / "out")
-    assert [p.name for p in written] == ["医学院-医学院-第一批-修改意见.xlsx", "医学院-医学院-第二批-修改意见.xlsx"]
+    assert [p.name for p in written] == ["医学院-第一批-修改意见.xlsx", "医学院-第二批-修改意见.xlsx"]
     for path, own, other in ((written[0], a, b), (written[1], b, a)):
         header, rows = opinion_rows(openpyxl.load_workbook(path)[SHEET])
         assert "文件" in header

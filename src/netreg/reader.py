@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from . import forms as F
+from . import zipcheck
 from .config import Campaign
 from .normalize import clean_text, is_placeholder
 
@@ -69,6 +72,7 @@ class Workbook:
     tables: list[Table]
     unit_text: tuple[str, str, int, int] | None  # (text, sheet, row, col) of a 填报单位 label
     unrecognised: list[str]  # sheets with content that is none of the forms
+    sheets: list[str] = field(default_factory=list)  # every sheet, in workbook order
 
 
 def col_letter(index: int) -> str:
@@ -115,6 +119,13 @@ def sniff(path: Path, limits) -> None:
     if total > limits.max_uncompressed_mb * 1024 * 1024 or total / packed > limits.max_compression_ratio:
         raise Unreadable("file-unreadable",
                          f"文件解压后过大（{total / 1048576:.0f} MB），疑似异常文件，已跳过")
+    try:  # every part streamed once: no DOCTYPE/ENTITY, sizes as declared, cells within max_cells
+        with zipfile.ZipFile(path) as zf:
+            zipcheck.check_package(zf, limits.max_cells)
+    except zipcheck.Refused as exc:
+        raise Unreadable("file-unreadable", str(exc)) from None
+    except (zipfile.BadZipFile, OSError):
+        raise Unreadable("file-unreadable", "文件已损坏（压缩包内容不完整或校验失败），请重新保存后发送") from None
 
 
 def _xml(zf: zipfile.ZipFile, name: str):
@@ -230,12 +241,14 @@ def read_workbook(path: Path, config: Campaign) -> Workbook:
                 unrecognised.append(name)
     except Unreadable:
         raise
-    except Exception as exc:
+    except BaseException as exc:
         kind = type(exc).__name__
+        if not isinstance(exc, Exception) and kind != "PanicException":  # a Rust panic in calamine
+            raise  # is a BaseException (pyo3); KeyboardInterrupt and SystemExit are not ours
         reason = "文件设置了打开密码（已加密），请取消密码后重新保存" if kind == "PasswordError" else \
             f"文件内容损坏，无法解析（{kind}）"
         raise Unreadable("file-unreadable", reason) from None
-    return Workbook(path, meta, tables, unit_text, unrecognised)
+    return Workbook(path, meta, tables, unit_text, unrecognised, list(names))
 
 
 # ---------------------------------------------------------------------------- sheet level
@@ -261,24 +274,43 @@ def _keymaps() -> dict[int, dict[str, str]]:
 
 
 _KEYMAPS = _keymaps()
+_ANY_FORM = {k: "" for m in _KEYMAPS.values() for k in m}  # every key of every form
+_LONGEST = max(len(k) for k in _ANY_FORM)
 _PARENTS = {form.id: {_fold(F.header_key(c.parent)) for c in form.columns if c.parent} for form in F.FORMS}
 
 
 def _cell_keys(value: object) -> tuple[str, ...]:
-    if not isinstance(value, str):
-        return ()
-    k = F.header_key(value)
+    return _text_keys(value) if isinstance(value, str) else ()
+
+
+@lru_cache(maxsize=65536)  # the header test runs on every row: data texts repeat a lot
+def _text_keys(text: str) -> tuple[str, ...]:
+    k = F.header_key(text)
     return tuple(dict.fromkeys(_fold(x) for x in (k, _BRACKETED.sub("", k)) if x))
 
 
-def _match_row(row: list, nxt: list | None, form: F.Form) -> dict[str, int]:
-    """Columns of ``form`` named in this row (and, for a two-row header, the row below)."""
+def _lookup(keys: tuple[str, ...], keymap: dict[str, str]) -> str | None:
+    """The column a cell names: exactly, else by its longest known beginning of 4+ characters
+    (网站名称及网址, 管理员姓名（教职工）)."""
+    for k in keys:
+        if k in keymap:
+            return keymap[k]
+    if keys:
+        k = keys[-1]
+        for n in range(min(len(k) - 1, _LONGEST), 3, -1):
+            if k[:n] in keymap:
+                return keymap[k[:n]]
+    return None
+
+
+def _match_row(row: list[tuple], nxt: list[tuple] | None, form: F.Form) -> dict[str, int]:
+    """Columns of ``form`` named in this row (and, for a two-row header, the row below);
+    rows are given as the ``_cell_keys`` of their cells."""
     keymap = _KEYMAPS[form.id]
     found: dict[str, int] = {}
-    for ci, value in enumerate(row):
-        texts = [value] + ([nxt[ci]] if nxt is not None and ci < len(nxt) else [])
-        for text in texts:
-            key = next((keymap[k] for k in _cell_keys(text) if k in keymap), None)
+    for ci, keys in enumerate(row):
+        for cell in (keys, nxt[ci] if nxt is not None and ci < len(nxt) else ()):
+            key = _lookup(cell, keymap)
             if key and key not in found:
                 found[key] = ci
                 break
@@ -287,21 +319,22 @@ def _match_row(row: list, nxt: list | None, form: F.Form) -> dict[str, int]:
 
 def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], int] | None:
     """The form whose header this row is, its columns, and how many header rows it uses."""
-    texts = sum(1 for v in row if isinstance(v, str) and v.strip())
-    if texts < 3:
-        return None
+    keys = [_cell_keys(v) for v in row]
+    if sum(1 for k in keys if k and _lookup(k, _ANY_FORM) is not None) < 3:
+        return None  # cheap test first: most rows are data
+    below = [_cell_keys(v) for v in nxt] if nxt is not None else None
     best = None
     for form in F.FORMS:
         # The row must be a header by itself; the row below only adds sub-headers (附件5 类别).
-        one = _match_row(row, None, form)
+        one = _match_row(keys, None, form)
         n = len(form.data_columns)
         if len(one.keys() - {"seq"}) < max(3, n / 2):
             continue
-        two = _match_row(row, nxt, form) if nxt is not None and form.header_rows == 2 else one
+        two = _match_row(keys, below, form) if below is not None and form.header_rows == 2 else one
         # The upper header (类别) announces a second header row even when its sub-headers are
         # typed beyond recognition: that row is never data.
-        parent = any(k in _PARENTS[form.id] for v in row for k in _cell_keys(v))
-        cols, rows_used = (two, 2) if len(two) > len(one) or (parent and nxt is not None) else (one, 1)
+        parent = any(k in _PARENTS[form.id] for ks in keys for k in ks)
+        cols, rows_used = (two, 2) if len(two) > len(one) or (parent and below is not None) else (one, 1)
         data = [c for c in cols if c != "seq"]
         score = (len(data) / n, len(data))
         if best is None or score > best[0]:
@@ -436,7 +469,22 @@ def _is_parent(form: F.Form, text: str) -> bool:
 
 def _belongs_below(table: Table, labels: dict) -> bool:
     """A signature line below a table belongs to it unless that table already has one."""
-    return "填表人" in labels and "填表人" not in table.labels
+    return any(k in labels for k in ("填表人", "联系人")) and not any(k in table.labels for k in ("填表人", "联系人"))
+
+
+_DECLARED = re.compile(
+    r"(本单位|本部门|我单位|我部门|本院|我院|该单位)?(目前|暂时?|尚|现)?(无|没有)"
+    r"(此类|相关|该类|此项|需要?登记的?|需要?填报的?|需要?清理的?)?"
+    r"(情况|内容|网站|网站平台|新媒体|新媒体平台|账号|平台|群|群组|工作群|僵尸群|数据|信息|人员|网络大V|大V)?"
+)
+
+
+def _says_nothing(text: str) -> bool:
+    """无, 暂无, 本单位暂无此类情况…: a row saying there is nothing to register."""
+    if is_placeholder(text):
+        return True
+    key = re.sub(r"[\s。.！!；;，,“”\"]", "", unicodedata.normalize("NFKC", text))
+    return bool(key) and len(key) <= 30 and _DECLARED.fullmatch(key) is not None
 
 
 def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
@@ -445,9 +493,11 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict)
     # A 序号 computed by a formula (=ROW()-4) is no data: 序号 is ignored and renumbered.
     row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci != seq}
     data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci != seq} | row_formulas.keys())
-    if not data_cells:
-        return  # blank, or only a 序号
-    if all(is_placeholder(cells[ci]) for ci in data_cells) and not row_formulas:
+    if not data_cells:  # blank, or only a 序号; "无" written in the 序号 cell (often merged across)
+        if seq is not None and seq < len(cells) and _says_nothing(cells[seq]):
+            table.declared_empty = True
+        return
+    if all(_says_nothing(cells[ci]) for ci in data_cells) and not row_formulas:
         table.declared_empty = True
         return
 

@@ -37,7 +37,9 @@ class Record:
     issues: list[Issue] = field(default_factory=list)
 
     def where(self) -> str:
-        return f"{self.unit} 附件{self.form.id} 第{self.row}行"
+        """Where a person finds this row: unit, sheet (and its form when named otherwise), row."""
+        sheet = self.form.sheet if self.sheet == self.form.sheet else f"{self.sheet}（附件{self.form.id}）"
+        return f"{self.unit} {sheet} 第{self.row}行"
 
 
 @dataclass
@@ -201,7 +203,8 @@ def _websites(rec: Record, ctx: Context) -> None:
                   stale_days=ctx.config.stale_days)
 
 
-CERTIFIED_NEGATIONS = ("未认证", "没有认证", "未官方认证", "暂未认证", "尚未认证", "待认证", "未进行认证", "无认证")
+CERTIFIED_NEGATIONS = ("未认证", "没有认证", "没认证", "未官方认证", "暂未认证", "尚未认证", "待认证", "未进行认证",
+                       "无认证", "认证中", "正在认证", "申请认证", "未完成认证", "认证未通过", "未通过认证", "不认证")
 
 
 def _accounts(rec: Record, ctx: Context) -> None:
@@ -213,7 +216,7 @@ def _accounts(rec: Record, ctx: Context) -> None:
 
 def _zombies(rec: Record, ctx: Context) -> None:
     cleaned = rec.values.get("cleaned")
-    if cleaned is True and not rec.values.get("cleaned_on"):
+    if cleaned is True and is_placeholder(rec.values.get("cleaned_on")):
         _flag(rec, ctx, "cleanup-date-missing", "cleaned_on")
     elif cleaned is False:
         _flag(rec, ctx, "cleanup-pending", "cleaned", "否")

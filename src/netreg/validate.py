@@ -45,6 +45,8 @@ def collect_paths(paths: list[Path]) -> tuple[list[Path], list[Issue]]:
                         continue
                     if f.is_file():
                         add(f)
+                    elif f.is_symlink():  # dangling or looping link: say so, never skip silently
+                        issues.append(make("file-unreadable", file=str(f), reason="文件不存在或无法访问（链接指向的文件不存在）"))
         elif p.name.startswith("~$"):
             continue
         elif p.is_file():
@@ -122,6 +124,7 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
     forms_by_unit: dict[str, set[int]] = {}  # forms a unit filled in, or declared empty (无)
     blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
+    sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
     for path in files:
         if on_file:
             on_file(path)
@@ -143,6 +146,7 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
             results.append(FileResult(shown, unit, "unreadable", {}))
             file_issues[shown] = issues
             continue
+        sheet_rank.update({(shown, name): n for n, name in enumerate(book.sheets)})
         unit, doubt = _unit_of(path, book, units)
         if doubt:
             where = book.unit_text
@@ -192,7 +196,7 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
         file_issues.setdefault(rec.file, []).extend(rec.issues)
     order = {r.path: i for i, r in enumerate(results)}
     ordered = sorted((i for lst in file_issues.values() for i in lst),
-                     key=lambda i: (order.get(i.file, -1), i.sheet or "", i.row or 0,
+                     key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
                                     len(i.column or ""), i.column or ""))
     all_issues = loose + ordered
     for res in results:
