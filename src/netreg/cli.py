@@ -155,6 +155,9 @@ def validate(
             from .report import render_json
 
             typer.echo(render_json(report))
+        else:
+            for issue in report.issues:  # e.g. a path that does not exist
+                typer.echo(f"{issue.file}：{issue.message}", err=True)
         _fail("没有找到可以读取的登记表文件（.xlsx）", 2)
     if annotate is not None:
         from .annotate import write_annotated
@@ -204,6 +207,8 @@ def merge(
     with console.status("正在读取和校验…"):
         report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
     if not any(f.status == "ok" for f in report.files):
+        for issue in report.issues:
+            typer.echo(f"{issue.file}：{issue.message}", err=True)
         _fail("没有找到可以读取的登记表文件（.xlsx）", 2)
     try:
         result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths)

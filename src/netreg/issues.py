@@ -22,7 +22,7 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # code -> (severity, short Chinese title, message template)
 CODES: dict[str, tuple[Severity, str, str]] = {
-    "file-unreadable": (E, "文件无法读取", "无法读取此文件：{reason}。请单位重新导出为 .xlsx 格式后再发送。"),
+    "file-unreadable": (E, "文件无法读取", "无法读取此文件：{reason}。{advice}"),
     "file-legacy-format": (E, "旧版文件格式", "这是{fmt}格式的文件，请在 Excel 或 WPS 中“另存为” Excel 工作簿（*.xlsx）后重新发送。"),
     "form-not-found": (W, "缺少登记表", "{state}附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
     "header-mismatch": (E, "表头与通知不符", "此表{what}{missing}。请使用下发的模板，或按通知补齐表头后重新报送。"),
@@ -95,6 +95,8 @@ def make(code: str, *, file: str | None = None, unit: str | None = None, form: i
     """Build the issue ``code`` with its message rendered from the location and ``ctx``."""
     severity, _title, template = CODES[code]
     shown = None if value is None or value == "" else str(value)
+    if code == "file-unreadable":
+        ctx.setdefault("advice", "请单位重新导出为 .xlsx 格式后再发送。")
     params = _Blank(ctx)
     params.update(value=shown or "", field=field or "", form=form or "")
     return Issue(code, severity, template.format_map(params), file, unit, form, sheet, row,

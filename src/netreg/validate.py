@@ -52,7 +52,8 @@ def collect_paths(paths: list[Path]) -> tuple[list[Path], list[Issue]]:
         elif p.is_file():
             add(p)
         else:
-            issues.append(make("file-unreadable", file=str(p), reason="文件不存在或无法访问"))
+            issues.append(make("file-unreadable", file=str(p), reason="文件或文件夹不存在，或无法访问",
+                               advice="请检查路径是否写对。"))
     return found, issues
 
 
