@@ -59,8 +59,11 @@ def clean_text(raw: object) -> str:
     if isinstance(raw, date):
         return raw.isoformat()
     text = str(raw)
-    if text.isascii() and text.isprintable() and "  " not in text:
-        return text.strip()  # the common case, ~10x faster than the regexes
+    # The common case, ~10x faster than the regexes: isprintable() is False for every
+    # invisible (Cc/Cf) character, tab, newline, NBSP and U+3000, so only runs of ASCII
+    # spaces remain to check.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
