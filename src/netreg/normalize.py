@@ -181,13 +181,18 @@ def _number(part: str, area_code: str) -> str | None:
         return None
     if n.country_code != 86 or not phonenumbers.is_valid_number(n):
         return None
-    kind = phonenumbers.number_type(n)
     nsn = str(n.national_number)
+    # China's plan, applied directly (number_type and length_of_geographical_area_code cost
+    # ~150 µs a call): a valid 10/11-digit number that opens with an area code is a landline,
+    # 010 and 02x have two-digit codes, every other code has three (0395).
+    if nsn[0] in "23456789" and not nsn.startswith(("400", "800")) and len(nsn) in (10, 11):
+        cut = 2 if nsn[0] == "2" else 3
+        return f"0{nsn[:cut]}-{nsn[cut:]}"
+    if nsn.startswith("10") and len(nsn) in (10, 11):
+        return f"010-{nsn[2:]}"
+    kind = phonenumbers.number_type(n)
     if kind == phonenumbers.PhoneNumberType.MOBILE:
         return nsn
-    if kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        cut = phonenumbers.length_of_geographical_area_code(n)
-        return f"0{nsn[:cut]}-{nsn[cut:]}" if cut else None
     return None  # 400/800 service numbers, 95xxx: not a person's mobile or landline
 
 
