@@ -112,6 +112,80 @@ def _unit_of(path: Path, book: Workbook | None, units: list[str]) -> tuple[str, 
     return path.stem, f"（表中未填写填报单位，文件名“{path.name}”也无法对应到单位名单）"
 
 
+PARALLEL_MIN_FILES = 24  # below this, starting worker processes costs more than it saves
+
+
+def check_file(path: Path, config: Campaign, units: list[str], as_of: date):
+    """Read and check one file: (FileResult, issues, records, filled form ids, blank form ids,
+    sheet names). Never raises: a file that cannot be read becomes a file-level issue."""
+    shown = str(path)
+    issues: list[Issue] = []
+    try:
+        book = read_workbook(path, config)
+    except Exception as exc:  # Unreadable, or a reader bug: it must not cost the other files
+        unit, _ = _unit_of(path, None, units)
+        if isinstance(exc, Unreadable):
+            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, fmt=exc.fmt))
+        else:
+            issues.append(make("file-unreadable", file=shown, unit=unit,
+                               reason=f"读取时发生意外错误（{type(exc).__name__}），请把此文件发给技术人员"))
+        return FileResult(shown, unit, "unreadable", {}), issues, [], set(), set(), []
+    unit, doubt = _unit_of(path, book, units)
+    if doubt:
+        where = book.unit_text
+        issues.append(make("unit-unknown", file=shown, unit=unit, detail=doubt,
+                           sheet=where[1] if where else None, row=where[2] if where else None,
+                           column=col_letter(where[3]) if where else None,
+                           value=where[0] if where else None))
+    version = book.meta.get("format_version", "")
+    if version.isdigit() and int(version) < F.FORMAT_VERSION:
+        issues.append(make("template-outdated", file=shown, unit=unit, found=version,
+                           current=F.FORMAT_VERSION))
+    ctx = Context.build(config, as_of, shown, unit)
+    forms: dict[int, tuple[str, int]] = {}
+    records: list[Record] = []
+    filled_ids: set[int] = set()
+    blank_ids: set[int] = set()
+    for table in book.tables:
+        recs, table_issues = check_table(table, ctx)
+        issues.extend(table_issues)
+        records.extend(recs)
+        sheet, n = forms.get(table.form.id, (table.sheet, 0))
+        forms[table.form.id] = (sheet, n + len(recs))
+        (filled_ids if recs or table.declared_empty else blank_ids).add(table.form.id)
+    for name in book.unrecognised:
+        if not name.startswith(SKIPPED_SHEETS):
+            issues.append(make("header-mismatch", file=shown, unit=unit, sheet=name,
+                               what="有内容，但表头与通知的五张附件都对不上",
+                               missing="，其内容未能读取"))
+    return FileResult(shown, unit, "ok", forms), issues, records, filled_ids, blank_ids, list(book.sheets)
+
+
+def _check_all(files: list[Path], config: Campaign, units: list[str], as_of: date):
+    """(path, check_file result) in input order; on both cores when there are many files."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+        for path in files:
+            yield path, check_file(path, config, units, as_of)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    done = 0
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            chunk = max(1, min(16, len(files) // (workers * 4)))
+            args = (files, [config] * len(files), [units] * len(files), [as_of] * len(files))
+            for path, checked in zip(files, pool.map(check_file, *args, chunksize=chunk)):
+                done += 1
+                yield path, checked
+    except BrokenProcessPool:  # a worker died (out of memory…): finish the rest here
+        for path in files[done:]:
+            yield path, check_file(path, config, units, as_of)
+
+
 def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None = None,
                    as_of: date | None = None, roster: Path | None = None,
                    on_file: Callable[[Path], None] | None = None) -> Report:
@@ -126,58 +200,19 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
     blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
-    for path in files:
+    for path, checked in _check_all(files, config, units, as_of):
         if on_file:
             on_file(path)
-        shown = str(path)
-        issues: list[Issue] = []
-        book = None
-        try:
-            book = read_workbook(path, config)
-        except Unreadable as exc:
-            unit, _ = _unit_of(path, None, units)
-            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, fmt=exc.fmt))
-            results.append(FileResult(shown, unit, "unreadable", {}))
-            file_issues[shown] = issues
+        result, issues, recs, filled, blank, sheets = checked
+        file_issues[result.path] = issues
+        results.append(result)
+        records.extend(recs)
+        if result.status != "ok":
             continue
-        except Exception as exc:  # a reader bug must not cost the other files
-            unit, _ = _unit_of(path, None, units)
-            issues.append(make("file-unreadable", file=shown, unit=unit,
-                               reason=f"读取时发生意外错误（{type(exc).__name__}），请把此文件发给技术人员"))
-            results.append(FileResult(shown, unit, "unreadable", {}))
-            file_issues[shown] = issues
-            continue
-        sheet_rank.update({(shown, name): n for n, name in enumerate(book.sheets)})
-        unit, doubt = _unit_of(path, book, units)
-        if doubt:
-            where = book.unit_text
-            issues.append(make("unit-unknown", file=shown, unit=unit, detail=doubt,
-                               sheet=where[1] if where else None, row=where[2] if where else None,
-                               column=col_letter(where[3]) if where else None,
-                               value=where[0] if where else None))
-        version = book.meta.get("format_version", "")
-        if version.isdigit() and int(version) < F.FORMAT_VERSION:
-            issues.append(make("template-outdated", file=shown, unit=unit, found=version,
-                               current=F.FORMAT_VERSION))
-        ctx = base.at(shown, unit)
-        forms: dict[int, tuple[str, int]] = {}
-        for table in book.tables:
-            recs, table_issues = check_table(table, ctx)
-            issues.extend(table_issues)
-            records.extend(recs)
-            sheet, n = forms.get(table.form.id, (table.sheet, 0))
-            forms[table.form.id] = (sheet, n + len(recs))
-            filled = recs or table.declared_empty
-            (forms_by_unit if filled else blank_by_unit).setdefault(unit, set()).add(table.form.id)
-        for name in book.unrecognised:
-            if not name.startswith(SKIPPED_SHEETS):
-                issues.append(make("header-mismatch", file=shown, unit=unit, sheet=name,
-                                   what="有内容，但表头与通知的五张附件都对不上",
-                                   missing="，其内容未能读取"))
-        forms_by_unit.setdefault(unit, set())
-        first_file.setdefault(unit, shown)
-        results.append(FileResult(shown, unit, "ok", forms))
-        file_issues[shown] = issues
+        sheet_rank.update({(result.path, name): n for n, name in enumerate(sheets)})
+        forms_by_unit.setdefault(result.unit, set()).update(filled)
+        blank_by_unit.setdefault(result.unit, set()).update(blank)
+        first_file.setdefault(result.unit, result.path)
     for unit, found in forms_by_unit.items():
         for form in F.FORMS:
             if form.id not in found:
