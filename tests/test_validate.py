@@ -886,3 +886,21 @@ def test_cli_roster_option(tmp_path):
     assert [i["code"] for i in json.loads(result.stdout)["issues"]] == ["student-phone-binding"]
     missing = invoke(str(tmp_path / "in"), "--roster", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2
+
+
+def test_files_checked_on_several_cores_give_the_same_report(tmp_path, monkeypatch):
+    import netreg.validate as V
+
+    for i, unit in enumerate(["医学院", "图书馆", "团委", "教务处", "组织部", "信息工程学院"]):
+        build = filled_template if i % 2 else hand_layout
+        build(tmp_path / f"{unit}.xlsx", unit,
+              {2: [{"platform": "公众号", "account_name": f"{unit}号", "account_id": f"gh_{i:012d}",
+                    "followers": "约3000", "opened": "2024.5.1", "purpose": "宣传", "admin": "王丽",
+                    "phone": "1381234567" if i == 3 else "13812345678", "note": ""}]})
+    (tmp_path / "坏文件.xlsx").write_bytes(b"not a workbook")
+    monkeypatch.setattr(V, "PARALLEL_MIN_FILES", 10**9)
+    serial = validate_paths([tmp_path], Campaign(), as_of=AS_OF).to_dict()
+    monkeypatch.setattr(V, "PARALLEL_MIN_FILES", 2)
+    parallel = validate_paths([tmp_path], Campaign(), as_of=AS_OF).to_dict()
+    assert parallel == serial
+    assert serial["summary"]["files"] == 7 and serial["summary"]["rows"] == 6
