@@ -31,6 +31,7 @@ def jinja_env() -> jinja2.Environment:
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
-        autoescape=jinja2.select_autoescape(["html"]),
+        # report.html.j2 ends in .j2: "html" alone left it unescaped (typed <script> ran in the report)
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]),
         keep_trailing_newline=True,
     )

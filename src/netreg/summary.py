@@ -7,6 +7,7 @@ normalised), 问题清单 (every issue). Every record of the report is written e
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -268,14 +269,21 @@ class OutputExists(Exception):
     pass
 
 
+def _resolved(path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError in Python 3.11): keep its own name
+        return Path(os.path.abspath(path))
+
+
 def merge(report: Report, output: Path, *, school: str, html: Path | None = None,
           force: bool = False, inputs: list[Path] = ()) -> MergeResult:
     """Write the summary (and the HTML report) for an already validated run."""
     from .atomic import atomic_path
 
-    resolved_inputs = {Path(p).resolve() for p in inputs} | {Path(f.path).resolve() for f in report.files}
+    resolved_inputs = {_resolved(p) for p in inputs} | {_resolved(f.path) for f in report.files}
     for target in [output] + ([html] if html else []):
-        if Path(target).resolve() in resolved_inputs:
+        if _resolved(target) in resolved_inputs:
             raise OutputExists(f"{target} 是输入文件之一，不能覆盖")
         if Path(target).exists() and not force:
             raise OutputExists(f"{target} 已存在；如需覆盖请加 --force")

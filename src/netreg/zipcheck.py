@@ -8,7 +8,7 @@ size the part declares and checks its CRC, so a part that lies about its size fa
 
 - no part that is parsed as XML may declare a DOCTYPE or an ENTITY: OOXML never does, and
   that is where billion-laughs and external-entity (XXE) attacks live;
-- in each sheet, the cells that hold a value (the only ones calamine keeps) must fit in
+- in each sheet, the cells that may hold a value (calamine keeps only those) must fit in
   ``max_cells``, counted as calamine lays them out from A1: Excel row × column of the
   farthest value. Rows and cells without an ``r`` attribute are placed as calamine places
   them (after the previous one).
@@ -19,13 +19,18 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from operator import itemgetter
 
 CHUNK = 1 << 20
 MAX_TAG = 1 << 16  # a tag longer than this is not waited for across chunks
 _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _KEEP = len(max(_DECLARATIONS, key=len)) - 1
 _NOT_XML = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff")
-_TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|v|is|f)(?=[\s/>])([^<>]*)>")
+_TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<>]*)>")
+_CELL = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)([^"]*)"[^<>]*(?<!/)>')  # a cell tag that may hold a value
+# A cell or row tag without r="…" first, or with a namespace prefix: placed tag by tag.
+_ODD = (re.compile(rb'<c(?! r=")[\s/>]'), re.compile(rb'<row(?! r=")[\s/>]'), re.compile(rb':(?:c|row)[\s/>]'))
+_ROW = re.compile(rb'<row r="([0-9]+)"')
 _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*\$?([A-Za-z]*)\$?([0-9]*)\s*["']""")
 
 
@@ -83,11 +88,13 @@ def _column(letters: bytes) -> int:
 
 
 class _Grid:
-    """Farthest row and column of the value cells of one sheet, as calamine places them."""
+    """Farthest row and column of the value cells of one sheet, as calamine places them.
+
+    Conservative: an open ``<c …>`` counts as a value (calamine keeps it only when it holds
+    one); a self-closing ``<c …/>`` (a formatted empty cell) does not."""
 
     def __init__(self) -> None:
         self.row = self.col = 0  # position of the current row / last cell (1-based)
-        self.pending: tuple[int, int] | None = None  # an open <c> not yet known to hold a value
         self.max_row = self.max_col = 0
 
     @property
@@ -101,27 +108,41 @@ class _Grid:
                 f"超过 {max_cells} 个单元格的上限），请删除多余的行列后重新保存")
 
     def feed(self, data: bytes) -> None:
+        # Fast path up to the last <row: when every cell and row tag there opens with r="…",
+        # each cell's own reference places it (one regex pass, no Python work per tag); the
+        # current row number is taken from the last of those rows and the last row itself is
+        # read tag by tag, so the position carried on (to tags without r="…") stays exact.
+        last = data.rfind(b"<row")
+        if last > 0 and not any(odd.search(data, 0, last) for odd in _ODD):
+            found = _CELL.findall(data, 0, last)
+            if not any(map(itemgetter(2), found)):  # every reference is plain letters + digits
+                self._extend(max(map(int, filter(None, map(itemgetter(1), found))), default=0),
+                             max(map(_column, set(map(itemgetter(0), found))), default=0))
+                row = _ROW.match(data, max(data.rfind(b'<row r="', 0, last), 0))
+                if row:  # the last row before ``last``: a row without r="…" there comes after it
+                    self.row = int(row.group(1))
+                data = data[last:]
+        self._exact(data)
+
+    def _extend(self, row: int, col: int) -> None:
+        if row > self.max_row:
+            self.max_row = row
+        if col > self.max_col:
+            self.max_col = col
+
+    def _exact(self, data: bytes) -> None:
         for m in _TOKEN.finditer(data):
             tag, attrs = m.groups()
-            closed = attrs.endswith(b"/")
-            if tag == b"c":
-                ref = _REF.search(attrs)
-                if ref and ref.group(2):
-                    row = int(ref.group(2))
-                    self.col = _column(ref.group(1)) if ref.group(1) else self.col + 1
-                else:
-                    row = self.row
-                    self.col += 1
-                self.pending = None if closed else (max(row, 1), self.col)
-            elif tag == b"row":
-                ref = _REF.search(attrs)
+            ref = _REF.search(attrs)
+            if tag == b"row":
                 self.row = int(ref.group(2)) if ref and ref.group(2) else self.row + 1
                 self.col = 0
-                self.pending = None
-            elif self.pending is not None and not closed:  # <v>, <is>, <f>: the cell has content
-                r, c = self.pending
-                self.pending = None
-                if r > self.max_row:
-                    self.max_row = r
-                if c > self.max_col:
-                    self.max_col = c
+                continue
+            if ref and ref.group(2):
+                row = int(ref.group(2))
+                self.col = _column(ref.group(1)) if ref.group(1) else self.col + 1
+            else:
+                row = self.row
+                self.col += 1
+            if not attrs.endswith(b"/"):
+                self._extend(max(row, 1), self.col)
