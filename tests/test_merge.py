@@ -253,3 +253,13 @@ def test_html_report_renders_in_chromium_without_console_errors(tmp_path):
     assert shot.is_file() and shot.stat().st_size > 10_000
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path):
+    """Atomic writes go through mkstemp (0600); the summary must be readable like any file."""
+    folder = _returned(tmp_path)
+    out = tmp_path / "汇总.xlsx"
+    _run(folder, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
