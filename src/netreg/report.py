@@ -136,6 +136,7 @@ def render_html(result, school: str) -> str:
              "value": value, "message": message, "file": i.file or ""})
     return jinja_env().get_template("report.html.j2").render(
         school=school, as_of=report.as_of.isoformat(), statuses=statuses,
+        basename=lambda p: p.replace("\\", "/").rsplit("/", 1)[-1],
         reported=sum(s.status != STATUS_MISSING for s in statuses), total_units=len(statuses),
         status_bars=_bars(sorted(status_counts.items(), key=lambda kv: -kv[1])),
         platform_bars=_bars(sorted(platforms.items(), key=lambda kv: -kv[1])),
