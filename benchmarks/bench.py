@@ -100,12 +100,14 @@ def generate(folder: Path, n_files: int, seed: int = 1) -> int:
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MB, exit code) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode("utf-8", "replace")
+    with tempfile.TemporaryFile() as errfile:  # a pipe read only at the end would fill and block
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        errfile.seek(0)
+        err = errfile.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
     return wall, usage.ru_maxrss / 1024, proc.returncode
