@@ -9,14 +9,13 @@ with the 修改意见 sheet only. Input files are never modified; outputs are wr
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import output
 from .atomic import atomic_path
 from .issues import SEVERITY_LABEL, FileResult, Issue, Report, Severity, severity_rank, title
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 SHEET = "修改意见"
 SUFFIX = "修改意见"
 AUTHOR = "netreg"
-UNNAMED = "未命名单位"
+UNNAMED = output.UNNAMED
 MAX_NAME_CHARS = 80
 MAX_NAME_BYTES = 180  # ext4 allows 255 bytes per name: room for "-修改意见-2.xlsx"
 MAX_CELL_CHARS = 32_000  # Excel's limit is 32 767 characters per cell
@@ -42,28 +41,13 @@ MAX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024
 FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 PREFIX = {s: f"【{label}】" for s, label in SEVERITY_LABEL.items()}
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)}
-                      | {f"LPT{i}" for i in range(1, 10)})
 _FORMULA_START = ("=", "+", "-", "@")
 
 
 # --------------------------------------------------------------------------- file names
 
-def safe_name(text: str | None, *, max_chars: int = MAX_NAME_CHARS, max_bytes: int = MAX_NAME_BYTES) -> str:
-    """``text`` as one file-name component valid on Windows and Linux: no ``/ \\ : * ? " < > |``
-    or control characters, no ``..``, no leading dot or ``~``, no reserved device name,
-    at most ``max_chars`` characters and ``max_bytes`` UTF-8 bytes."""
-    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", text or ""))
-    name = re.sub(r"\.{2,}", ".", name).strip(" .")
-    if name.startswith("~"):  # ~$name.xlsx is an Office lock file
-        name = "_" + name[1:]
-    if name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
-        name = "_" + name
-    name = name[:max_chars]
-    while len(name.encode("utf-8")) > max_bytes:
-        name = name[:-1]
-    return name.rstrip(" .") or UNNAMED
+def safe_name(text: str | None) -> str:
+    return output.safe_name(text, max_chars=MAX_NAME_CHARS, max_bytes=MAX_NAME_BYTES)
 
 
 # --------------------------------------------------------------------------- planning
@@ -297,8 +281,6 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.hyperlink import Hyperlink
-    from openpyxl.worksheet.page import PageMargins
-    from openpyxl.worksheet.properties import PageSetupProperties
 
     from .resources import jinja_env
 
@@ -404,15 +386,7 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
     if issues:
         ws.auto_filter.ref = f"A{header_row}:{last}{row}"
     ws.freeze_panes = f"A{header_row + 1}"
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    output.page_setup(ws, title_rows=f"{header_row}:{header_row}")
     ws.sheet_properties.tabColor = "C00000" if counts[Severity.ERROR] else "FFC000"
     ws.sheet_view.tabSelected = True
 
@@ -453,9 +427,7 @@ def _text(cell, value: str) -> None:
             cell.quotePrefix = True
 
 
-def _width(text: str) -> float:
-    """Display width in Excel column units (a CJK character is about two)."""
-    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+_width = output.text_width
 
 
 def _lines(text: str, width: float) -> int:

@@ -114,19 +114,14 @@ def cell(ws, value: object, style: str | None = None):
 def _setup_table(ws, header_row: int, ncols: int, nrows: int, widths: list[float]) -> None:
     """Widths, frozen header, autofilter and print setup; set before any row is written."""
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.properties import PageSetupProperties
+
+    from .output import page_setup
 
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = f"A{header_row + 1}"
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{header_row + max(nrows, 1)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    page_setup(ws, title_rows=f"{header_row}:{header_row}")
 
 
 def _header(ws, names: list[str]) -> None:

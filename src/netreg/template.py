@@ -10,7 +10,6 @@ import math
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,10 +22,9 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from . import output
 from .config import Campaign
 from .forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, PHONE_HINT, Column, Form, Kind
 from .resources import jinja_env
@@ -63,26 +61,12 @@ class Written:
 
 # --------------------------------------------------------------------------- file names
 
-_UNSAFE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
-_WINDOWS_RESERVED = frozenset(
-    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
-)
-MAX_NAME_CHARS, MAX_NAME_BYTES = 80, 240  # ext4 allows 255 bytes per name: room for "-2.xlsx"
-UNNAMED = "未命名单位"
+UNNAMED = output.UNNAMED
 
 
 def safe_filename(unit: str) -> str:
     """``unit`` as a file name (without extension) valid on Windows and Linux."""
-    name = _UNSAFE_CHARS.sub("_", unicodedata.normalize("NFC", unit))
-    name = re.sub(r"\.{2,}", ".", name).strip(" .")
-    if name.startswith("~"):  # ~$name.xlsx is an Office lock file, skipped when reading
-        name = "_" + name[1:]
-    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
-        name = "_" + name
-    name = name[:MAX_NAME_CHARS]
-    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        name = name[:-1]
-    return name.rstrip(" .") or UNNAMED
+    return output.safe_name(unit)
 
 
 def _target_paths(units: list[str], out_dir: Path) -> list[tuple[str, Path]]:
@@ -179,9 +163,7 @@ def _text(cell, value: str) -> None:
 PADDING = 1.5  # column units lost to cell margins
 
 
-def _width(text: str) -> float:
-    """Display width in Excel column units (a CJK character is about two)."""
-    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+_width = output.text_width
 
 
 def _lines(text: str, width: float) -> int:
@@ -195,16 +177,7 @@ def _font(size: float = 11, bold: bool = False, name: str = FONT_NAME) -> Font:
 
 
 def _page_setup(ws: Worksheet, *, title_rows: str | None) -> None:
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
-    if title_rows:
-        ws.print_title_rows = title_rows
+    output.page_setup(ws, title_rows=title_rows)
 
 
 # --------------------------------------------------------------------------- 填表说明

@@ -1,0 +1,50 @@
+"""What every workbook netreg writes shares: safe file names and the A4 print setup."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+UNNAMED = "未命名单位"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)}
+                      | {f"LPT{i}" for i in range(1, 10)})
+
+
+def safe_name(text: str | None, *, max_chars: int = 80, max_bytes: int = 240) -> str:
+    """``text`` as one file-name component valid on Windows and Linux: no ``/ \\ : * ? " < > |``
+    or control characters, no ``..``, no leading dot or ``~``, no reserved device name,
+    at most ``max_chars`` characters and ``max_bytes`` UTF-8 bytes (ext4 allows 255)."""
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", text or ""))
+    name = re.sub(r"\.{2,}", ".", name).strip(" .")
+    if name.startswith("~"):  # ~$name.xlsx is an Office lock file, skipped when reading
+        name = "_" + name[1:]
+    if name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
+        name = "_" + name
+    name = name[:max_chars]
+    while len(name.encode("utf-8")) > max_bytes:
+        name = name[:-1]
+    return name.rstrip(" .") or UNNAMED
+
+
+def page_setup(ws, *, title_rows: str | None = None) -> None:
+    """A4 landscape, one page wide (checked through LibreOffice), repeated title rows,
+    centred, 第 N 页 共 M 页. Works on normal and write-only worksheets."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def text_width(text: str) -> float:
+    """Display width in Excel column units (a CJK character is about two)."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
