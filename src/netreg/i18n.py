@@ -95,8 +95,10 @@ def install() -> None:
     English strings, so the few that reach users are patched at their source."""
     import gettext as _gettext
 
-    import typer  # noqa: F401
-    from typer._click import core, formatting
+    try:
+        from typer._click import core, formatting  # recent typer vendors click
+    except ImportError:  # older typer uses click itself
+        from click import core, formatting
 
     for name, module in list(sys.modules.items()):
         if name.startswith(("click", "typer")):
