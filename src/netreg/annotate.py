@@ -41,7 +41,6 @@ MAX_UNCOMPRESSED_BYTES = 16 * 1024 * 1024
 FILLS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 PREFIX = {s: f"【{label}】" for s, label in SEVERITY_LABEL.items()}
 
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 # --------------------------------------------------------------------------- file names
@@ -411,20 +410,11 @@ def _iso(day: object) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
-def _clean(value: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+_clean = output.clean_cell_text
 
 
 def _text(cell, value: str) -> None:
-    """Store ``value`` as text: never a formula, an error value or a number."""
-    value = _clean(value)[:MAX_CELL_CHARS]
-    cell.value = value
-    if value:
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
+    output.write_text(cell, _clean(value)[:MAX_CELL_CHARS])  # clean first, then cut
 
 
 _width = output.text_width

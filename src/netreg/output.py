@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Only the workbook writers (template, annotate, summary) import this module, never start-up.
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
 UNNAMED = "未命名单位"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)}
@@ -48,3 +51,22 @@ def page_setup(ws, *, title_rows: str | None = None) -> None:
 def text_width(text: str) -> float:
     """Display width in Excel column units (a CJK character is about two)."""
     return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+FORMULA_START = ("=", "+", "-", "@")  # text starting so is a formula (or DDE) to Excel and CSV
+
+
+def clean_cell_text(value: str) -> str:
+    """``value`` without the control characters a worksheet cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if ILLEGAL_CHARACTERS_RE.search(value) else value
+
+
+def write_text(cell, value: str) -> None:
+    """Store ``value`` in an openpyxl cell as text: never a formula, an error value or a number;
+    formula-like text also gets Excel's quote prefix, so editing the cell keeps it text."""
+    value = clean_cell_text(value)
+    cell.value = value
+    if value:
+        cell.data_type = "s"
+        if value.startswith(FORMULA_START):
+            cell.quotePrefix = True

@@ -76,8 +76,12 @@ def render_text(report: Report, console) -> None:
             f"错误 {s['errors']} 个，警告 {s['warnings']} 个，提示 {s['infos']} 个。")
     console.print(Text(line, style="bold red" if s["errors"] else "bold green"))
     if report.issues:
-        top = Counter(i.code for i in report.issues).most_common(5)
-        console.print("最常见的问题：" + "；".join(f"{title(c)} {n} 处" for c, n in top))
+        console.print(top_problems(report.issues))
+
+
+def top_problems(issues: list[Issue], n: int = 5) -> str:
+    top = Counter(i.code for i in issues).most_common(n)
+    return "最常见的问题：" + "；".join(f"{title(c)} {k} 处" for c, k in top)
 
 
 def forms_text(ids: list[int]) -> str:
@@ -168,9 +172,8 @@ def render_merge_overview(result, console) -> None:
                   str(sum(s.errors for s in result.statuses)), str(sum(s.warnings for s in result.statuses)),
                   style="bold")
     console.print(table)
-    top = Counter(i.code for i in result.report.issues).most_common(5)
-    if top:
-        console.print("最常见的问题：" + "；".join(f"{title(c)} {n} 处" for c, n in top))
+    if result.report.issues:
+        console.print(top_problems(result.report.issues))
     same = result.rows_in == result.rows_out
     console.print(Text(f"数据行：读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行" +
                        ("（一致）" if same else "（不一致！请联系技术人员）"), style="bold green" if same else "bold red"))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import forms as F
 from .issues import SEVERITY_LABEL, Issue, Report, Severity, make, title
+from .output import FORMULA_START, clean_cell_text, write_text
 
 STATUS_OK, STATUS_NONE, STATUS_FIX, STATUS_BAD, STATUS_MISSING = \
     "已报送", "已报送（无）", "需整改", "无法读取", "未报送"
@@ -84,26 +85,27 @@ def _styles() -> dict:
     return _STYLE
 
 
+def _plain(value: object) -> object:
+    """The value both writers store: booleans read 是/否, text loses illegal characters."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str):
+        return clean_cell_text(value)
+    return value
+
+
 def cell(ws, value: object, style: str | None = None):
     """One value for ``ws.append``: text stays text (a leading '=' never becomes a formula),
     control characters are stripped, dates get a date format, booleans read 是/否."""
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    if isinstance(value, bool):
-        value = "是" if value else "否"
-    special = style is not None or isinstance(value, date)
-    if isinstance(value, str):
-        if ILLEGAL_CHARACTERS_RE.search(value):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        special = special or value[:1] in ("=", "+", "-", "@")
-    if not special:
+    value = _plain(value)
+    formula_like = isinstance(value, str) and value.startswith(FORMULA_START)
+    if not (style is not None or isinstance(value, date) or formula_like):
         return value
     c = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
-        c.data_type = "s"
-        if value[:1] in ("=", "+", "-", "@"):
-            c.quotePrefix = True
+        write_text(c, value)
     elif isinstance(value, date):
         c.number_format = "yyyy-mm-dd"
     for key, v in (_styles()[style] if style else {}).items():
@@ -189,22 +191,17 @@ def _letters(n: int) -> list[str]:
 
 
 def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style: int) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     out = [f'<row r="{r}">']
     for ci, v in enumerate(row):
         if v is None:
             continue
         ref = f"{letters[ci]}{r}"
-        if isinstance(v, bool):
-            v = "是" if v else "否"
+        v = _plain(v)
         if isinstance(v, str):
-            if ILLEGAL_CHARACTERS_RE.search(v):
-                v = ILLEGAL_CHARACTERS_RE.sub("", v)
             if not v:
                 out.append(f'<c r="{ref}" t="inlineStr"/>')
                 continue
-            style = f' s="{text_style}"' if v[0] in "=+-@" else ""
+            style = f' s="{text_style}"' if v.startswith(FORMULA_START) else ""
             space = ' xml:space="preserve"' if v != v.strip() else ""
             out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{v.translate(_ESCAPE)}</t></is></c>')
         elif isinstance(v, datetime):

@@ -17,7 +17,6 @@ from itertools import combinations
 from pathlib import Path
 
 import openpyxl
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -149,15 +148,8 @@ def build_workbook(config: Campaign, unit: str) -> openpyxl.Workbook:
     return wb
 
 
-def _clean(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
-def _text(cell, value: str) -> None:
-    """Store ``value`` as text, never as a formula or error value."""
-    cell.value = _clean(value)
-    if cell.value:
-        cell.data_type = "s"
+_clean = output.clean_cell_text
+_text = output.write_text
 
 
 PADDING = 1.5  # column units lost to cell margins
