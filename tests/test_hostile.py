@@ -273,25 +273,25 @@ def _hand(folder: Path, name: str) -> Path:
     return hand_layout(folder.parent / name, "图书馆", {2: [{**ACCOUNT, "account_id": "gh_hand00000001"}]})[0]
 
 
-def _billion_laughs(folder, good):
+def _entity_in_strings(folder: Path, doctype: bytes, entity: bytes, src: str, dest: str) -> list[Path]:
+    """A hand-made workbook whose shared strings declare ``doctype`` and use ``entity``."""
     def edit(name, data):
         if name != "xl/sharedStrings.xml":
             return data
         assert b"<si><t>" in data
-        return data.replace(b"<sst", LOL + b"<sst", 1).replace(b"<si><t>", b"<si><t>&lol9;", 1)
-    return [rezip(_hand(folder, "src-lol.xlsx"), folder / "笑声炸弹.xlsx", edit)]
+        return data.replace(b"<sst", doctype + b"<sst", 1).replace(b"<si><t>", b"<si><t>" + entity, 1)
+    return [rezip(_hand(folder, src), folder / dest, edit)]
+
+
+def _billion_laughs(folder, good):
+    return _entity_in_strings(folder, LOL, b"&lol9;", "src-lol.xlsx", "笑声炸弹.xlsx")
 
 
 XXE = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
 
 def _xxe_strings(folder, good):
-    def edit(name, data):
-        if name != "xl/sharedStrings.xml":
-            return data
-        assert b"<si><t>" in data
-        return data.replace(b"<sst", XXE + b"<sst", 1).replace(b"<si><t>", b"<si><t>&xxe;", 1)
-    return [rezip(_hand(folder, "src-xxe.xlsx"), folder / "外部实体-字符串.xlsx", edit)]
+    return _entity_in_strings(folder, XXE, b"&xxe;", "src-xxe.xlsx", "外部实体-字符串.xlsx")
 
 
 def _xxe_sheet(folder, good):
