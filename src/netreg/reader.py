@@ -279,6 +279,32 @@ _LONGEST = max(len(k) for k in _ANY_FORM)
 _PARENTS = {form.id: {_fold(F.header_key(c.parent)) for c in form.columns if c.parent} for form in F.FORMS}
 
 
+_KEY_STARTS = frozenset(k[0] for k in _ANY_FORM)
+_FOLDED_AWAY = frozenset("*:：/、,，.。·・-_—|\\")  # removed by header_key and _fold
+_OPENERS = frozenset("(（[【")  # a bracketed part is dropped from the second key
+
+
+def _may_name_column(text: str) -> bool:
+    """False when ``text`` surely names no column of any form: its key would begin with an
+    ASCII character or a CJK ideograph (both unchanged by NFKC and casefold) that begins no
+    header key. Anything else (full-width, compatibility characters, brackets) is let through
+    to the full test. Most data cells stop here, which keeps the header test off the per-row
+    cost (``tests/test_validate.py`` checks it never rejects what ``_lookup`` would match)."""
+    for ch in text:
+        if ch in _FOLDED_AWAY or ch.isspace():
+            continue
+        if ch in _KEY_STARTS or ch in _OPENERS:
+            return True
+        if ch.isascii():
+            return ch.lower() in _KEY_STARTS
+        return not ("\u4e00" <= ch <= "\u9fff")
+    return False
+
+
+def _names_any_column(value: object) -> bool:
+    return isinstance(value, str) and _may_name_column(value) and _lookup(_text_keys(value), _ANY_FORM) is not None
+
+
 def _cell_keys(value: object) -> tuple[str, ...]:
     return _text_keys(value) if isinstance(value, str) else ()
 
@@ -319,9 +345,12 @@ def _match_row(row: list[tuple], nxt: list[tuple] | None, form: F.Form) -> dict[
 
 def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], int] | None:
     """The form whose header this row is, its columns, and how many header rows it uses."""
+    # Cheap tests first, as most rows are data: a header row holds text only (a number, date
+    # or 是/否 checkbox value means data), and at least three of its cells name columns.
+    if any(v is not None and not isinstance(v, str) for v in row) or \
+            sum(1 for v in row if _names_any_column(v)) < 3:
+        return None
     keys = [_cell_keys(v) for v in row]
-    if sum(1 for k in keys if k and _lookup(k, _ANY_FORM) is not None) < 3:
-        return None  # cheap test first: most rows are data
     below = [_cell_keys(v) for v in nxt] if nxt is not None else None
     best = None
     for form in F.FORMS:

@@ -1,0 +1,59 @@
+"""The speed work's shortcuts must agree with the slow paths they skip.
+
+Each shortcut answers a question more cheaply for the common case; these tests check on
+every header spelling we know, and on generated text, that the answer never differs.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netreg import forms as F
+from netreg import reader
+
+HEADER_CHARS = "".join(sorted({ch for col in (c for f in F.FORMS for c in f.columns)
+                               for t in (col.header, *col.aliases, col.parent or "") for ch in t}))
+# Header characters, their full-width and compatibility look-alikes, brackets, separators,
+# spaces of every kind, ASCII letters and digits, and ordinary data characters.
+ALPHABET = HEADER_CHARS + "ＩＤｉｄＱＱ（）()[]【】*:：/、,，.。·・-_—|\\ \u3000\u00a0\t\n" \
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789王丽漯河学院官网⺠⾦﹙﹚︰ⅰ"
+
+
+def _names(text: str) -> bool:
+    return reader._lookup(reader._text_keys(text), reader._ANY_FORM) is not None
+
+
+def test_every_known_header_spelling_passes_the_prefilter():
+    texts = [t for f in F.FORMS for c in f.columns for t in (c.header, *c.aliases, c.parent or "") if t]
+    texts += [f"*{t}" for t in texts] + [f" {t}（必填）" for t in texts] + [f"（必填）{t}" for t in texts] + [f"(必填){t}" for t in texts]
+    texts += ["ＱＱ群名称", "账号ＩＤ", "账号id", "网站名称及网址", "管理员姓名（教职工）", "职务/职称"]
+    for text in texts:
+        if _names(text):
+            assert reader._may_name_column(text), text
+
+
+KNOWN = sorted({t for f in F.FORMS for c in f.columns for t in (c.header, *c.aliases) if t})
+NOISE = st.one_of(st.text(alphabet=ALPHABET, max_size=4),
+                  st.builds(lambda o, t, c: o + t + c, st.sampled_from("(（[【"), st.text(alphabet=ALPHABET, max_size=3),
+                            st.sampled_from(")）]】")))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(alphabet=ALPHABET, max_size=14),
+                 st.builds(lambda a, h, b: a + h + b, NOISE, st.sampled_from(KNOWN), NOISE)))
+def test_prefilter_never_rejects_a_cell_that_names_a_column(text):
+    if _names(text):
+        assert reader._may_name_column(text), text
+
+
+def test_prefilter_rejects_ordinary_data():
+    for text in ("王丽", "漯河职业技术学院官网", "gh_1a2b3c", "13812345678", "2024-05-01", "护理2023级"):
+        assert not reader._may_name_column(text), text
+
+
+def test_a_row_with_a_number_is_data_even_when_its_texts_look_like_headers():
+    form = F.FORMS[0]
+    header = [c.header for c in form.columns]
+    assert reader.detect_header(header, None)[0] is form
+    assert reader.detect_header([1, *header[1:]], None) is None
