@@ -57,3 +57,44 @@ def test_a_row_with_a_number_is_data_even_when_its_texts_look_like_headers():
     header = [c.header for c in form.columns]
     assert reader.detect_header(header, None)[0] is form
     assert reader.detect_header([1, *header[1:]], None) is None
+
+
+class _Sub(str):
+    pass
+
+
+def _cells(path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): (c.value, c.data_type, c.number_format, c.quotePrefix)
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def test_direct_row_writer_agrees_with_openpyxl_on_awkward_values(tmp_path):
+    """Values the samples may not contain: every one must come out as openpyxl writes it."""
+    from datetime import date, datetime
+
+    from openpyxl import Workbook
+
+    from netreg.summary import Body, _append_rows, _save_direct
+
+    rows = [
+        [1, 2.5, -3, 10**15, 10**17 + 3, 0.1 + 0.2, 1e-7, float("inf"), True, False, None, "", "普通文本"],
+        ["=SUM(A1)", "+86 138", "-5", "@x", " 前后空格 ", "a & b < c > d", "行一\n行二", "控制\x01字符\x0b"],
+        [date(2025, 11, 25), datetime(2025, 11, 25, 8, 30), _Sub("子类文本"), "\x02", "\t制表", "😀 emoji"],
+    ]
+    outs = {}
+    for direct in (True, False):
+        wb = Workbook(write_only=True)
+        wb.create_sheet("X").append(["表头"])
+        body = Body("X", 2, [list(r) for r in rows])
+        outs[direct] = tmp_path / f"{direct}.xlsx"
+        if direct:
+            _save_direct(wb, [body], outs[direct])
+        else:
+            _append_rows(wb, [body])
+            wb.save(outs[direct])
+    fast, reference = _cells(outs[True]), _cells(outs[False])
+    assert len(reference) > 20
+    assert fast == reference

@@ -7,6 +7,7 @@ normalised), 问题清单 (every issue). Every record of the report is written e
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -181,7 +182,6 @@ def _issue_body(wb, issues: list[Issue]) -> Body:
 # registered (a test compares both writers cell by cell).
 
 _EPOCH = date(1899, 12, 30)
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
 def _letters(n: int) -> list[str]:
@@ -190,28 +190,43 @@ def _letters(n: int) -> list[str]:
     return [get_column_letter(i) for i in range(1, n + 1)]
 
 
+def _number(v) -> str:
+    """A number as openpyxl writes it (safe_string): 16 significant digits, NaN/∞ empty."""
+    return "%.16g" % v if math.isfinite(v) else ""
+
+
 def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style: int) -> str:
-    out = [f'<row r="{r}">']
+    # The hot loop of a merge (a million cells at province scale): exact type tests, and
+    # str.replace, which returns the same string when there is nothing to escape.
+    rs = str(r)
+    out = [f'<row r="{rs}">']
+    add = out.append
     for ci, v in enumerate(row):
         if v is None:
             continue
-        ref = f"{letters[ci]}{r}"
-        v = _plain(v)
-        if isinstance(v, str):
+        t = type(v)
+        if t is bool:
+            v, t = ("是" if v else "否"), str
+        elif t is not str and isinstance(v, str):
+            v, t = str(v), str
+        if t is str:
+            if not v.isprintable():  # newlines stay; control characters go
+                v = clean_cell_text(v)
             if not v:
-                out.append(f'<c r="{ref}" t="inlineStr"/>')
+                add(f'<c r="{letters[ci]}{rs}" t="inlineStr"/>')
                 continue
             style = f' s="{text_style}"' if v.startswith(FORMULA_START) else ""
-            space = ' xml:space="preserve"' if v != v.strip() else ""
-            out.append(f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{v.translate(_ESCAPE)}</t></is></c>')
+            space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
+            v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            add(f'<c r="{letters[ci]}{rs}"{style} t="inlineStr"><is><t{space}>{v}</t></is></c>')
         elif isinstance(v, datetime):
             serial = (v - datetime(1899, 12, 30)).total_seconds() / 86400
-            out.append(f'<c r="{ref}" s="{date_style}" t="n"><v>{serial!r}</v></c>')
+            add(f'<c r="{letters[ci]}{rs}" s="{date_style}" t="n"><v>{_number(serial)}</v></c>')
         elif isinstance(v, date):
-            out.append(f'<c r="{ref}" s="{date_style}" t="n"><v>{(v - _EPOCH).days}</v></c>')
+            add(f'<c r="{letters[ci]}{rs}" s="{date_style}" t="n"><v>{(v - _EPOCH).days}</v></c>')
         else:
-            out.append(f'<c r="{ref}" t="n"><v>{v!r}</v></c>')
-    out.append("</row>")
+            add(f'<c r="{letters[ci]}{rs}" t="n"><v>{_number(v)}</v></c>')
+    add("</row>")
     return "".join(out)
 
 
@@ -219,6 +234,8 @@ def _save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
     """Save ``wb`` (skeleton: 总览, titles, headers), then stream each body's rows into its
     sheet part while copying the package. Returns the rows written per sheet."""
     import zipfile
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
 
     from openpyxl.cell import WriteOnlyCell
 
@@ -234,7 +251,10 @@ def _save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
     skeleton = target.with_name(target.name + ".skeleton")
     wb.save(skeleton)
     try:
-        with zipfile.ZipFile(skeleton) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        # One thread compresses while this one builds the next rows' XML: zlib releases the
+        # GIL, so the merge's second core does the deflating.
+        with zipfile.ZipFile(skeleton) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout, \
+                ThreadPoolExecutor(1) as deflate:
             parts = {part: body for name, part in _sheet_parts(zin).items()
                      for body in bodies if body.sheet == name}
             for item in zin.infolist():
@@ -248,11 +268,17 @@ def _save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
                 letters = _letters(width)
                 with zout.open(item.filename, "w", force_zip64=True) as fh:
                     fh.write(head)
+                    pending: deque = deque()
                     for k in range(0, len(body.rows), 2000):
                         chunk = body.rows[k:k + 2000]
-                        fh.write("".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style)
-                                         for j, row in enumerate(chunk)).encode("utf-8"))
+                        xml = "".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style)
+                                      for j, row in enumerate(chunk)).encode("utf-8")
+                        pending.append(deflate.submit(fh.write, xml))
+                        while len(pending) > 2:  # bounded memory; surfaces a write error early
+                            pending.popleft().result()
                         written[body.sheet] = written.get(body.sheet, 0) + len(chunk)
+                    while pending:
+                        pending.popleft().result()
                     fh.write(b"</sheetData>" + tail)
     finally:
         skeleton.unlink(missing_ok=True)
