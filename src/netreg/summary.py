@@ -411,6 +411,7 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
           force: bool = False, inputs: list[Path] = ()) -> MergeResult:
     """Write the summary (and the HTML report) for an already validated run."""
     from .atomic import atomic_path
+    from .validate import gc_paused
 
     resolved_inputs = {_resolved(p) for p in inputs} | {_resolved(f.path) for f in report.files}
     for target in [output] + ([html] if html else []):
@@ -421,9 +422,10 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
     statuses = unit_statuses(report)
     report.issues.extend(missing_unit_issues(statuses))
     rows_in = sum(sum(n for _, n in f.forms.values()) for f in report.files)
-    wb, bodies = build_summary(report, statuses, school)
-    with atomic_path(output) as tmp:
-        rows_out = save_summary(wb, bodies, tmp)
+    with gc_paused():
+        wb, bodies = build_summary(report, statuses, school)
+        with atomic_path(output) as tmp:
+            rows_out = save_summary(wb, bodies, tmp)
     result = MergeResult(report, statuses, rows_in, rows_out, Path(output))
     if html:
         from .report import render_html
