@@ -98,3 +98,23 @@ def test_direct_row_writer_agrees_with_openpyxl_on_awkward_values(tmp_path):
     fast, reference = _cells(outs[True]), _cells(outs[False])
     assert len(reference) > 20
     assert fast == reference
+
+
+def test_streamed_json_is_exactly_what_json_dumps_prints():
+    import json
+    from datetime import date
+    from pathlib import Path
+
+    from netreg.config import Campaign, read_units_file
+    from netreg.report import render_json
+    from netreg.validate import validate_paths
+
+    root = Path(__file__).resolve().parents[1]
+    report = validate_paths([root / "samples" / "returned"], Campaign(), as_of=date(2025, 11, 25),
+                            units=read_units_file(root / "samples" / "units.txt"))
+    assert len(report.issues) > 20
+    assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+    report.issues.clear()
+    assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+    report.files.clear()
+    assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)

@@ -152,9 +152,7 @@ def validate(
     report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
     if not report.files:
         if fmt == "json":
-            from .report import render_json
-
-            typer.echo(render_json(report))
+            _print_json(report)
         else:
             for issue in report.issues:  # e.g. a path that does not exist
                 typer.echo(f"{issue.file}：{issue.message}", err=True)
@@ -166,14 +164,22 @@ def validate(
         if fmt == "text":
             _console().print(f"已生成 {len(written)} 份修改意见表，保存在 {annotate}")
     if fmt == "json":
-        from .report import render_json
-
-        typer.echo(render_json(report))
+        _print_json(report)
     else:
         from .report import render_text
 
         render_text(report, _console())
     raise typer.Exit(report.exit_code(strict))
+
+
+def _print_json(report) -> None:
+    from .report import iter_json
+
+    out = sys.stdout
+    for chunk in iter_json(report):
+        out.write(chunk)
+    out.write("\n")
+    out.flush()
 
 
 @app.command()

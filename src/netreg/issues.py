@@ -6,7 +6,7 @@ Chinese message template; ``make`` is the only way an issue is built.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -77,10 +77,9 @@ class Issue:
     value: str | None = None  # the offending value, as typed
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["severity"] = str(self.severity)
-        keys = ("code", "severity", "file", "unit", "form", "sheet", "row", "column", "field", "value", "message")
-        return {k: d[k] for k in keys}
+        return {"code": self.code, "severity": str(self.severity), "file": self.file, "unit": self.unit,
+                "form": self.form, "sheet": self.sheet, "row": self.row, "column": self.column,
+                "field": self.field, "value": self.value, "message": self.message}
 
     @property
     def cell(self) -> str | None:
@@ -153,12 +152,14 @@ class Report:
             return 2
         return 1 if self.errors or (strict and self.warnings) else 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self, issues: bool = True) -> dict:
         units = {f.unit for f in self.files if f.unit}
-        return {
+        d = {
             "summary": {"files": len(self.files), "units": len(units), "rows": len(self.records),
                         "errors": self.errors, "warnings": self.warnings,
                         "infos": self.count(Severity.INFO)},
             "files": [f.to_dict() for f in self.files],
-            "issues": [i.to_dict() for i in self.issues],
         }
+        if issues:
+            d["issues"] = [i.to_dict() for i in self.issues]
+        return d
