@@ -118,3 +118,19 @@ def test_streamed_json_is_exactly_what_json_dumps_prints():
     assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
     report.files.clear()
     assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def test_summary_is_the_same_as_before_the_speed_work(tmp_path):
+    """tests/golden/ holds the summary as the code wrote it before the session-2 speed work:
+    the samples cell by cell, 30 generated workbooks (read on both cores) as a hash per sheet."""
+    import json
+
+    import golden
+
+    expected = json.loads((golden.GOLDEN / "samples_summary.json").read_text(encoding="utf-8"))
+    actual = golden.samples_run(tmp_path)
+    assert actual.keys() == expected.keys()
+    for sheet in expected:
+        assert actual[sheet] == expected[sheet], sheet
+    expected = json.loads((golden.GOLDEN / "generated_summary.json").read_text(encoding="utf-8"))
+    assert golden.generated_run(tmp_path) == expected
