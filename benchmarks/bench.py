@@ -146,6 +146,7 @@ def run(sizes: list[int], keep: Path | None) -> None:
     header = f"{'N':>5} {'行数':>7} | {'validate':>14} | {'merge':>14} | {'pandas':>14} | {'floor':>14} | {'pandas/merge':>12} {'merge/floor':>11}"
     print(header)
     print("-" * len(header))
+    results: dict[int, tuple] = {}
     for n in sizes:
         base = Path(tempfile.mkdtemp(prefix=f"netreg-bench-{n}-", dir=keep))
         rows = generate(base / "in", n)
@@ -160,12 +161,42 @@ def run(sizes: list[int], keep: Path | None) -> None:
 
         print(f"{n:>5} {rows:>7} | {cell(v)} | {cell(m)} | {cell(p)} | {cell(f)} | "
               f"{p[0] / m[0]:11.1f}× {m[0] / f[0]:10.2f}×", flush=True)
+        results[n] = (rows, v, m, p, f)
     help_times = []
     for _ in range(5):
         start = time.perf_counter()
         subprocess.run([py, "-m", "netreg", "--help"], stdout=subprocess.DEVNULL, check=True)
         help_times.append(time.perf_counter() - start)
     print(f"netreg --help：最快 {min(help_times):.3f}s，中位 {sorted(help_times)[2]:.3f}s（5 次）")
+    print()
+    for line in targets(results, sorted(help_times)[2]):
+        print(line)
+
+
+def targets(results: dict[int, tuple], help_median: float) -> list[str]:
+    """Issue 6's targets, each checked on this run's figures."""
+    lines = []
+
+    def check(ok: bool, text: str) -> None:
+        lines.append(f"{'达到' if ok else '未达到'}  {text}")
+
+    for n in (300, 1000):
+        if n in results:
+            _rows, _v, m, p, f = results[n]
+            check(p[0] / m[0] >= 3, f"N={n}：merge 比 pandas 路线快 ≥3 倍（{p[0] / m[0]:.1f} 倍）")
+            check(m[0] / f[0] <= 1.5, f"N={n}：merge ≤ 读写下限的 1.5 倍（{m[0] / f[0]:.2f} 倍）")
+    if 1000 in results:
+        v, m = results[1000][1], results[1000][2]
+        check(max(v[1], m[1]) <= 600, f"N=1000：峰值内存 ≤600MB（validate {v[1]:.0f}MB，merge {m[1]:.0f}MB）")
+    if 50 in results:
+        check(results[50][2][0] <= 2, f"N=50：merge ≤2 秒（{results[50][2][0]:.2f} 秒，含启动）")
+    check(help_median <= 0.2, f"netreg --help ≤0.2 秒（中位 {help_median:.3f} 秒）")
+    big = [n for n in sorted(results) if n >= 300]
+    if len(big) >= 2:  # linear: time per row stays flat between the two largest sizes
+        per_row = [results[n][2][0] / results[n][0] * 1000 for n in big[-2:]]
+        check(per_row[1] <= per_row[0] * 1.25,
+              f"merge 用时随 N 线性增长（每千行 {per_row[0]:.3f}s → {per_row[1]:.3f}s）")
+    return lines
 
 
 def main() -> None:

@@ -134,3 +134,14 @@ def test_summary_is_the_same_as_before_the_speed_work(tmp_path):
         assert actual[sheet] == expected[sheet], sheet
     expected = json.loads((golden.GOLDEN / "generated_summary.json").read_text(encoding="utf-8"))
     assert golden.generated_run(tmp_path) == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="无暂没有空/\\—-。nNaAoOeEuUlLiI ＮＵＬＬ／－\u3000\u00a0\u200b\u0301\u00a8﹣⁄", max_size=12))
+def test_placeholder_length_shortcut_changes_no_answer(text):
+    import unicodedata
+
+    from netreg.normalize import _PLACEHOLDERS, clean_text, is_placeholder
+
+    key = unicodedata.normalize("NFKC", clean_text(text)).strip().casefold()
+    assert is_placeholder(text) == (not key or key in _PLACEHOLDERS)

@@ -74,11 +74,17 @@ def is_blank(raw: object) -> bool:
 
 
 _PLACEHOLDERS = frozenset("无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split())
+_FILLER_MAX = 2 * max(map(len, _PLACEHOLDERS))
 
 
 def is_placeholder(raw: object) -> bool:
     """Blank, or a filler such as 无, /, —, 暂无 meaning "nothing here" (but not 〃 = ditto)."""
-    key = _key(raw)
+    text = clean_text(raw)
+    # NFKC and casefold never shorten a text into a filler (they expand, or compose accented
+    # letters no filler holds): text much longer than the longest filler is none (margin 2x).
+    if len(text) > _FILLER_MAX:
+        return False
+    key = unicodedata.normalize("NFKC", text).strip().casefold()
     return not key or key in _PLACEHOLDERS
 
 
