@@ -904,3 +904,41 @@ def test_files_checked_on_several_cores_give_the_same_report(tmp_path, monkeypat
     parallel = validate_paths([tmp_path], Campaign(), as_of=AS_OF).to_dict()
     assert parallel == serial
     assert serial["summary"]["files"] == 7 and serial["summary"]["rows"] == 6
+
+
+# ------------------------------------------------------------------ 附件5 with one 类别 column
+
+_F5_HEAD = ["序号", "账号平台", "账号ID", "账号名称", "粉丝数量", "创作方向", "姓名", "类别", "联系方式", "备注"]
+_F5_PRE = [["附件5"], ["“网络大V”信息统计表"],
+           [f"填报单位：{UNIT}", None, None, None, "填表人：王丽", None, "联系电话：13912345678"]]
+
+
+def test_a_single_category_column_is_read_into_title_or_major(tmp_path):
+    """A hand-made 附件5 with one 类别 column (no 职务职称/专业年级 row under it): every row is
+    data, and each 类别 value goes to the teacher's or the student's column."""
+    path = raw_workbook(tmp_path / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [
+        _F5_HEAD,
+        [1, "抖音", "dy001", "医学小王", 5000, "科普", "王强", "副教授", "13812345678", None],
+        [2, "微博", "wb002", "护理小李", 8000, "生活", "李梅", "护理2023级", "13712345678", None],
+        [3, "B站", "bz003", "小张", 3000, "学习", "张三", "学生", "13612345678", None],
+        [4, "快手", "ks004", "小赵", 4000, "学习", "赵六", None, "13512345678", None],
+    ]})
+    report = validate(path)
+    recs = [(r.row, r.values["title"], r.values["major"]) for r in report.records]
+    assert recs == [(5, "副教授", None), (6, None, "护理2023级"), (7, None, "学生"), (8, None, None)]
+    form5 = [(i.code, i.cell) for i in report.issues if i.form == 5]
+    assert form5 == [("category-missing", "H8")]
+
+
+def test_the_row_under_a_category_header_is_data_when_it_looks_like_data(tmp_path):
+    """类别 announces a second header row only when that row holds text under 类别 alone; a
+    data row right below the header is never swallowed as a sub-header."""
+    head2 = [None] * 7 + ["教师", "学生"]  # sub-headers typed beyond recognition, under 类别
+    two_rows = ["序号", "账号平台", "账号ID", "账号名称", "粉丝数量", "创作方向", "姓名", "类别", None, "联系方式", "备注"]
+    data = [1, "抖音", "dy001", "医学小王", 5000, "科普", "王强", "副教授", None, "13812345678", None]
+    path = raw_workbook(tmp_path / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [two_rows, head2, data]})
+    report = validate(path)
+    assert [r.row for r in report.records] == [6]
+    path = raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [two_rows, data]})
+    report = validate(path)
+    assert [r.row for r in report.records] == [5]

@@ -59,6 +59,7 @@ class Table:
     rows: list[RawRow] = field(default_factory=list)
     labels: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # 填表人… -> (value, row, col)
     declared_empty: bool = False  # a row says 无
+    category_column: int | None = None  # one 类别 column standing for 附件5's two sub-columns
 
     @property
     def missing(self) -> list[F.Column]:
@@ -361,14 +362,24 @@ def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], 
             continue
         two = _match_row(keys, below, form) if below is not None and form.header_rows == 2 else one
         # The upper header (类别) announces a second header row even when its sub-headers are
-        # typed beyond recognition: that row is never data.
-        parent = any(k in _PARENTS[form.id] for ks in keys for k in ks)
-        cols, rows_used = (two, 2) if len(two) > len(one) or (parent and below is not None) else (one, 1)
+        # typed beyond recognition, provided that row looks like one: text only under 类别.
+        # Otherwise 类别 is a single column and the row below is data (never swallowed).
+        parent = next((ci for ci, ks in enumerate(keys) if any(k in _PARENTS[form.id] for k in ks)), None)
+        sub = nxt is not None and parent is not None and _is_sub_header(nxt, parent, form)
+        cols, rows_used = (two, 2) if len(two) > len(one) or sub else (one, 1)
         data = [c for c in cols if c != "seq"]
         score = (len(data) / n, len(data))
         if best is None or score > best[0]:
             best = (score, form, cols, rows_used)
     return None if best is None else (best[1], best[2], best[3])
+
+
+def _is_sub_header(row: list, parent: int, form: F.Form) -> bool:
+    """The row under a 类别 cell is its sub-header row: text only, and only in the columns
+    the upper header spans (its other header cells are merged down over it)."""
+    span = sum(1 for c in form.columns if c.parent)
+    filled = [ci for ci, v in enumerate(row) if v is not None and not (isinstance(v, str) and not v.strip())]
+    return bool(filled) and all(isinstance(row[ci], str) and parent <= ci < parent + span for ci in filled)
 
 
 def _is_structure(cells: list[str], table: Table | None = None) -> bool:
@@ -465,6 +476,9 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
         header = detect_header(row, nxt)
         if header:
             form, cols, used = header
+            category = _single_category(form, cols, cells) if used == 1 else None
+            if category is not None:
+                cols = {**cols, **{c.key: category for c in form.columns if c.parent}}
             extra = {ci: t for ci, t in enumerate(cells)
                      if t and ci not in cols.values() and not (used == 2 and _is_parent(form, t))}
             if used == 2 and nxt is not None:
@@ -472,7 +486,7 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
                     t = clean_text(v)
                     if t and ci not in cols.values() and ci not in extra:
                         extra[ci] = t
-            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels))
+            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category)
             pending_labels = {}
             tables.append(current)
             skip_until = ri + used - 1
@@ -490,6 +504,26 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             continue
         _add_row(current, row, cells, ri, formulas)
     return tables, unit_text
+
+
+def _single_category(form: F.Form, cols: dict[str, int], cells: list[str]) -> int | None:
+    """The column of a lone 类别 header (no 职务职称/专业年级 under it), or None."""
+    children = [c.key for c in form.columns if c.parent]
+    if not children or any(k in cols for k in children):
+        return None
+    return next((ci for ci, t in enumerate(cells) if t and _is_parent(form, t)), None)
+
+
+_STUDENT = re.compile(r"学生|本科|专科|研究生|硕士生|博士生|\d{2,4}\s*级|年级|届|班")
+
+
+def _category_values(value: object) -> tuple[object, object]:
+    """(职务职称, 专业年级) for what a lone 类别 cell says: 护理2023级 or 学生 is a student's,
+    anything else (副教授, 辅导员, 教师) a teacher's. The value itself is kept as typed."""
+    text = clean_text(value)
+    if not text:
+        return None, None
+    return (None, value) if _STUDENT.search(text) else (value, None)
 
 
 def _is_parent(form: F.Form, text: str) -> bool:
@@ -534,5 +568,7 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict)
         return row_formulas.get(ci, row[ci] if ci < len(row) else None)
 
     values = {key: raw(ci) for key, ci in table.columns.items() if ci < len(row) or ci in row_formulas}
+    if table.category_column is not None:
+        values["title"], values["major"] = _category_values(raw(table.category_column))
     extras = {ci: raw(ci) for ci in data_cells if ci not in used}
     table.rows.append(RawRow(ri + 1, values, extras, row_formulas))
