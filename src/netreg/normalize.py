@@ -114,9 +114,15 @@ _FAST_MOBILE = frozenset(
     + ["145", "147", "162", "165", "166", "167"]
 )
 _PHONE_SPLIT = re.compile(r"[/、;,|\n]|或|和")
+# What people write around a number (after NFKC): 13812345678（微信同号）, 手机：13812345678,
+# 0395-3136789(办), 13812345678 微信同号. Bracketed notes hold no digits ((0395)1234567 stays);
+# a label is a word and a colon. Only the number is kept as the value.
+_PHONE_NOTE = re.compile(r"\([^()\d]*\)|\[[^\[\]\d]*\]|【[^【】\d]*】")
+_PHONE_LABEL = re.compile(r"(?<![^\W\d_])(?!(?:ext|x)\s*:)[^\W\d_]{1,8}\s*:")
+_PHONE_WORDS = re.compile(r"微信同号|同微信号?|微信号?|手机号码|手机号|手机|办公电话|办公室|办公|座机|固话|电话|宅|家|办")
 _DASHES = re.compile("[\u2010-\u2015\u2212\u30fc]")  # hyphens, en/em dashes, minus, ー
 _PHONE_JUNK = re.compile(r"[\s\-.()]")
-_EXTENSION = re.compile(r"(.*[0-9])\s*\(?\s*(?:转|分机|ext\.?|x|#|-)\s*([0-9]{1,6})\s*\)?")
+_EXTENSION = re.compile(r"(.*[0-9])\s*\(?\s*(?:转|分机|ext[.:]?|x|#|-)\s*([0-9]{1,6})\s*\)?")
 
 
 def _is_fast_mobile(s: str) -> bool:
@@ -136,6 +142,9 @@ def parse_phone(raw: object, area_code: str = "0395") -> Parsed:
 def _parse_phone_text(text: str, area_code: str) -> Parsed:
     out: list[str] = []
     folded = _DASHES.sub("-", unicodedata.normalize("NFKC", text).casefold())
+    folded = _PHONE_LABEL.sub(" ", _PHONE_NOTE.sub(" ", folded))
+    if not folded.isascii():
+        folded = _PHONE_WORDS.sub(" ", folded)
     for part in _PHONE_SPLIT.split(folded):
         if len(part) > 40:  # no phone is this long; also bounds the regex backtracking
             return Parsed(text, "phone-invalid", ok=False)
