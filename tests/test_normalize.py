@@ -317,7 +317,7 @@ def test_yes(raw):
 @pytest.mark.parametrize(
     "raw",
     ["否", "未", "×", "✗", "✘", "☐", "N", "n", "no", "false", "0", 0, 0.0, False, "未清理", "未解散", "未实名",
-     "部分实名", "否（部分未实名）", "否（还在用）", "不是"],
+     "部分实名", "否（部分未实名）", "否（还在用）", "不是", "没有", "没", "尚未", "还没有"],
 )
 def test_no(raw):
     assert parse_yesno(raw) == Parsed(False)

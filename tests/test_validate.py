@@ -942,3 +942,15 @@ def test_the_row_under_a_category_header_is_data_when_it_looks_like_data(tmp_pat
     path = raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [two_rows, data]})
     report = validate(path)
     assert [r.row for r in report.records] == [5]
+
+
+def test_meiyou_in_a_yes_no_column_answers_no(tmp_path):
+    """没有 is a filler in other columns, but 是否已清理：没有 means 否, not a blank cell."""
+    report = check(tmp_path, rows((3, 0, {"cleaned": "没有", "cleaned_on": None}), (4, 0, {"real_name": "没有"})))
+    assert [(i.code, i.sheet, i.row) for i in report.issues] == [
+        ("cleanup-pending", "附件3", first_data_row(F.FORMS_BY_ID[3])),
+        ("real-name-incomplete", "附件4", first_data_row(F.FORMS_BY_ID[4]))]
+    by_form = {}
+    for r in report.records:
+        by_form.setdefault(r.form.id, r.values)  # the first row of each form
+    assert by_form[3]["cleaned"] is False and by_form[4]["real_name"] is False

@@ -318,7 +318,8 @@ _YES = frozenset(
     "是 是的 已 √ ✓ ✔ ☑ ✅ y yes true 1 已清理 已解散 已注销 已删除 已退出 已实名 全部实名 已全部实名 全部".split()
 )
 _NO = frozenset(
-    "否 不是 不 未 × ✗ ✘ ✕ ❌ ☐ n no false 0 未清理 未解散 未注销 未实名 部分实名 部分未实名 部分 没有实名 未全部实名".split()
+    "否 不是 不 未 × ✗ ✘ ✕ ❌ ☐ n no false 0 未清理 未解散 未注销 未实名 部分实名 部分未实名 部分 没有实名 未全部实名"
+    " 没有 没 还没有 尚未 没有清理 没清理 没有解散 不是全部实名 没有全部实名".split()
 )
 _LEADS = {"是": True, "已": True, "√": True, "✓": True, "✔": True,
           "否": False, "未": False, "×": False, "✗": False, "✘": False}

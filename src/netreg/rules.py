@@ -155,7 +155,8 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
         if ci is not None and ci in formula_cols:
             rec.values[col.key] = text  # kept as typed, never evaluated
             continue
-        if not text or is_placeholder(text):
+        # 没有 is a filler elsewhere, but in a 是否 column it answers 否.
+        if not text or (is_placeholder(text) and not (col.kind is Kind.YESNO and parse_yesno(text).ok)):
             rec.values[col.key] = text or None
             if col.required and col.key in table.columns:
                 _flag(rec, ctx, "required-missing", col.key, text)
