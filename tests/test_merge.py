@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from builders import filled_template, hand_layout
+from netreg import forms as F
 from netreg.config import Campaign
 from netreg.summary import OutputExists, merge
 from netreg.validate import validate_paths
@@ -71,7 +72,7 @@ def test_summary_rows_statuses_and_values(tmp_path):
     result = _run(folder, out)
     assert result.rows_in == result.rows_out == 8
     status = {s.unit: s.status for s in result.statuses}
-    assert status == {"医学院": "需整改", "信息工程学院": "已报送", "图书馆": "已报送（无）",
+    assert status == {"医学院": "需整改", "信息工程学院": "已报送", "图书馆": "需整改",  # sent back blank
                       "团委": "无法读取", "教务处": "未报送"}
     assert [i.unit for i in result.report.issues if i.code == "unit-missing"] == ["教务处"]
 
@@ -295,3 +296,17 @@ def test_direct_row_writer_gives_the_same_summary_as_openpyxl(tmp_path, source):
     fast, reference = _cells(outs[True]), _cells(outs[False])
     assert len(reference) > 300
     assert fast == reference
+
+
+def test_a_unit_that_wrote_wu_on_every_form_is_reported_with_nothing_to_register(tmp_path):
+    """已报送（无） is for a unit that wrote 无 on all five forms; one that wrote 无 on some and
+    left the others blank must still answer them (需整改), and says so in its warnings."""
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    wu = {f.id: [{f.data_columns[0].key: "无"}] for f in F.FORMS}
+    filled_template(folder / "图书馆.xlsx", "图书馆", wu)
+    filled_template(folder / "教务处.xlsx", "教务处", {k: v for k, v in wu.items() if k != 3})
+    result = _run(folder, tmp_path / "汇总.xlsx")
+    status = {s.unit: s.status for s in result.statuses}
+    assert status["图书馆"] == "已报送（无）" and status["教务处"] == "需整改"
+    assert [(i.unit, i.form) for i in result.report.issues if i.code == "form-not-found"] == [("教务处", 3)]

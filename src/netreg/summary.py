@@ -41,17 +41,22 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
     for rec in report.records:
         st = by_unit[rec.unit]
         st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
+    unanswered: set[str] = set()  # units with a form neither filled in nor declared 无
     for i in report.issues:
         if i.unit in by_unit:
             by_unit[i.unit].errors += i.severity is Severity.ERROR
             by_unit[i.unit].warnings += i.severity is Severity.WARNING
+            if i.code == "form-not-found":
+                unanswered.add(i.unit)
     readable = {f.unit for f in report.files if f.status == "ok"}
     for st in by_unit.values():
         if not st.files:
             st.status = STATUS_MISSING
         elif st.unit not in readable:
             st.status = STATUS_BAD
-        elif st.errors:
+        elif st.errors or (not st.rows and st.unit in unanswered):
+            # A blank template sent back (or some forms missing, none filled) says nothing:
+            # 已报送（无） is for a unit that wrote 无 on every form; this one must fill in or write 无.
             st.status = STATUS_FIX
         elif not st.rows:
             st.status = STATUS_NONE
