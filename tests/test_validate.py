@@ -954,3 +954,41 @@ def test_meiyou_in_a_yes_no_column_answers_no(tmp_path):
     for r in report.records:
         by_form.setdefault(r.form.id, r.values)  # the first row of each form
     assert by_form[3]["cleaned"] is False and by_form[4]["real_name"] is False
+
+
+# ------------------------------------------------------------------ merged cells in the data area
+
+def _merged_sheet(path: Path, merges: list[tuple[int, int, int, int, object]], n_rows: int = 3) -> Path:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("附件2")
+    ws.write_row(0, 0, ["附件2"])
+    ws.write_row(1, 0, ["新媒体平台登记备案表"])
+    ws.write_row(2, 0, [f"填报单位：{UNIT}", "", "", "", "填表人：王丽", "", "联系电话：13912345678"])
+    ws.write_row(3, 0, ["序号", "网络平台", "账号名称", "账号ID", "粉丝人数", "开通日期", "主要用途", "管理员姓名",
+                        "联系电话", "备注"])
+    for i in range(n_rows):
+        ws.write_row(4 + i, 0, [i + 1, "抖音", f"医学院{i}号", f"dy00{i}", 3000, "2020-01-01", "宣传"])
+    for r0, c0, r1, c1, value in merges:
+        ws.merge_range(r0, c0, r1, c1, value)
+    book.close()
+    return path
+
+
+def test_a_value_merged_over_several_data_rows_belongs_to_each(tmp_path):
+    """WPS users merge 管理员姓名/联系电话 over the rows of the accounts one person manages:
+    every row shows the value, so every row has it (no false 必填 errors)."""
+    path = _merged_sheet(tmp_path / f"{UNIT}.xlsx", [(4, 7, 6, 7, "李娜"), (4, 8, 6, 8, "13812345678"),
+                                                    (4, 9, 5, 10, "共用")])
+    report = validate(path)
+    assert [(r.row, r.values["admin"], r.values["phone"], r.values.get("note"))
+            for r in report.records if r.form.id == 2] == [
+        (5, "李娜", "13812345678", "共用"), (6, "李娜", "13812345678", "共用"), (7, "李娜", "13812345678", None)]
+    assert [i for i in report.issues if i.form == 2] == []
+
+
+def test_a_merge_reaching_down_from_the_header_fills_no_data_row(tmp_path):
+    path = _merged_sheet(tmp_path / f"{UNIT}.xlsx", [(3, 9, 4, 9, "备注")], n_rows=2)
+    report = validate(path)
+    assert [r.values.get("note") for r in report.records if r.form.id == 2] == [None, None]

@@ -458,6 +458,32 @@ def _merged_by_row(ranges) -> dict[int, dict[int, int]]:
     return by_row
 
 
+def _merged_below(ranges) -> dict[int, dict[int, tuple[int, int]]]:
+    """0-based row → {column: (row, column) of the range's top-left cell} for the rows a
+    merged range covers below its first (its first column only: a cell merged across
+    columns is one value, not several)."""
+    below: dict[int, dict[int, tuple[int, int]]] = {}
+    for rng in ranges or ():
+        try:
+            (r0, c0), (r1, _c1) = rng
+        except (TypeError, ValueError):
+            continue
+        for r in range(r0 + 1, min(r1, r0 + 10_000) + 1):
+            below.setdefault(r, {})[c0] = (r0, c0)
+    return below
+
+
+def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], covered: dict, data_from: int):
+    """A data cell covered by a merged range shows the range's value (李娜 merged over the three
+    accounts she manages): each row gets it, when the range starts among the table's data rows."""
+    row, cells = list(row), list(cells)
+    for c, (r0, c0) in covered.items():
+        if r0 >= data_from and c < len(row) and not cells[c] and c0 < len(grid[r0]):
+            row[c] = formulas.get(r0, {}).get(c0, grid[r0][c0])
+            cells[c] = clean_text(row[c])
+    return row, cells
+
+
 def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]], merged_ranges=()):
     """Find every form table in a sheet; return (tables, 填报单位 text location or None)."""
     tables: list[Table] = []
@@ -466,6 +492,8 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
     current: Table | None = None
     skip_until = -1
     merged = _merged_by_row(merged_ranges)
+    below = _merged_below(merged_ranges)
+    data_from = 0  # first data row (0-based) of the current table
     for ri, row in enumerate(grid):
         if ri <= skip_until:
             continue
@@ -490,6 +518,7 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             pending_labels = {}
             tables.append(current)
             skip_until = ri + used - 1
+            data_from = ri + used
             continue
         if not formulas.get(ri) and _is_structure(cells, current):
             labels = _labels(cells, ri + 1, merged.get(ri))
@@ -502,6 +531,8 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             continue
         if current is None:
             continue
+        if ri in below:
+            row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
     return tables, unit_text
 
