@@ -250,6 +250,19 @@ def _far_row_no_ref(folder, good):
     return [folder / "无坐标的远行.xlsx"]
 
 
+def _merge_flood(folder, good):
+    """60,000 merged ranges, each declaring a whole column down to row 1048576."""
+    src = filled_template(folder.parent / "src-merge.xlsx", "宣传统战部", {2: [{**ACCOUNT, "account_id": "gh_merge00001"}]})
+
+    def flood(xml: bytes) -> bytes:
+        ranges = b"".join(b'<mergeCell ref="%s5:%s1048576"/>' % (c, c) for c in (b"B", b"C", b"K") for _ in range(20_000))
+        if b"</mergeCells>" in xml:
+            return re.sub(rb'<mergeCells count="\d+">', b"<mergeCells>", xml).replace(b"</mergeCells>", ranges + b"</mergeCells>")
+        return xml.replace(b"</sheetData>", b"</sheetData><mergeCells>" + ranges + b"</mergeCells>")
+    patch_sheet(src, folder / "宣传统战部.xlsx", "附件2", flood)
+    return [folder / "宣传统战部.xlsx"]
+
+
 def _long_cell(folder, good):
     filled_template(folder / "组织部.xlsx", "组织部",
                     {2: [{**ACCOUNT, "account_id": "gh_zuzhi000001", "note": "长" * 32767}]})
@@ -415,6 +428,7 @@ CORPUS = [
     Kind("空工作簿（openpyxl 新建）", "data", _empty_workbook),
     Kind("维度声明 A1:XFD1048576", "data", _dimension, rows=1),
     Kind("20 万行只有格式的空行", "data", _formatted_rows, rows=1),
+    Kind("6 万个整列合并区域", "data", _merge_flood, rows=1),
     Kind("32767 个字符的单元格", "data", _long_cell, rows=1),
     Kind("控制字符 \\x01 \\x07 \\x1b", "data", _control_chars, rows=1),
     Kind("像公式的文本", "data", _formula_text, rows=len(FORMULA_TEXTS)),

@@ -958,7 +958,8 @@ def test_meiyou_in_a_yes_no_column_answers_no(tmp_path):
 
 # ------------------------------------------------------------------ merged cells in the data area
 
-def _merged_sheet(path: Path, merges: list[tuple[int, int, int, int, object]], n_rows: int = 3) -> Path:
+def _merged_sheet(path: Path, merges: list[tuple[int, int, int, int, object]], n_rows: int = 3,
+                  blank_rows: int = 0) -> Path:
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
@@ -970,6 +971,8 @@ def _merged_sheet(path: Path, merges: list[tuple[int, int, int, int, object]], n
                         "联系电话", "备注"])
     for i in range(n_rows):
         ws.write_row(4 + i, 0, [i + 1, "抖音", f"医学院{i}号", f"dy00{i}", 3000, "2020-01-01", "宣传"])
+    for i in range(n_rows, n_rows + blank_rows):  # numbered like the template, nothing typed
+        ws.write(4 + i, 0, i + 1)
     for r0, c0, r1, c1, value in merges:
         ws.merge_range(r0, c0, r1, c1, value)
     book.close()
@@ -979,8 +982,9 @@ def _merged_sheet(path: Path, merges: list[tuple[int, int, int, int, object]], n
 def test_a_value_merged_over_several_data_rows_belongs_to_each(tmp_path):
     """WPS users merge 管理员姓名/联系电话 over the rows of the accounts one person manages:
     every row shows the value, so every row has it (no false 必填 errors)."""
-    path = _merged_sheet(tmp_path / f"{UNIT}.xlsx", [(4, 7, 6, 7, "李娜"), (4, 8, 6, 8, "13812345678"),
-                                                    (4, 9, 5, 10, "共用")])
+    # 李娜 is merged on over a blank row 8 (序号 4 only): a merged value alone makes no data row.
+    path = _merged_sheet(tmp_path / f"{UNIT}.xlsx", [(4, 7, 7, 7, "李娜"), (4, 8, 7, 8, "13812345678"),
+                                                    (4, 9, 5, 10, "共用")], blank_rows=1)
     report = validate(path)
     assert [(r.row, r.values["admin"], r.values["phone"], r.values.get("note"))
             for r in report.records if r.form.id == 2] == [

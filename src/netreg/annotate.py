@@ -157,12 +157,33 @@ def _save(wb: openpyxl.Workbook, target: Path) -> None:
         wb.save(tmp)
 
 
+# openpyxl makes an object for every cell a merged range covers: one range declared over a
+# whole column is a million of them, and a file can declare thousands of such ranges.
+MAX_MERGED_CELLS = 200_000
+
+
+def _merged_area(path: Path) -> int:
+    """Cells covered by the merged ranges of every sheet (read by calamine, which keeps
+    ranges as ranges)."""
+    from python_calamine import CalamineWorkbook
+
+    with path.open("rb") as fh:
+        book = CalamineWorkbook.from_filelike(fh)
+    area = 0
+    for name in book.sheet_names:
+        for (r0, c0), (r1, c1) in book.get_sheet_by_name(name).merged_cell_ranges or ():
+            area += (r1 - r0 + 1) * (c1 - c0 + 1)
+    return area
+
+
 def _load_copy(path: Path) -> openpyxl.Workbook:
     import openpyxl
 
     with zipfile.ZipFile(path) as z:
         if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED_BYTES:
             raise MemoryError("文件过大")
+    if _merged_area(path) > MAX_MERGED_CELLS:
+        raise MemoryError("合并区域过大")
     with path.open("rb") as fh, warnings.catch_warnings():  # the source is only ever read
         warnings.simplefilter("ignore")  # "extension not supported" and the like: not the user's concern
         wb = openpyxl.load_workbook(fh, read_only=False, keep_vba=False, rich_text=True)

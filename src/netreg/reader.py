@@ -458,19 +458,31 @@ def _merged_by_row(ranges) -> dict[int, dict[int, int]]:
     return by_row
 
 
-def _merged_below(ranges) -> dict[int, dict[int, tuple[int, int]]]:
+def _merged_below(ranges, height: int) -> dict[int, dict[int, tuple[int, int]]]:
     """0-based row → {column: (row, column) of the range's top-left cell} for the rows a
     merged range covers below its first (its first column only: a cell merged across
-    columns is one value, not several)."""
+    columns is one value, not several). Bounded by the sheet's rows, and in all by a budget
+    of cells, whatever a hostile file declares."""
     below: dict[int, dict[int, tuple[int, int]]] = {}
+    budget = 4 * height + 100_000
     for rng in ranges or ():
         try:
             (r0, c0), (r1, _c1) = rng
         except (TypeError, ValueError):
             continue
-        for r in range(r0 + 1, min(r1, r0 + 10_000) + 1):
+        for r in range(r0 + 1, min(r1, height - 1) + 1):
             below.setdefault(r, {})[c0] = (r0, c0)
+            budget -= 1
+            if budget <= 0:
+                return below
     return below
+
+
+def _typed(table: Table, cells: list[str], row_formulas: dict | None) -> bool:
+    """Something typed in this row besides 序号: a merged value alone makes no data row (a
+    range merged on past the last account, or over the template's numbered blank rows)."""
+    seq = table.columns.get("seq")
+    return bool(row_formulas) or any(c for ci, c in enumerate(cells) if c and ci != seq)
 
 
 def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], covered: dict, data_from: int):
@@ -492,7 +504,7 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
     current: Table | None = None
     skip_until = -1
     merged = _merged_by_row(merged_ranges)
-    below = _merged_below(merged_ranges)
+    below = _merged_below(merged_ranges, len(grid))
     data_from = 0  # first data row (0-based) of the current table
     for ri, row in enumerate(grid):
         if ri <= skip_until:
@@ -531,7 +543,7 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             continue
         if current is None:
             continue
-        if ri in below:
+        if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
     return tables, unit_text
