@@ -266,7 +266,7 @@ def _date(y: int, mo: int, d: int) -> date | None:
 
 @lru_cache(maxsize=4096)
 def _parse_date_text(text: str) -> Parsed:
-    s = unicodedata.normalize("NFKC", text).strip().casefold()
+    s = unicodedata.normalize("NFKC", text).strip().casefold().rstrip("。.,;!")  # 2024.5.1。
     value, code = None, None
     if re.fullmatch(r"[0-9]{5}(?:\.[0-9]+)?", s):  # a serial number kept as text
         value = _serial(int(s.split(".")[0]))
@@ -321,6 +321,9 @@ _NO = frozenset(
     "否 不是 不 未 × ✗ ✘ ✕ ❌ ☐ n no false 0 未清理 未解散 未注销 未实名 部分实名 部分未实名 部分 没有实名 未全部实名"
     " 没有 没 还没有 尚未 没有清理 没清理 没有解散 不是全部实名 没有全部实名".split()
 )
+_YES = _YES | frozenset(
+    "清理了 已经清理 解散了 删除了 注销了 退出了 实名了 都实名 都已实名 均已实名 均实名 全员实名".split()
+)
 _LEADS = {"是": True, "已": True, "√": True, "✓": True, "✔": True,
           "否": False, "未": False, "×": False, "✗": False, "✘": False}
 # Not answers although they begin with one: the header copied into the cell, "unknown".
@@ -345,6 +348,7 @@ def parse_yesno(raw: object) -> Parsed:
 
 # ---------------------------------------------------------------- choices
 
+_BRACKETS = re.compile(r"\([^()]*\)")  # after NFKC, （） are ()
 _CHOICE_AFFIXES = re.compile(r"^官方|(?:官方账号|账号|帐号|号|平台|app|客户端)$")
 
 
@@ -368,6 +372,12 @@ def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
         bare = _CHOICE_AFFIXES.sub("", key)  # 新浪微博号, 官方抖音号, 小红书账号
         if bare in lookup:
             return Parsed(lookup[bare])
+        # 公众号（服务号）, 微信公众号(订阅号): a name and a bracketed alias of the same choice
+        # (only then is nothing lost; 视频号（已认证） stays as typed, with its warning)
+        outer, inner = _BRACKETS.sub("", key), "".join(_BRACKETS.findall(key))[1:-1]
+        found = [lookup.get(k) or lookup.get(_CHOICE_AFFIXES.sub("", k)) for k in (outer, inner)]
+        if found[0] is not None and found[0] == found[1]:
+            return Parsed(found[0])
         return Parsed(text, "choice-unknown")
 
     return parse
