@@ -296,3 +296,36 @@ def test_opens_in_libreoffice(medical, tmp_path):
     assert float(first.mediabox.width) > float(first.mediabox.height)  # landscape
     text = first.extract_text() or ""
     assert "修改意见" in text and "1381234567" in text
+
+
+def _workbook_cells(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): (c.value, c.font.b, c.fill.fgColor.rgb, c.alignment.horizontal,
+                                       c.comment.text if c.comment else None,
+                                       c.hyperlink.location if c.hyperlink else None)
+            for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None or c.comment}
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_copies_written_on_both_cores_equal_the_serial_ones(tmp_path, monkeypatch, fail):
+    """From PARALLEL_MIN_JOBS units on, copies are written by forked workers: the same files,
+    and one unit's failure inside a worker still costs no other unit."""
+    units = ["医学院", "图书馆", "教务处", "团委", "护理学院", "信息工程学院", "经济管理学院"]
+    paths = [returned(tmp_path / "in" / f"{u}.xlsx", u) for u in units]
+    report = validate_paths(paths, Campaign(), as_of=AS_OF)
+    if fail:
+        real = annotate._write_job
+
+        def flaky(job, *args):
+            if job.unit == "团委":
+                raise OSError("disk full")
+            return real(job, *args)
+        monkeypatch.setattr(annotate, "_write_job", flaky)
+    monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 10**9)
+    serial = write_annotated(report, tmp_path / "serial")
+    monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 2)
+    parallel = write_annotated(report, tmp_path / "parallel")
+    assert [p.name for p in parallel] == [p.name for p in serial]
+    assert len(serial) == len(units) - fail
+    for a, b in zip(serial, parallel):
+        assert _workbook_cells(a) == _workbook_cells(b)

@@ -123,16 +123,49 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
             pass
     jobs = _unit_jobs(report)
     _assign_targets(jobs, out_dir, sources)
-    written: list[Path] = []
-    for job in jobs:
-        if job.target is None:
-            continue
+    jobs = [job for job in jobs if job.target is not None]
+    return [job.target for job, ok in zip(jobs, _run_jobs(jobs, report, config)) if ok]
+
+
+PARALLEL_MIN_JOBS = 6  # below this, starting worker processes costs more than it saves
+_FORKED: tuple = ()  # (jobs, report, config) as the forked workers inherit them
+
+
+def _try_job(index: int) -> bool:
+    jobs, report, config = _FORKED
+    try:
+        _write_job(jobs[index], report, config)
+    except Exception:  # one unit's problem must not cost the others
+        return False
+    return True
+
+
+def _run_jobs(jobs: list, report: Report, config: Campaign | None) -> list[bool]:
+    """Write every job; on both cores when there are several and processes can be forked
+    (openpyxl's load and save are most of the time: 50 files, 11.9 s → about 7 s). The
+    workers inherit the report by forking, so it is never pickled."""
+    global _FORKED
+    import multiprocessing
+    import os
+
+    _FORKED = (jobs, report, config)
+    workers = min(os.cpu_count() or 1, 4)
+    try:
+        if len(jobs) < PARALLEL_MIN_JOBS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return [_try_job(i) for i in range(len(jobs))]
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        done: list[bool] = []
         try:
-            _write_job(job, report, config)
-        except Exception:  # one unit's problem must not cost the others
-            continue
-        written.append(job.target)
-    return written
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for ok in pool.map(_try_job, range(len(jobs))):
+                    done.append(ok)
+        except BrokenProcessPool:  # a worker died (out of memory…): finish the rest here
+            done += [_try_job(i) for i in range(len(done), len(jobs))]
+        return done
+    finally:
+        _FORKED = ()
 
 
 def _write_job(job: _Job, report: Report, config: Campaign | None) -> None:
@@ -366,6 +399,7 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
         cell.border = box
     ws.row_dimensions[header_row].height = 22
 
+    styles = _body_styles(wb, box, left, centered, columns)
     for n, issue in enumerate(issues, start=1):
         row += 1
         coord = located.get(id(issue)) or issue.cell or (f"第{issue.row}行" if issue.row else "")
@@ -389,18 +423,15 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
                 _text(cell, value)
             else:
                 cell.value = value
-            cell.font = Font(name=FONT_NAME, size=11)
-            cell.alignment = left if wrap else centered
-            cell.border = box
+            cell.style = styles["wrap" if wrap else "center"]
             if wrap and isinstance(cell.value, str):
                 height_lines = max(height_lines, _lines(cell.value, width))
-        level = ws.cell(row, position["级别"])
-        level.fill = PatternFill("solid", fgColor=FILLS[issue.severity])
+        ws.cell(row, position["级别"]).style = styles[issue.severity]
         if issue.file == this and issue.sheet and id(issue) in located:
             link = ws.cell(row, position["单元格"])
             link.hyperlink = Hyperlink(ref=link.coordinate,
                                        location=f"{quote_sheetname(issue.sheet)}!{located[id(issue)]}")
-            link.font = Font(name=FONT_NAME, size=11, color="0563C1", underline="single")
+            link.style = styles["link"]
         ws.row_dimensions[row].height = 15 * height_lines + 6
 
     if issues:
@@ -409,6 +440,32 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
     output.page_setup(ws, title_rows=f"{header_row}:{header_row}")
     ws.sheet_properties.tabColor = "C00000" if counts[Severity.ERROR] else "FFC000"
     ws.sheet_view.tabSelected = True
+
+
+def _body_styles(wb, box, left, centered, columns) -> dict:
+    """Named styles for the issue table's cells. One style per kind of cell is registered once;
+    setting a cell's font, fill, border and alignment one by one made openpyxl build and hash
+    new style objects for every cell (2.7 s of 4.7 s for eight files)."""
+    from openpyxl.styles import Font, NamedStyle, PatternFill
+
+    link_wraps = next(wrap for name, _, wrap in columns if name == "单元格")
+    specs = {
+        "wrap": ("文本", dict(alignment=left)),
+        "center": ("居中", dict(alignment=centered)),
+        "link": ("链接", dict(alignment=left if link_wraps else centered,
+                            font=Font(name=FONT_NAME, size=11, color="0563C1", underline="single"))),
+        **{sev: (SEVERITY_LABEL[sev], dict(alignment=centered, fill=PatternFill("solid", fgColor=FILLS[sev])))
+           for sev in Severity},
+    }
+    names = set(wb.named_styles)  # a file annotated before already has them
+    styles = {}
+    for key, (label, attrs) in specs.items():
+        name = f"修改意见·{label}"
+        if name not in names:
+            attrs = {"font": Font(name=FONT_NAME, size=11), "border": box, **attrs}
+            wb.add_named_style(NamedStyle(name=name, **attrs))
+        styles[key] = name
+    return styles
 
 
 def title_of(code: str) -> str:
