@@ -183,27 +183,12 @@ def check_file(path: Path, config: Campaign, units: list[str], as_of: date):
 
 def _check_all(files: list[Path], config: Campaign, units: list[str], as_of: date):
     """(path, check_file result) in input order; on both cores when there are many files."""
-    workers = min(os.cpu_count() or 1, 4)
-    if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        for path in files:
-            yield path, check_file(path, config, units, as_of)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from .cores import forked_map
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    done = 0
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            chunk = max(1, min(16, len(files) // (workers * 4)))
-            args = (files, [config] * len(files), [units] * len(files), [as_of] * len(files))
-            for path, checked in zip(files, pool.map(check_file, *args, chunksize=chunk)):
-                done += 1
-                yield path, checked
-    except BrokenProcessPool:  # a worker died (out of memory…): finish the rest here
-        for path in files[done:]:
-            yield path, check_file(path, config, units, as_of)
+    def check(path: Path):
+        return check_file(path, config, units, as_of)
+
+    yield from zip(files, forked_map(check, files, PARALLEL_MIN_FILES))
 
 
 def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None = None,

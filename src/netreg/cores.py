@@ -1,0 +1,48 @@
+"""One function over many items, on both cores: validation reads files, annotation writes copies.
+
+Workers are forked, so the function and the items (a whole report, for annotation) are
+inherited rather than pickled; only results travel back. Below a minimum number of items, on
+one core, or where processes cannot be forked (Windows, macOS' default), it runs in this
+process. A worker that dies (out of memory…) costs nothing: what is left is done here.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_SHARED: tuple = ()  # (fn, items) while a pool runs; forked workers inherit it
+
+
+def _call(index: int):
+    fn, items = _SHARED
+    return fn(items[index])
+
+
+def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iterator[R]:
+    """``fn(item)`` for every item, in order, as results arrive."""
+    global _SHARED
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 1, 4)
+    if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _SHARED = (fn, items)
+    done = 0
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            chunk = max(1, min(16, len(items) // (workers * 4)))
+            for result in pool.map(_call, range(len(items)), chunksize=chunk):
+                done += 1
+                yield result
+    except BrokenProcessPool:
+        yield from map(fn, items[done:])
+    finally:
+        _SHARED = ()
