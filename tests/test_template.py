@@ -322,3 +322,27 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_templates(SMALL, ["医学院"], tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_many_units_are_written_on_both_cores_like_one_by_one(tmp_path, monkeypatch):
+    """From PARALLEL_MIN_UNITS on, workbooks are built by forked workers: the same files, in
+    the same order, with ordinary permissions (not a temp file's 0600)."""
+    from netreg import template
+
+    units = [f"单位{i}" for i in range(10)]
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "单位3.xlsx").write_bytes(b"kept")
+    seen = []
+    monkeypatch.setattr(template, "PARALLEL_MIN_UNITS", 2)
+    results = write_templates(SMALL, units, tmp_path / "p", on_progress=seen.append)
+    assert [(r.unit, r.status) for r in results] == [(u, "exists" if u == "单位3" else "written") for u in units]
+    assert seen == results
+    assert (tmp_path / "p" / "单位3.xlsx").read_bytes() == b"kept"
+    mask = os.umask(0)
+    os.umask(mask)
+    for r in results:
+        if r.status == "written":
+            assert r.path.stat().st_mode & 0o777 == 0o666 & ~mask
+            wb = openpyxl.load_workbook(r.path)
+            assert wb.sheetnames[1:6] == ["附件1", "附件2", "附件3", "附件4", "附件5"]
+            assert any(r.unit in str(c.value) for row in wb["附件1"].iter_rows(max_row=3) for c in row)
