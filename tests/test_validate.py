@@ -996,3 +996,16 @@ def test_a_merge_reaching_down_from_the_header_fills_no_data_row(tmp_path):
     path = _merged_sheet(tmp_path / f"{UNIT}.xlsx", [(3, 9, 4, 9, "备注")], n_rows=2)
     report = validate(path)
     assert [r.values.get("note") for r in report.records if r.form.id == 2] == [None, None]
+
+
+def test_a_row_numbering_the_columns_under_the_header_is_no_data(tmp_path):
+    """Official forms often number their columns (栏次) on the row under the header."""
+    numbers = list(range(1, 11))
+    row = [1, "抖音", "dy001", "医学小王", 5000, "科普", "王强", "副教授", "13812345678", None]
+    head = _F5_HEAD[:7] + ["职务职称", "联系方式", "备注"]
+    report = validate(raw_workbook(tmp_path / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, numbers, row]}))
+    assert [(r.row, r.values["account_id"]) for r in report.records] == [(6, "dy001")]
+    assert [i for i in report.issues if i.form == 5] == []
+    # the same numbers as a data row further down are data, and say so
+    report = validate(raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, row, numbers]}))
+    assert [r.row for r in report.records] == [5, 6]

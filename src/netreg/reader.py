@@ -478,6 +478,16 @@ def _merged_below(ranges, height: int) -> dict[int, dict[int, tuple[int, int]]]:
     return below
 
 
+def _column_numbers(row: list) -> bool:
+    """A row numbering the columns, 1 2 3 … left to right (every filled cell, at least 3)."""
+    filled = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
+    try:
+        numbers = [int(float(str(v).strip())) for v in filled if not isinstance(v, bool)]
+    except ValueError:
+        return False
+    return len(filled) >= 3 and len(numbers) == len(filled) and numbers == list(range(1, len(numbers) + 1))
+
+
 def _typed(table: Table, cells: list[str], row_formulas: dict | None) -> bool:
     """Something typed in this row besides 序号: a merged value alone makes no data row (a
     range merged on past the last account, or over the template's numbered blank rows)."""
@@ -543,6 +553,8 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             continue
         if current is None:
             continue
+        if ri == data_from and _column_numbers(row):
+            continue  # 1 2 3 … under the header: the columns' numbers (栏次), not data
         if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
