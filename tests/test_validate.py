@@ -1009,3 +1009,15 @@ def test_a_row_numbering_the_columns_under_the_header_is_no_data(tmp_path):
     # the same numbers as a data row further down are data, and say so
     report = validate(raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, row, numbers]}))
     assert [r.row for r in report.records] == [5, 6]
+
+
+def test_a_totals_row_is_no_data_but_a_row_that_merely_says_heji_is(tmp_path):
+    row = [1, "抖音", "dy001", "医学小王", 5000, "科普", "王强", "副教授", "13812345678", None]
+    head = _F5_HEAD[:7] + ["职务职称", "联系方式", "备注"]
+    totals = ["合 计", None, None, None, 5000]
+    report = validate(raw_workbook(tmp_path / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, row, totals]}))
+    assert [r.row for r in report.records] == [5]
+    assert [i for i in report.issues if i.form == 5] == []
+    named = [2, "微博", "wb002", "合计", 3000, "科普", "李梅", "讲师", "13712345678", None]  # an account called 合计
+    report = validate(raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, row, named]}))
+    assert [r.row for r in report.records] == [5, 6]

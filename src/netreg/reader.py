@@ -488,6 +488,18 @@ def _column_numbers(row: list) -> bool:
     return len(filled) >= 3 and len(numbers) == len(filled) and numbers == list(range(1, len(numbers) + 1))
 
 
+_TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "合计数", "总数", "汇总"})
+
+
+def _totals(row: list, cells: list[str], row_formulas: dict | None) -> bool:
+    """合计 (总计, 小计…) first, then only numbers or formulas: a totals row."""
+    filled = [ci for ci, c in enumerate(cells) if c]
+    if not filled or re.sub(r"[\s:：]", "", cells[filled[0]]) not in _TOTAL_WORDS:
+        return False
+    rest = [ci for ci in filled[1:] if not (row_formulas and ci in row_formulas)]
+    return all(isinstance(row[ci], (int, float)) and not isinstance(row[ci], bool) for ci in rest)
+
+
 def _typed(table: Table, cells: list[str], row_formulas: dict | None) -> bool:
     """Something typed in this row besides 序号: a merged value alone makes no data row (a
     range merged on past the last account, or over the template's numbered blank rows)."""
@@ -555,6 +567,8 @@ def scan_sheet(name: str, grid: list[list], formulas: dict[int, dict[int, str]],
             continue
         if ri == data_from and _column_numbers(row):
             continue  # 1 2 3 … under the header: the columns' numbers (栏次), not data
+        if _totals(row, cells, formulas.get(ri)):
+            continue  # 合计 | | 15000: a sum of the rows above, not a row to register
         if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
