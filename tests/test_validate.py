@@ -1006,6 +1006,11 @@ def test_a_row_numbering_the_columns_under_the_header_is_no_data(tmp_path):
     report = validate(raw_workbook(tmp_path / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, numbers, row]}))
     assert [(r.row, r.values["account_id"]) for r in report.records] == [(6, "dy001")]
     assert [i for i in report.issues if i.form == 5] == []
+    # text that float() reads as infinite is no column number (and no crash)
+    odd = [1, "inf", "1e999", "nan", "-inf", "科普", "王强", "副教授", "13812345678", None]
+    report = validate(raw_workbook(tmp_path / "c" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, odd, row]}))
+    assert [r.row for r in report.records] == [5, 6]
+    assert not [i for i in report.issues if i.code == "file-unreadable"]
     # the same numbers as a data row further down are data, and say so
     report = validate(raw_workbook(tmp_path / "b" / f"{UNIT}.xlsx", {"附件5": _F5_PRE + [head, row, numbers]}))
     assert [r.row for r in report.records] == [5, 6]

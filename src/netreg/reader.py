@@ -290,7 +290,7 @@ def _may_name_column(text: str) -> bool:
     ASCII character or a CJK ideograph (both unchanged by NFKC and casefold) that begins no
     header key. Anything else (full-width, compatibility characters, brackets) is let through
     to the full test. Most data cells stop here, which keeps the header test off the per-row
-    cost (``tests/test_validate.py`` checks it never rejects what ``_lookup`` would match)."""
+    cost (``tests/test_fast_paths.py`` checks it never rejects what ``_lookup`` would match)."""
     for ch in text:
         if ch in _FOLDED_AWAY or ch.isspace():
             continue
@@ -483,7 +483,7 @@ def _column_numbers(row: list) -> bool:
     filled = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
     try:
         numbers = [int(float(str(v).strip())) for v in filled if not isinstance(v, bool)]
-    except ValueError:
+    except (ValueError, OverflowError):  # text, or "inf" / "1e999"
         return False
     return len(filled) >= 3 and len(numbers) == len(filled) and numbers == list(range(1, len(numbers) + 1))
 
