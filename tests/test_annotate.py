@@ -247,18 +247,23 @@ def test_openpyxl_failure_falls_back_to_opinion_only(tmp_path, monkeypatch):
     assert len(opinion_rows(wb[SHEET])[1]) == len(report.issues)
 
 
-def test_one_units_failure_does_not_stop_the_others(tmp_path, monkeypatch):
-    a = returned(tmp_path / "in" / "医学院.xlsx", "医学院")
-    b = returned(tmp_path / "in" / "图书馆.xlsx", "图书馆")
-    report = validate_paths([a, b], Campaign(), as_of=AS_OF)
+def _fail_unit(monkeypatch, unit: str) -> None:
+    """Writing ``unit``'s copy fails as on a full disk; the other units' copies are real."""
     real = annotate._write_job
 
     def flaky(job, *args):
-        if job.unit == "医学院":
+        if job.unit == unit:
             raise OSError("disk full")
         return real(job, *args)
 
     monkeypatch.setattr(annotate, "_write_job", flaky)
+
+
+def test_one_units_failure_does_not_stop_the_others(tmp_path, monkeypatch):
+    a = returned(tmp_path / "in" / "医学院.xlsx", "医学院")
+    b = returned(tmp_path / "in" / "图书馆.xlsx", "图书馆")
+    report = validate_paths([a, b], Campaign(), as_of=AS_OF)
+    _fail_unit(monkeypatch, "医学院")
     written = write_annotated(report, tmp_path / "out")
     assert [p.name for p in written] == ["图书馆-修改意见.xlsx"]
 
@@ -314,13 +319,7 @@ def test_copies_written_on_both_cores_equal_the_serial_ones(tmp_path, monkeypatc
     paths = [returned(tmp_path / "in" / f"{u}.xlsx", u) for u in units]
     report = validate_paths(paths, Campaign(), as_of=AS_OF)
     if fail:
-        real = annotate._write_job
-
-        def flaky(job, *args):
-            if job.unit == "团委":
-                raise OSError("disk full")
-            return real(job, *args)
-        monkeypatch.setattr(annotate, "_write_job", flaky)
+        _fail_unit(monkeypatch, "团委")
     monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 10**9)
     serial = write_annotated(report, tmp_path / "serial")
     monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 2)
