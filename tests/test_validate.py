@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 from netreg import forms as F
 from netreg.cli import app
 from netreg.config import Campaign
-from netreg.issues import CODES, Severity
+from netreg.issues import CODES
 from netreg.validate import validate_paths
 
 AS_OF = date(2025, 11, 25)

@@ -7,7 +7,6 @@ platform lists, blank and validated row counts) comes from the ``Campaign`` conf
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
