@@ -84,7 +84,7 @@ def is_placeholder(raw: object) -> bool:
     # letters no filler holds): text much longer than the longest filler is none (margin 2x).
     if len(text) > _FILLER_MAX:
         return False
-    key = unicodedata.normalize("NFKC", text).strip().casefold()
+    key = _key(text)
     return not key or key in _PLACEHOLDERS
 
 
@@ -315,14 +315,12 @@ def _parse_count_text(text: str) -> Parsed:
 # ---------------------------------------------------------------- yes / no
 
 _YES = frozenset(
-    "是 是的 已 √ ✓ ✔ ☑ ✅ y yes true 1 已清理 已解散 已注销 已删除 已退出 已实名 全部实名 已全部实名 全部".split()
+    "是 是的 已 √ ✓ ✔ ☑ ✅ y yes true 1 已清理 已解散 已注销 已删除 已退出 已实名 全部实名 已全部实名 全部"
+    " 清理了 已经清理 解散了 删除了 注销了 退出了 实名了 都实名 都已实名 均已实名 均实名 全员实名".split()
 )
 _NO = frozenset(
     "否 不是 不 未 × ✗ ✘ ✕ ❌ ☐ n no false 0 未清理 未解散 未注销 未实名 部分实名 部分未实名 部分 没有实名 未全部实名"
     " 没有 没 还没有 尚未 没有清理 没清理 没有解散 不是全部实名 没有全部实名".split()
-)
-_YES = _YES | frozenset(
-    "清理了 已经清理 解散了 删除了 注销了 退出了 实名了 都实名 都已实名 均已实名 均实名 全员实名".split()
 )
 _LEADS = {"是": True, "已": True, "√": True, "✓": True, "✔": True,
           "否": False, "未": False, "×": False, "✗": False, "✘": False}

@@ -446,14 +446,20 @@ def _labels(cells: list[str], row: int, merged: dict[int, int] | None = None) ->
     return found
 
 
+def _ranges(ranges):
+    """(first row, first column, last row, last column) of each well-formed merged range."""
+    for rng in ranges or ():
+        try:
+            (r0, c0), (r1, c1) = rng
+        except (TypeError, ValueError):
+            continue
+        yield r0, c0, r1, c1
+
+
 def _merged_by_row(ranges) -> dict[int, dict[int, int]]:
     """0-based row → {first column: last column} of the merged ranges that start on that row."""
     by_row: dict[int, dict[int, int]] = {}
-    for rng in ranges or ():
-        try:
-            (r0, c0), (_r1, c1) = rng
-        except (TypeError, ValueError):
-            continue
+    for r0, c0, _r1, c1 in _ranges(ranges):
         by_row.setdefault(r0, {})[c0] = c1
     return by_row
 
@@ -465,11 +471,7 @@ def _merged_below(ranges, height: int) -> dict[int, dict[int, tuple[int, int]]]:
     of cells, whatever a hostile file declares."""
     below: dict[int, dict[int, tuple[int, int]]] = {}
     budget = 4 * height + 100_000
-    for rng in ranges or ():
-        try:
-            (r0, c0), (r1, _c1) = rng
-        except (TypeError, ValueError):
-            continue
+    for r0, c0, r1, _c1 in _ranges(ranges):
         for r in range(r0 + 1, min(r1, height - 1) + 1):
             below.setdefault(r, {})[c0] = (r0, c0)
             budget -= 1
