@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from netreg import forms as F  # noqa: E402
+from netreg.model import forms as F  # noqa: E402
 from netreg.config import DEFAULT_UNITS  # noqa: E402
 
 PLATFORMS = ["微信公众号", "公众号", "微博", "抖音", "视频号", "B站", "今日头条", "快手", "小红书"]

@@ -5,7 +5,7 @@
 
 Deterministic (fixed seed, fixed timestamps, no network). Writes:
 
-* units that filled our blank template (``netreg.template.build_workbook``, then openpyxl),
+* units that filled our blank template (``netreg.excel.template.build_workbook``, then openpyxl),
   some clean, some with the typical mistakes of SPEC §3–§4;
 * units that rebuilt the tables by hand from the Word attachment (xlsxwriter): other
   preamble, hand-typed headers, one signature text cell, blank and 序号-only rows, one unit
@@ -33,8 +33,8 @@ import xlsxwriter
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from netreg.config import Campaign
-from netreg.forms import FORMS_BY_ID
-from netreg.template import build_workbook
+from netreg.model.forms import FORMS_BY_ID
+from netreg.excel.template import build_workbook
 
 SEED = 20251125
 ROOT = Path(__file__).resolve().parent

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import openpyxl
 
-from netreg import forms as F
+from netreg.model import forms as F
 from netreg.config import Campaign
-from netreg.template import build_workbook
+from netreg.excel.template import build_workbook
 
 Rows = Mapping[int, Iterable[Mapping[str, object]]]
 FILLER = ("王丽", "13912345678")

@@ -49,8 +49,8 @@ def summary_cells(path: Path, base: Path) -> dict[str, dict]:
 
 def _merge(folder: Path, units: list[str] | None, out: Path) -> Path:
     from netreg.config import Campaign
-    from netreg.summary import merge
-    from netreg.validate import validate_paths
+    from netreg.excel.summary import merge
+    from netreg.pipeline import validate_paths
 
     config = Campaign()
     report = validate_paths([folder], config, units=units, as_of=AS_OF)

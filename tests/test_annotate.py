@@ -11,12 +11,13 @@ import openpyxl
 import pytest
 from office import convert
 
-from netreg import annotate
-from netreg.annotate import SHEET, safe_name, write_annotated
+from netreg.excel import annotate as annotate
+from netreg.excel.annotate import SHEET, safe_name, write_annotated
 from netreg.config import Campaign
-from netreg.issues import FileResult, Report, make, title
-from netreg.template import build_workbook
-from netreg.validate import validate_paths
+from netreg.model.issues import make, title
+from netreg.model.report import FileResult, Report
+from netreg.excel.template import build_workbook
+from netreg.pipeline import validate_paths
 
 AS_OF = date(2025, 11, 25)
 RED, AMBER = "FFC7CE", "FFEB9C"
@@ -64,7 +65,7 @@ def medical(tmp_path):
     before = sha256(src)
     report = validate_paths([src], Campaign(), as_of=AS_OF)
     out = tmp_path / "out"
-    written = write_annotated(report, out)
+    written = write_annotated(report, out).written
     return src, before, report, out, written
 
 
@@ -148,7 +149,7 @@ def test_unreadable_file_gets_an_opinion_only_workbook(tmp_path):
     bad.write_bytes(os.urandom(4096))
     good = returned(tmp_path / "in" / "医学院.xlsx")
     report = validate_paths([bad, good], Campaign(), as_of=AS_OF)
-    written = write_annotated(report, tmp_path / "out")
+    written = write_annotated(report, tmp_path / "out").written
     assert sorted(p.name for p in written) == ["信息工程学院-修改意见.xlsx", "医学院-修改意见.xlsx"]
     wb = openpyxl.load_workbook(tmp_path / "out" / "信息工程学院-修改意见.xlsx")
     assert wb.sheetnames == [SHEET]
@@ -167,7 +168,7 @@ def test_unit_with_several_files_gets_one_copy_per_file(tmp_path):
     b = returned(tmp_path / "in" / "医学院-第二批.xlsx")
     report = validate_paths([a, b], Campaign(), as_of=AS_OF)
     assert {f.unit for f in report.files} == {"医学院"}
-    written = write_annotated(report, tmp_path / "out")
+    written = write_annotated(report, tmp_path / "out").written
     assert [p.name for p in written] == ["医学院-第一批-修改意见.xlsx", "医学院-第二批-修改意见.xlsx"]
     for path, own, other in ((written[0], a, b), (written[1], b, a)):
         header, rows = opinion_rows(openpyxl.load_workbook(path)[SHEET])
@@ -190,7 +191,7 @@ def test_merged_cells_and_rows_without_column(tmp_path):
         make("phone-invalid", file=f, unit="医学院", sheet="附件2", row=5, column="I", value="12\x07=3"),
         make("date-imprecise", file=f, unit="医学院", sheet="附件2", row=5, column="I", value="2024年5月"),
     ]
-    written = write_annotated(_report(src, "医学院", issues), tmp_path / "out")
+    written = write_annotated(_report(src, "医学院", issues), tmp_path / "out").written
     wb = openpyxl.load_workbook(written[0])
     title_cell = wb["附件2"]["A2"]  # A2:J2 is merged: C2 is marked on A2
     assert "“标题”为必填项" in title_cell.comment.text and title_cell.fill.fgColor.rgb.endswith(RED)
@@ -208,7 +209,7 @@ def test_unsafe_unit_names_stay_inside_out_dir(tmp_path):
     out = tmp_path / "deep" / "out"
     for unit in ("a/../b", "../../evil", "..", "C:\\x", ".hidden", "名" * 300):
         report = _report(src, unit, [make("unit-unknown", file=str(src), unit=unit, detail="")])
-        written = write_annotated(report, out)
+        written = write_annotated(report, out).written
         assert len(written) == 1, unit
         path = written[0]
         assert path.resolve().parent == out.resolve(), unit
@@ -217,7 +218,7 @@ def test_unsafe_unit_names_stay_inside_out_dir(tmp_path):
     assert safe_name("a/../b") == "a_._b"
     twins = Report([FileResult(str(src), "a/b", "ok", {}), FileResult(str(src), "a_b", "ok", {})],
                    [], [], [], AS_OF)
-    names = [p.name for p in write_annotated(twins, tmp_path / "twins")]
+    names = [p.name for p in write_annotated(twins, tmp_path / "twins").written]
     assert names == ["a_b-修改意见.xlsx", "a_b-2-修改意见.xlsx"]
     assert not (tmp_path / "evil-修改意见.xlsx").exists()
 
@@ -227,7 +228,7 @@ def test_an_output_never_overwrites_an_input(tmp_path):
     src = returned(folder / "医学院-修改意见.xlsx")
     before = sha256(src)
     report = validate_paths([src], Campaign(), as_of=AS_OF)
-    written = write_annotated(report, folder)
+    written = write_annotated(report, folder).written
     assert written and written[0] != src and sha256(src) == before
 
 
@@ -239,7 +240,7 @@ def test_openpyxl_failure_falls_back_to_opinion_only(tmp_path, monkeypatch):
         raise KeyError("broken part")
 
     monkeypatch.setattr(annotate, "_load_copy", boom)
-    written = write_annotated(report, tmp_path / "out")
+    written = write_annotated(report, tmp_path / "out").written
     wb = openpyxl.load_workbook(written[0])
     assert wb.sheetnames == [SHEET]
     text = sheet_text(wb[SHEET])
@@ -264,14 +265,14 @@ def test_one_units_failure_does_not_stop_the_others(tmp_path, monkeypatch):
     b = returned(tmp_path / "in" / "图书馆.xlsx", "图书馆")
     report = validate_paths([a, b], Campaign(), as_of=AS_OF)
     _fail_unit(monkeypatch, "医学院")
-    written = write_annotated(report, tmp_path / "out")
+    written = write_annotated(report, tmp_path / "out").written
     assert [p.name for p in written] == ["图书馆-修改意见.xlsx"]
 
 
 def test_campaign_details_in_the_intro(tmp_path):
     src = returned(tmp_path / "医学院.xlsx")
     report = validate_paths([src], Campaign(), as_of=AS_OF)
-    written = write_annotated(report, tmp_path / "out", config=Campaign())
+    written = write_annotated(report, tmp_path / "out", config=Campaign()).written
     text = sheet_text(openpyxl.load_workbook(written[0])[SHEET])
     assert "11月25日前重新报送" in text and "lhzyxc99@126.com" in text and "2025-11-25" in text
 
@@ -285,7 +286,7 @@ def test_a_returned_annotated_copy_is_annotated_afresh(medical, tmp_path):
     again.parent.mkdir()
     wb.save(again)
     report = validate_paths([again], Campaign(), as_of=AS_OF)
-    second = write_annotated(report, tmp_path / "out2")
+    second = write_annotated(report, tmp_path / "out2").written
     wb = openpyxl.load_workbook(second[0])
     assert wb.sheetnames.count(SHEET) == 1 and wb.sheetnames[0] == SHEET
     assert wb["附件2"]["I5"].comment is None  # last round's comment is gone with the problem
@@ -321,9 +322,9 @@ def test_copies_written_on_both_cores_equal_the_serial_ones(tmp_path, monkeypatc
     if fail:
         _fail_unit(monkeypatch, "团委")
     monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 10**9)
-    serial = write_annotated(report, tmp_path / "serial")
+    serial = write_annotated(report, tmp_path / "serial").written
     monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 2)
-    parallel = write_annotated(report, tmp_path / "parallel")
+    parallel = write_annotated(report, tmp_path / "parallel").written
     assert [p.name for p in parallel] == [p.name for p in serial]
     assert len(serial) == len(units) - fail
     for a, b in zip(serial, parallel):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netreg import forms as F
-from netreg import reader
+from netreg.model import forms as F
+from netreg.scan import headers as reader
 
 HEADER_CHARS = "".join(sorted({ch for col in (c for f in F.FORMS for c in f.columns)
                                for t in (col.header, *col.aliases, col.parent or "") for ch in t}))
@@ -77,7 +77,7 @@ def test_direct_row_writer_agrees_with_openpyxl_on_awkward_values(tmp_path):
 
     from openpyxl import Workbook
 
-    from netreg.summary import Body, _append_rows, _save_direct
+    from netreg.excel.summary import Body, _append_rows, _save_direct
 
     rows = [
         [1, 2.5, -3, 10**15, 10**17 + 3, 0.1 + 0.2, 1e-7, float("inf"), True, False, None, "", "普通文本"],
@@ -102,21 +102,22 @@ def test_direct_row_writer_agrees_with_openpyxl_on_awkward_values(tmp_path):
 
 def test_streamed_json_is_exactly_what_json_dumps_prints():
     import json
+    import dataclasses
     from datetime import date
     from pathlib import Path
 
     from netreg.config import Campaign, read_units_file
-    from netreg.report import render_json
-    from netreg.validate import validate_paths
+    from netreg.render.json import render_json
+    from netreg.pipeline import validate_paths
 
     root = Path(__file__).resolve().parents[1]
     report = validate_paths([root / "samples" / "returned"], Campaign(), as_of=date(2025, 11, 25),
                             units=read_units_file(root / "samples" / "units.txt"))
     assert len(report.issues) > 20
     assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
-    report.issues.clear()
+    report = dataclasses.replace(report, issues=())
     assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
-    report.files.clear()
+    report = dataclasses.replace(report, files=())
     assert render_json(report) == json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
@@ -141,7 +142,7 @@ def test_summary_is_the_same_as_before_the_speed_work(tmp_path):
 def test_placeholder_length_shortcut_changes_no_answer(text):
     import unicodedata
 
-    from netreg.normalize import _PLACEHOLDERS, clean_text, is_placeholder
+    from netreg.check.normalize import _PLACEHOLDERS, clean_text, is_placeholder
 
     key = unicodedata.normalize("NFKC", clean_text(text)).strip().casefold()
     assert is_placeholder(text) == (not key or key in _PLACEHOLDERS)

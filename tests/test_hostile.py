@@ -31,13 +31,13 @@ from builders import filled_template, hand_layout
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netreg import forms as F
-from netreg.annotate import write_annotated
+from netreg.model import forms as F
+from netreg.excel.annotate import write_annotated
 from netreg.config import Campaign, Limits
-from netreg.normalize import clean_text
-from netreg.reader import _sheet_parts
-from netreg.summary import OutputExists, merge
-from netreg.validate import validate_paths
+from netreg.check.normalize import clean_text
+from netreg.sources.xlsx import _sheet_parts
+from netreg.excel.summary import OutputExists, merge
+from netreg.pipeline import validate_paths
 
 AS_OF = date(2025, 11, 25)
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -531,7 +531,7 @@ def test_summary_never_holds_a_formula_or_a_secret(corpus, report, tmp_path):
 
 def test_annotated_copies_stay_inside_the_output_folder(corpus, report, tmp_path):
     out = tmp_path / "修改意见"
-    written = write_annotated(report, out, config=Campaign())
+    written = write_annotated(report, out, config=Campaign()).written
     assert written
     for p in written:
         assert p.resolve().parent == out.resolve() and p.is_file()
@@ -855,7 +855,7 @@ _REFS = st.one_of(st.none(), st.tuples(st.integers(1, 40), st.integers(1, 300)).
 
 
 def _letters(col: int) -> str:
-    from netreg.reader import col_letter
+    from netreg.util.cells import col_letter
 
     return col_letter(col - 1)
 
@@ -871,7 +871,7 @@ def test_zipcheck_measures_sheets_as_calamine_lays_them_out(rows, prefix, chunk)
 
     from python_calamine import CalamineWorkbook
 
-    from netreg import zipcheck
+    from netreg.sources import guard as zipcheck
 
     xml = _sheet_xml(rows, prefix)
     buf = io.BytesIO()

@@ -10,8 +10,8 @@ import pytest
 from office import convert, require_soffice
 
 from netreg.config import Campaign
-from netreg.forms import FORMAT_VERSION
-from netreg.template import write_templates
+from netreg.model.forms import FORMAT_VERSION
+from netreg.excel.template import write_templates
 
 A4_LONG, A4_SHORT = 841.89, 595.28  # points
 

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 
 from builders import filled_template, hand_layout
-from netreg import forms as F
+from netreg.model import forms as F
 from netreg.config import Campaign
-from netreg.summary import OutputExists, merge
-from netreg.validate import validate_paths
+from netreg.excel.summary import OutputExists, merge
+from netreg.pipeline import validate_paths
 
 AS_OF = date(2025, 11, 25)
 UNITS = ["医学院", "信息工程学院", "图书馆", "团委", "教务处"]
@@ -71,10 +71,10 @@ def test_summary_rows_statuses_and_values(tmp_path):
     out = tmp_path / "汇总.xlsx"
     result = _run(folder, out)
     assert result.rows_in == result.rows_out == 8
-    status = {s.unit: s.status for s in result.statuses}
+    status = {s.unit: s.label for s in result.statuses}
     assert status == {"医学院": "需整改", "信息工程学院": "已报送", "图书馆": "需整改",  # sent back blank
                       "团委": "无法读取", "教务处": "未报送"}
-    assert [i.unit for i in result.report.issues if i.code == "unit-missing"] == ["教务处"]
+    assert [i.unit for i in result.issues if i.code == "unit-missing"] == ["教务处"]
 
     accounts = _sheet_rows(out, "附件2", 2)
     assert [r["序号"] for r in accounts] == [1, 2, 3]
@@ -120,7 +120,7 @@ def test_overview_has_native_charts_and_every_sheet_is_a_clean_table(tmp_path):
         assert list(frame.columns[-3:]) == ["问题", "来源文件", "原行号"]
         assert frame["序号"].tolist() == list(range(1, len(frame) + 1))
     issues = pandas.read_excel(out, sheet_name="问题清单", engine="openpyxl")
-    assert len(issues) == len(result.report.issues)
+    assert len(issues) == len(result.issues)
 
 
 def test_no_overwrite_without_force_and_never_over_an_input(tmp_path):
@@ -278,7 +278,8 @@ def test_direct_row_writer_gives_the_same_summary_as_openpyxl(tmp_path, source):
     """The speed work writes the big sheets' rows as XML directly: every cell's value, type,
     number format and quote prefix must equal what openpyxl's own writer produces."""
     from netreg.config import read_units_file
-    from netreg.summary import build_summary, missing_unit_issues, save_summary, unit_statuses
+    from netreg.excel.summary import build_summary, save_summary
+    from netreg.model.report import missing_unit_issues, unit_statuses
 
     root = Path(__file__).resolve().parents[1]
     if source == "samples":
@@ -287,10 +288,10 @@ def test_direct_row_writer_gives_the_same_summary_as_openpyxl(tmp_path, source):
         folder, units = _returned(tmp_path), UNITS
     report = validate_paths([folder], Campaign(), units=units, as_of=AS_OF)
     statuses = unit_statuses(report)
-    report.issues.extend(missing_unit_issues(statuses))
+    issues = report.issues + tuple(missing_unit_issues(statuses))
     outs = {}
     for direct in (True, False):
-        wb, bodies = build_summary(report, statuses, "漯河职业技术学院")
+        wb, bodies = build_summary(report, statuses, "漯河职业技术学院", issues)
         outs[direct] = tmp_path / f"summary-{direct}.xlsx"
         assert save_summary(wb, bodies, outs[direct], direct=direct) == len(report.records)
     fast, reference = _cells(outs[True]), _cells(outs[False])
@@ -307,6 +308,6 @@ def test_a_unit_that_wrote_wu_on_every_form_is_reported_with_nothing_to_register
     filled_template(folder / "图书馆.xlsx", "图书馆", wu)
     filled_template(folder / "教务处.xlsx", "教务处", {k: v for k, v in wu.items() if k != 3})
     result = _run(folder, tmp_path / "汇总.xlsx")
-    status = {s.unit: s.status for s in result.statuses}
+    status = {s.unit: s.label for s in result.statuses}
     assert status["图书馆"] == "已报送（无）" and status["教务处"] == "需整改"
-    assert [(i.unit, i.form) for i in result.report.issues if i.code == "form-not-found"] == [("教务处", 3)]
+    assert [(i.unit, i.form) for i in result.issues if i.code == "form-not-found"] == [("教务处", 3)]

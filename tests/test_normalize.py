@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import netreg
 from netreg.config import DEFAULT_GROUP_TYPES, DEFAULT_PLATFORMS, Choice
-from netreg.normalize import (
+from netreg.check.normalize import (
     Parsed,
     choice_parser,
     clean_text,
@@ -197,7 +197,7 @@ def test_phone_invalid(raw):
 def test_phone_fast_path_agrees_with_phonenumbers():
     import phonenumbers
 
-    from netreg.normalize import _FAST_MOBILE, _number
+    from netreg.check.normalize import _FAST_MOBILE, _number
 
     for prefix in range(100, 200):
         for tail in ("00000000", "12345678", "99999999", "50505050"):
@@ -217,8 +217,8 @@ def _run(code: str) -> str:
 
 
 def test_phonenumbers_is_imported_lazily_and_never_its_geocoder():
-    assert _run("import sys, netreg.normalize; print('phonenumbers' in sys.modules)") == "False"
-    code = "import sys, netreg.normalize as n; n.parse_phone('0395-1234567'); print('phonenumbers' in sys.modules, "
+    assert _run("import sys, netreg.check.normalize; print('phonenumbers' in sys.modules)") == "False"
+    code = "import sys, netreg.check.normalize as n; n.parse_phone('0395-1234567'); print('phonenumbers' in sys.modules, "
     code += "[m for m in sys.modules if 'geocoder' in m])"
     assert _run(code) == "True []"
 
@@ -406,7 +406,7 @@ def test_clean_text_is_idempotent(raw):
 def test_mobile_fast_path_never_accepts_what_phonenumbers_rejects(s):
     import phonenumbers
 
-    from netreg.normalize import _parse_phone_text
+    from netreg.check.normalize import _parse_phone_text
 
     try:
         n = phonenumbers.parse(s, "CN")

@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 
 from netreg.config import Campaign, Choice
-from netreg.forms import FORMAT_VERSION
-from netreg.template import build_workbook, safe_filename, write_templates
+from netreg.model.forms import FORMAT_VERSION
+from netreg.excel.template import build_workbook, safe_filename, write_templates
 
 SCHOOL = "漯河职业技术学院"
 
 # Typed out from the notice's attachment tables (seeds/000_487ad4bf4c4c58e6.txt), on purpose
-# not derived from netreg.forms.
+# not derived from netreg.model.forms.
 NOTICE_HEADERS = {
     "附件1": ["序号", "网站名称", "网站负责人", "网站管理员", "联系电话", "网站栏目", "最后更新日期"],
     "附件2": ["序号", "网络平台", "账号名称", "账号ID", "粉丝人数", "开通日期", "主要用途",
@@ -327,7 +327,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
 def test_many_units_are_written_on_both_cores_like_one_by_one(tmp_path, monkeypatch):
     """From PARALLEL_MIN_UNITS on, workbooks are built by forked workers: the same files, in
     the same order, with ordinary permissions (not a temp file's 0600)."""
-    from netreg import template
+    from netreg.excel import template as template
 
     units = [f"单位{i}" for i in range(10)]
     (tmp_path / "p").mkdir()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import tomllib
-import unicodedata
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .check.units import match_unit, unit_key  # noqa: F401 (re-exported)
+from .errors import NetregError
+
 CONFIG_NAME = "netreg.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(NetregError):
     """A configuration problem, with a one-line Chinese message."""
 
 
@@ -82,36 +84,6 @@ class Campaign(BaseModel):
     def match_unit(self, text: str | None, units: list[str] | None = None) -> str | None:
         """The unit of ``units`` (default: the configured list) that ``text`` names, or None."""
         return match_unit(text, self.units if units is None else units)
-
-
-def unit_key(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in s if ch.isalnum() or ch == "/")
-
-
-def match_unit(text: str | None, units: list[str]) -> str | None:
-    """Exact match first, then any part of a joint office (党委办公室/校长办公室),
-    then the longest unit name contained in the text (file names like 医学院-登记表)."""
-    if not text:
-        return None
-    key = unit_key(text)
-    if not key:
-        return None
-    parts: list[tuple[str, str]] = []
-    for unit in units:
-        uk = unit_key(unit)
-        if uk == key:
-            return unit
-        for part in uk.split("/"):
-            if part:
-                parts.append((part, unit))
-    for part, unit in parts:
-        if part == key:
-            return unit
-    contained = [(len(p), u) for p, u in parts if len(p) >= 2 and p in key]
-    if contained:
-        return max(contained)[1]
-    return None
 
 
 _PYDANTIC_MESSAGES = {
@@ -201,7 +173,7 @@ def render_default_config(config: Campaign | None = None) -> str:
     """The commented netreg.toml written by ``netreg init``."""
     import json
 
-    from .resources import jinja_env
+    from .util.resources import jinja_env
 
     def q(value: str) -> str:  # a TOML basic string (JSON escapes are valid TOML)
         return json.dumps(value, ensure_ascii=False)
@@ -210,6 +182,6 @@ def render_default_config(config: Campaign | None = None) -> str:
 
 
 def write_default_config(path: Path) -> None:
-    from .atomic import write_text
+    from .util.atomic import write_text
 
     write_text(path, render_default_config())

@@ -21,11 +21,11 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import output
-from .atomic import atomic_path
-from .config import Campaign
-from .forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, PHONE_HINT, Column, Form, Kind
-from .resources import jinja_env
+from . import cells
+from ..util.atomic import atomic_path
+from ..config import Campaign
+from ..model.forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, PHONE_HINT, Column, Form, Kind, Threshold
+from ..util.resources import jinja_env
 
 INSTRUCTIONS_SHEET = "填表说明"
 LISTS_SHEET = "_lists"  # hidden sheet for dropdown lists too long for an inline formula
@@ -59,12 +59,12 @@ class Written:
 
 # --------------------------------------------------------------------------- file names
 
-UNNAMED = output.UNNAMED
+UNNAMED = cells.UNNAMED
 
 
 def safe_filename(unit: str) -> str:
     """``unit`` as a file name (without extension) valid on Windows and Linux."""
-    return output.safe_name(unit)
+    return cells.safe_name(unit)
 
 
 def _target_paths(units: list[str], out_dir: Path) -> list[tuple[str, Path]]:
@@ -98,7 +98,7 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
     """Write ``out_dir/<unit>.xlsx`` for every unit; existing files are kept unless ``force``.
     Workbooks are built on both cores from PARALLEL_MIN_UNITS units on (50 units: 8.9 s →
     about half)."""
-    from .cores import forked_map
+    from ..util.parallel import forked_map
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -152,14 +152,14 @@ def build_workbook(config: Campaign, unit: str) -> openpyxl.Workbook:
     return wb
 
 
-_clean = output.clean_cell_text
-_text = output.write_text
+_clean = cells.clean_cell_text
+_text = cells.write_text
 
 
 PADDING = 1.5  # column units lost to cell margins
 
 
-_width = output.text_width
+_width = cells.text_width
 
 
 def _lines(text: str, width: float) -> int:
@@ -173,7 +173,7 @@ def _font(size: float = 11, bold: bool = False, name: str = FONT_NAME) -> Font:
 
 
 def _page_setup(ws: Worksheet, *, title_rows: str | None) -> None:
-    output.page_setup(ws, title_rows=title_rows)
+    cells.page_setup(ws, title_rows=title_rows)
 
 
 # --------------------------------------------------------------------------- 填表说明
@@ -460,7 +460,8 @@ def _validation(form: Form, col: Column, config: Campaign, lists: _Lists) -> Dat
         return _dv("list", formula1='"是,否"', promptTitle=title, prompt=hint,
                    errorTitle="只能填“是”或“否”", error=YESNO_ERROR)
     if col.kind is Kind.COUNT:
-        if form.id == 5 and col.key == "followers":
+        threshold = form.rule(Threshold)
+        if threshold is not None and threshold.column == col.key:
             t = config.follower_threshold
             return _dv("whole", operator="greaterThanOrEqual", formula1=str(t), promptTitle=title,
                        prompt=f"{hint}（粉丝量达{t}人及以上的才属于“网络大V”）；不要写“约”“+”",

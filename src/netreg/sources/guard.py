@@ -1,4 +1,4 @@
-"""Checks of an .xlsx package made before any parser opens it (called by ``reader.sniff``).
+"""Checks of a zip package (.xlsx, .docx, .ods, .zip) made before any parser opens it.
 
 python-calamine parses the sheets itself (Rust quick-xml, not defusedxml) and lays out a dense
 grid up to the farthest cell holding a value: one value at XFD1048576 makes it allocate 512 GB
@@ -20,6 +20,9 @@ import re
 import zipfile
 import zlib
 from operator import itemgetter
+from pathlib import Path
+
+from .base import Reason, Unreadable
 
 CHUNK = 1 << 20
 MAX_TAG = 1 << 16  # a tag longer than this is not waited for across chunks
@@ -27,7 +30,10 @@ _DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 _KEEP = len(max(_DECLARATIONS, key=len)) - 1
 _NOT_XML = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff")
 _TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<>]*)>")
-_CELL = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)([^"]*)"[^<>]*(?<!/)>')  # a cell tag that may hold a value
+# A cell tag that may hold a value: not self-closing (<c r="A1" s="1"/>) and not closed at once
+# (<c r="A1" s="1"></c>, how openpyxl writes a formatted empty cell when lxml is installed).
+_CELL = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)([^"]*)"[^<>]*(?<!/)>(?!\s*</(?:[A-Za-z_][\w.-]*:)?c>)')
+_CLOSED_AT_ONCE = re.compile(rb"\s*</(?:[A-Za-z_][\w.-]*:)?c>")
 # A cell or row tag without r="…" first, or with a namespace prefix: placed tag by tag.
 _ODD = (re.compile(rb'<c(?! r=")[\s/>]'), re.compile(rb'<row(?! r=")[\s/>]'), re.compile(rb':(?:c|row)[\s/>]'))
 _ROW = re.compile(rb'<row r="([0-9]+)"')
@@ -36,6 +42,24 @@ _REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*\$?([A-Za-z]*)\$?([0-9]*)\s*["']""
 
 class Refused(Exception):
     """The package must not be parsed; ``args[0]`` is a one-line Chinese reason."""
+
+
+def check_zip(path: Path, limits, *, sheets: bool = True) -> None:
+    """Sizes first (declared total, compression ratio), then every part streamed once
+    (``check_package``). Raises ``Unreadable``; returns quietly for a sound package.
+    ``sheets=False`` skips the cell count (a .docx or .zip has no sheetData)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > limits.max_uncompressed_mb * 1024 * 1024 or total / packed > limits.max_compression_ratio:
+                raise Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似异常文件，已跳过", Reason.TOO_LARGE)
+            check_package(zf, limits.max_cells if sheets else 1 << 62)
+    except Refused as exc:
+        raise Unreadable(str(exc), Reason.MALICIOUS if "实体" in str(exc) else Reason.TOO_LARGE) from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Unreadable("文件已损坏（压缩包内容不完整或校验失败），请重新保存后发送") from None
 
 
 def check_package(zf: zipfile.ZipFile, max_cells: int) -> None:
@@ -65,6 +89,8 @@ def check_package(zf: zipfile.ZipFile, max_cells: int) -> None:
                         data = data[at:] if in_sheet else data
                     if in_sheet:
                         cut = data.rfind(b"<") if chunk else len(data)
+                        if cut > 0 and data.startswith(b"</", cut):  # keep <c …> with its </c>
+                            cut = data.rfind(b"<", 0, cut)
                         if cut < 0 or len(data) - cut > MAX_TAG:
                             cut = len(data)
                         grid.feed(data[:cut])
@@ -91,7 +117,7 @@ class _Grid:
     """Farthest row and column of the value cells of one sheet, as calamine places them.
 
     Conservative: an open ``<c …>`` counts as a value (calamine keeps it only when it holds
-    one); a self-closing ``<c …/>`` (a formatted empty cell) does not."""
+    one); a formatted empty cell, ``<c …/>`` or ``<c …></c>``, does not."""
 
     def __init__(self) -> None:
         self.row = self.col = 0  # position of the current row / last cell (1-based)
@@ -102,7 +128,7 @@ class _Grid:
         return self.max_row * self.max_col
 
     def reason(self, max_cells: int) -> str:
-        from .reader import col_letter
+        from ..util.cells import col_letter
 
         return (f"表格中有内容的区域过大（延伸到第 {self.max_row} 行、第 {col_letter(self.max_col - 1)} 列，"
                 f"超过 {max_cells} 个单元格的上限），请删除多余的行列后重新保存")
@@ -144,5 +170,5 @@ class _Grid:
             else:
                 row = self.row
                 self.col += 1
-            if not attrs.endswith(b"/"):
+            if not attrs.endswith(b"/") and not _CLOSED_AT_ONCE.match(data, m.end()):
                 self._extend(max(row, 1), self.col)

@@ -12,10 +12,12 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from ..util.text import _PLACEHOLDERS, _key, clean_text, is_blank, is_placeholder, nfkc_key  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:  # config imports pydantic; keep normalize importable without it
     from netreg.config import Choice
@@ -29,78 +31,6 @@ class Parsed:
 
 
 BLANK = Parsed(None)
-
-# Cc and Cf characters (zero-width spaces, BOM, bidi marks, soft hyphen) that WPS and
-# copy-paste from web pages leave behind; \t and \n are kept here and handled below.
-_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                        "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
-_SPACES = re.compile(r"[^\S\n]+")  # any whitespace but newline, incl. U+3000 and NBSP
-
-
-def clean_text(raw: object) -> str:
-    """The value as text, without invisible characters, blank lines or runs of spaces."""
-    if raw is None:
-        return ""
-    if isinstance(raw, bool):
-        return "是" if raw else "否"
-    if isinstance(raw, float):
-        if math.isfinite(raw) and raw.is_integer():
-            raw = int(raw)  # calamine gives 13812345678.0 for a phone typed as a number
-        else:
-            return format(raw, ".15g")  # Excel's own precision: 2.3, not 2.2999999999999998
-    if isinstance(raw, int):
-        try:
-            return str(raw)
-        except ValueError:  # over Python's int-to-str digit limit; no spreadsheet has these
-            return "#NUM!"
-    if isinstance(raw, datetime):
-        day = f"{raw.year:04d}-{raw.month:02d}-{raw.day:02d}"
-        return day if raw.time() == time() else f"{day} {raw.hour:02d}:{raw.minute:02d}"
-    if isinstance(raw, date):
-        return raw.isoformat()
-    text = str(raw)
-    # The common case, ~10x faster than the regexes: isprintable() is False for every
-    # invisible (Cc/Cf) character, tab, newline, NBSP and U+3000, so only runs of ASCII
-    # spaces remain to check.
-    if text.isprintable() and "  " not in text:
-        return text.strip()
-    text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def is_blank(raw: object) -> bool:
-    return clean_text(raw) == ""
-
-
-_PLACEHOLDERS = frozenset("无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split())
-_FILLER_MAX = 2 * max(map(len, _PLACEHOLDERS))
-
-
-def is_placeholder(raw: object) -> bool:
-    """Blank, or a filler such as 无, /, —, 暂无 meaning "nothing here" (but not 〃 = ditto)."""
-    text = clean_text(raw)
-    # NFKC and casefold never shorten a text into a filler (they expand, or compose accented
-    # letters no filler holds): text much longer than the longest filler is none (margin 2x).
-    if len(text) > _FILLER_MAX:
-        return False
-    key = _key(text)
-    return not key or key in _PLACEHOLDERS
-
-
-def _key(raw: object) -> str:
-    return unicodedata.normalize("NFKC", clean_text(raw)).strip().casefold()
-
-
-def nfkc_key(raw: object) -> str:
-    """Comparable form of an id (账号ID, 群名称): NFKC, no whitespace at all, casefolded."""
-    key = _key(raw)
-    for _ in range(3):  # casefold and space removal can un-normalise (A + ´): settle it
-        key, before = unicodedata.normalize("NFKC", "".join(key.split())), key
-        if key == before:
-            break
-    return key
-
 
 # ---------------------------------------------------------------- phones
 

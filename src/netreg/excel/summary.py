@@ -9,64 +9,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from . import forms as F
-from .issues import SEVERITY_LABEL, Issue, Report, Severity, make, title
-from .output import FORMULA_START, clean_cell_text, write_text
-
-STATUS_OK, STATUS_NONE, STATUS_FIX, STATUS_BAD, STATUS_MISSING = \
-    "已报送", "已报送（无）", "需整改", "无法读取", "未报送"
-
-
-@dataclass
-class UnitStatus:
-    unit: str
-    status: str
-    files: list[str] = field(default_factory=list)
-    rows: dict[int, int] = field(default_factory=dict)
-    errors: int = 0
-    warnings: int = 0
-
-
-def unit_statuses(report: Report) -> list[UnitStatus]:
-    """Units of the list first (in list order), then units found that are not on it."""
-    order = list(report.units) + sorted({f.unit for f in report.files if f.unit} - set(report.units))
-    by_unit = {u: UnitStatus(u, STATUS_MISSING) for u in order}
-    for f in report.files:
-        by_unit[f.unit].files.append(f.path)
-    for rec in report.records:
-        st = by_unit[rec.unit]
-        st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
-    unanswered: set[str] = set()  # units with a form neither filled in nor declared 无
-    for i in report.issues:
-        if i.unit in by_unit:
-            by_unit[i.unit].errors += i.severity is Severity.ERROR
-            by_unit[i.unit].warnings += i.severity is Severity.WARNING
-            if i.code == "form-not-found":
-                unanswered.add(i.unit)
-    readable = {f.unit for f in report.files if f.status == "ok"}
-    for st in by_unit.values():
-        if not st.files:
-            st.status = STATUS_MISSING
-        elif st.unit not in readable:
-            st.status = STATUS_BAD
-        elif st.errors or (not st.rows and st.unit in unanswered):
-            # A blank template sent back (or some forms missing, none filled) says nothing:
-            # 已报送（无） is for a unit that wrote 无 on every form; this one must fill in or write 无.
-            st.status = STATUS_FIX
-        elif not st.rows:
-            st.status = STATUS_NONE
-        else:
-            st.status = STATUS_OK
-    return list(by_unit.values())
-
-
-def missing_unit_issues(statuses: list[UnitStatus]) -> list[Issue]:
-    return [make("unit-missing", unit=s.unit) for s in statuses if s.status == STATUS_MISSING]
+from ..model import forms as F
+from ..model.issues import SEVERITY_LABEL, Issue, title
+from ..model.report import Report, UnitStatus, figures, missing_unit_issues, unit_statuses
+from ..errors import NetregError
+from .cells import FORMULA_START, clean_cell_text, write_text
 
 
 # ---------------------------------------------------------------------------- cells
@@ -123,7 +74,7 @@ def _setup_table(ws, header_row: int, ncols: int, nrows: int, widths: list[float
     """Widths, frozen header, autofilter and print setup; set before any row is written."""
     from openpyxl.utils import get_column_letter
 
-    from .output import page_setup
+    from .cells import page_setup
 
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
@@ -244,7 +195,7 @@ def _save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
 
     from openpyxl.cell import WriteOnlyCell
 
-    from .reader import _sheet_parts
+    from ..sources.xlsx import _sheet_parts
 
     probe = wb.worksheets[0]
     date_cell = WriteOnlyCell(probe, value=date(2000, 1, 1))
@@ -308,12 +259,12 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
     ws = wb.create_sheet("总览")
     headers = ["序号", "单位", "状态", "来源文件", *(f"附件{f.id}行数" for f in F.FORMS), "错误", "警告"]
     _setup_table(ws, 3, len(headers), len(statuses), [6, 22, 12, 30, 10, 10, 10, 10, 10, 8, 8])
-    reported = sum(s.status != STATUS_MISSING for s in statuses)
+    reported = sum(s.reported for s in statuses)
     ws.append([cell(ws, f"{school}网站、新媒体平台、工作群组及“网络大V”登记备案汇总", "title")])
     ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个")])
     _header(ws, headers)
     for n, s in enumerate(statuses, start=1):
-        ws.append([n, cell(ws, s.unit), s.status, cell(ws, "、".join(Path(p).name for p in s.files)),
+        ws.append([n, cell(ws, s.unit), s.label, cell(ws, "、".join(Path(p).name for p in s.files)),
                    *(s.rows.get(f.id, 0) for f in F.FORMS), s.errors, s.warnings])
     totals = ["", "合计", f"{reported} 个单位已报送", "",
               *(sum(s.rows.get(f.id, 0) for s in statuses) for f in F.FORMS),
@@ -322,17 +273,12 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
     r = 3 + len(statuses) + 1  # the totals row
 
     # chart data blocks below the table, then native charts that reference them
-    records = report.records
-    platforms = Counter(rec.values.get("platform") or "未填写" for rec in records if rec.form.id == 2)
-    teachers = sum(1 for rec in records if rec.form.id == 5 and _filled(rec, "title") and not _filled(rec, "major"))
-    students = sum(1 for rec in records if rec.form.id == 5 and _filled(rec, "major") and not _filled(rec, "title"))
-    other = sum(1 for rec in records if rec.form.id == 5) - teachers - students
-    cleaned = sum(1 for rec in records if rec.form.id == 3 and rec.values.get("cleaned") is True)
-    pending = sum(1 for rec in records if rec.form.id == 3 and rec.values.get("cleaned") is False)
+    fig = figures(report.records)
     blocks = [
-        ("新媒体账号（按平台）", "账号数", sorted(platforms.items(), key=lambda kv: -kv[1])),
-        ("“网络大V”类别", "人数", [("教师", teachers), ("学生", students)] + ([("未区分", other)] if other else [])),
-        ("“僵尸”群清理情况", "个数", [("已清理", cleaned), ("未清理", pending)]),
+        ("新媒体账号（按平台）", "账号数", fig.platforms),
+        ("“网络大V”类别", "人数", [("教师", fig.teachers), ("学生", fig.students)]
+         + ([("未区分", fig.uncategorised)] if fig.uncategorised else [])),
+        ("“僵尸”群清理情况", "个数", [("已清理", fig.cleaned), ("未清理", fig.pending)]),
     ]
     for (name, unit_label, items), anchor in zip(blocks, ["M3", "M20", "M37"]):
         ws.append([])
@@ -361,23 +307,18 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
         r = end
 
 
-def _filled(rec, key: str) -> bool:
-    from .normalize import is_placeholder
-
-    return not is_placeholder(rec.values.get(key))
-
-
-def build_summary(report: Report, statuses: list[UnitStatus], school: str):
-    """The summary skeleton (openpyxl, write-only) and the big sheets' rows."""
+def build_summary(report: Report, statuses: list[UnitStatus], school: str, issues: tuple[Issue, ...] | None = None):
+    """The summary skeleton (openpyxl, write-only) and the big sheets' rows; ``issues`` for
+    问题清单 (default: the report's)."""
+    issues = report.issues if issues is None else issues
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     _overview(wb, report, statuses, school)
     unit_order = {s.unit: i for i, s in enumerate(statuses)}
     records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable
-    bodies = [_form_body(wb, form, [rec for rec in records if rec.form.id == form.id], school)
-              for form in F.FORMS]
-    bodies.append(_issue_body(wb, report.issues))
+    bodies = [_form_body(wb, form, [rec for rec in records if rec.form is form], school) for form in F.FORMS]
+    bodies.append(_issue_body(wb, issues))
     return wb, bodies
 
 
@@ -395,14 +336,18 @@ def save_summary(wb, bodies: list[Body], target: Path, *, direct: bool = True) -
 class MergeResult:
     report: Report
     statuses: list[UnitStatus]
+    issues: tuple[Issue, ...]  # the report's, then unit-missing for each unit that returned nothing
     rows_in: int
     rows_out: int
     output: Path
     html: Path | None = None
 
+    def count(self, severity) -> int:
+        return sum(1 for i in self.issues if i.severity is severity)
 
-class OutputExists(Exception):
-    pass
+
+class OutputExists(NetregError):
+    """The summary would overwrite an input, or a file the user did not allow to replace."""
 
 
 def _resolved(path) -> Path:
@@ -415,8 +360,8 @@ def _resolved(path) -> Path:
 def merge(report: Report, output: Path, *, school: str, html: Path | None = None,
           force: bool = False, inputs: list[Path] = ()) -> MergeResult:
     """Write the summary (and the HTML report) for an already validated run."""
-    from .atomic import atomic_path
-    from .validate import gc_paused
+    from ..util.atomic import atomic_path
+    from ..util.memory import gc_paused
 
     resolved_inputs = {_resolved(p) for p in inputs} | {_resolved(f.path) for f in report.files}
     for target in [output] + ([html] if html else []):
@@ -425,15 +370,15 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
         if Path(target).exists() and not force:
             raise OutputExists(f"{target} 已存在；如需覆盖请加 --force")
     statuses = unit_statuses(report)
-    report.issues.extend(missing_unit_issues(statuses))
-    rows_in = sum(sum(n for _, n in f.forms.values()) for f in report.files)
+    issues = report.issues + tuple(missing_unit_issues(statuses))
+    rows_in = sum(f.rows for f in report.files)
     with gc_paused():
-        wb, bodies = build_summary(report, statuses, school)
+        wb, bodies = build_summary(report, statuses, school, issues)
         with atomic_path(output) as tmp:
             rows_out = save_summary(wb, bodies, tmp)
-    result = MergeResult(report, statuses, rows_in, rows_out, Path(output))
+    result = MergeResult(report, statuses, issues, rows_in, rows_out, Path(output))
     if html:
-        from .report import render_html
+        from ..render.html import render_html
 
         with atomic_path(html) as tmp:
             tmp.write_text(render_html(result, school), encoding="utf-8")

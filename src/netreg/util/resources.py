@@ -1,8 +1,4 @@
-"""Files shipped with netreg: the jinja2 templates.
-
-In a wheel the top-level ``templates/`` folder is installed as ``netreg/templates``; in a
-source checkout (src layout) it sits at the repository root.
-"""
+"""Files shipped with netreg: the jinja2 templates, inside the package (``netreg/templates``)."""
 
 from __future__ import annotations
 
@@ -10,18 +6,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import netreg
-
 if TYPE_CHECKING:
     import jinja2
 
 
 def templates_dir() -> Path:
-    """Folder holding the jinja2 templates (installed package first, then the checkout)."""
-    installed = Path(netreg.__file__).parent / "templates"
-    if installed.is_dir():
-        return installed
-    return Path(netreg.__file__).parents[2] / "templates"
+    """Folder holding the jinja2 templates."""
+    return Path(__file__).resolve().parents[1] / "templates"
 
 
 @lru_cache(maxsize=1)

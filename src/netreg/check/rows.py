@@ -1,45 +1,28 @@
-"""The notice's rules: raw rows → normalised records + issues.
+"""The notice's rules on one table: raw rows → normalised records + issues.
 
-Every cell goes through the normaliser of its column's kind (``forms.Kind``); then the
-form's row rules run on the normalised values; finally the rules that span files
-(student phones, duplicate accounts, groups, influencers) run over every record of the run.
+Header checks first; then every cell goes through the normaliser of its column's kind
+(``forms.Kind``); then the row rules the form declares (``Form.rules``) run on the
+normalised values. Rules that span files are in ``cross.py``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from . import forms as F
-from .config import Campaign
-from .issues import Issue, make
-from .normalize import Parsed, clean_text, is_placeholder, nfkc_key, choice_parser, parse_count, \
-    parse_date, parse_phone, parse_yesno
-from .reader import Table, col_letter
+from ..model import forms as F
+from ..model.issues import Issue, columns_missing, make
+from ..model.records import Record
+from ..util.cells import col_letter
+from .normalize import Parsed, choice_parser, clean_text, is_placeholder, parse_count, parse_date, parse_phone, \
+    parse_yesno
+
+if TYPE_CHECKING:
+    from ..config import Campaign
+    from ..scan.tables import Table
 
 Kind = F.Kind
-
-
-@dataclass
-class Record:
-    """One data row of one form: normalised values (or the text as typed where they failed)."""
-
-    form: F.Form
-    unit: str
-    file: str
-    sheet: str
-    row: int
-    values: dict[str, object]
-    columns: dict[str, str]  # column key -> letter in the source sheet
-    extras: dict[str, object] = field(default_factory=dict)  # header (or "X列") -> value as typed
-    issues: list[Issue] = field(default_factory=list)
-
-    def where(self) -> str:
-        """Where a person finds this row: unit, sheet (and its form when named otherwise), row."""
-        sheet = self.form.sheet if self.sheet == self.form.sheet else f"{self.sheet}（附件{self.form.id}）"
-        return f"{self.unit} {sheet} 第{self.row}行"
 
 
 @dataclass
@@ -80,13 +63,12 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
     loc = dict(file=ctx.file, unit=ctx.unit, form=form.id, sheet=table.sheet)
     issues: list[Issue] = []
     missing = [c for c in table.missing if c.required]
-    if all(k not in table.columns for k in ("title", "major")) and form.id == 5:
-        missing.append(form.column("title"))
-        missing.append(form.column("major"))
+    split = form.category
+    if split is not None and all(k not in table.columns for k in (split.teacher, split.student)):
+        missing += [form.column(split.teacher), form.column(split.student)]
     if missing:
         issues.append(make("header-mismatch", row=table.header_row, **loc,
-                           what=f"像是附件{form.id}《{form.name}》",
-                           missing="，缺少以下列：" + "、".join(c.label for c in missing)))
+                           **columns_missing(form.id, form.name, [c.label for c in missing])))
     letters = {key: col_letter(ci) for key, ci in table.columns.items()}
     records = []
     flagged_extra: set[int] = set()
@@ -159,7 +141,7 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
         if not text or (is_placeholder(text) and not (col.kind is Kind.YESNO and parse_yesno(text).ok)):
             rec.values[col.key] = text or None
             if col.required and col.key in table.columns:
-                _flag(rec, ctx, "required-missing", col.key, text)
+                flag(rec, ctx, "required-missing", col.key, text)
             continue
         parser = ctx.parsers.get(col.kind)
         if parser is None:
@@ -173,21 +155,20 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
                 extra["choices"] = _choices(ctx, col.kind)
             if parsed.code == "number-approximate":
                 extra["parsed"] = parsed.value
-            _flag(rec, ctx, parsed.code, col.key, text, **extra)
+            flag(rec, ctx, parsed.code, col.key, text, **extra)
         if col.kind is Kind.DATE and parsed.ok and isinstance(parsed.value, date) and parsed.value > ctx.as_of:
-            _flag(rec, ctx, "date-in-future", col.key, parsed.value.isoformat(), as_of=ctx.as_of.isoformat())
-    ROW_RULES.get(form.id, _none)(rec, ctx)
+            flag(rec, ctx, "date-in-future", col.key, parsed.value.isoformat(), as_of=ctx.as_of.isoformat())
+    for rule in form.rules:
+        check = ROW_RULES.get(type(rule))
+        if check is not None:
+            check(rule, rec, ctx)
 
 
-def _flag(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> None:
+def flag(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> None:
     col = rec.form.column(key)
     rec.issues.append(make(code, file=ctx.file, unit=ctx.unit, form=rec.form.id, sheet=rec.sheet,
                            row=rec.row, column=rec.columns.get(key), field=col.label,
                            value=value, **extra))
-
-
-def _none(rec: Record, ctx: Context) -> None:
-    pass
 
 
 def _ok(rec: Record, key: str, kind: type) -> bool:
@@ -195,12 +176,12 @@ def _ok(rec: Record, key: str, kind: type) -> bool:
     return isinstance(v, kind) and not (kind is int and isinstance(v, bool))
 
 
-def _websites(rec: Record, ctx: Context) -> None:
-    last = rec.values.get("last_update")
-    if _ok(rec, "last_update", date) and last <= ctx.as_of:
+def _stale(rule: F.StaleDate, rec: Record, ctx: Context) -> None:
+    last = rec.values.get(rule.column)
+    if _ok(rec, rule.column, date) and last <= ctx.as_of:
         days = (ctx.as_of - last).days
         if days > ctx.config.stale_days:
-            _flag(rec, ctx, "website-stale", "last_update", last.isoformat(), days=days,
+            flag(rec, ctx, "website-stale", rule.column, last.isoformat(), days=days,
                   stale_days=ctx.config.stale_days)
 
 
@@ -208,84 +189,52 @@ CERTIFIED_NEGATIONS = ("未认证", "没有认证", "没认证", "未官方认�
                        "无认证", "认证中", "正在认证", "申请认证", "未完成认证", "认证未通过", "未通过认证", "不认证")
 
 
-def _accounts(rec: Record, ctx: Context) -> None:
-    if rec.values.get("platform") == "视频号":
-        note = clean_text(rec.values.get("note"))
+def _certified(rule: F.Certified, rec: Record, ctx: Context) -> None:
+    if rec.values.get(rule.choice_column) == rule.choice:
+        note = clean_text(rec.values.get(rule.note_column))
         if "认证" not in note or any(n in note for n in CERTIFIED_NEGATIONS):
-            _flag(rec, ctx, "video-account-uncertified", "note", note)
+            flag(rec, ctx, "video-account-uncertified", rule.note_column, note)
 
 
-def _zombies(rec: Record, ctx: Context) -> None:
-    cleaned = rec.values.get("cleaned")
-    if cleaned is True and is_placeholder(rec.values.get("cleaned_on")):
-        _flag(rec, ctx, "cleanup-date-missing", "cleaned_on")
+def _cleanup(rule: F.Cleanup, rec: Record, ctx: Context) -> None:
+    cleaned = rec.values.get(rule.flag)
+    if cleaned is True and is_placeholder(rec.values.get(rule.date)):
+        flag(rec, ctx, "cleanup-date-missing", rule.date)
     elif cleaned is False:
-        _flag(rec, ctx, "cleanup-pending", "cleaned", "否")
+        flag(rec, ctx, "cleanup-pending", rule.flag, "否")
 
 
-def _groups(rec: Record, ctx: Context) -> None:
-    if rec.values.get("real_name") is False:
-        _flag(rec, ctx, "real-name-incomplete", "real_name", "否")
-    kind = rec.values.get("group_type")
+def _must_be_yes(rule: F.MustBeYes, rec: Record, ctx: Context) -> None:
+    if rec.values.get(rule.column) is False:
+        flag(rec, ctx, rule.code, rule.column, "否")
+
+
+def _size_limit(rule: F.SizeLimit, rec: Record, ctx: Context) -> None:
+    kind = rec.values.get(rule.type_column)
     limit = next((g.max_members for g in ctx.config.group_types if g.name == kind), None)
-    if limit and _ok(rec, "members", int) and rec.values["members"] > limit:
-        _flag(rec, ctx, "group-size-over-limit", "members", rec.values["members"], group_type=kind, limit=limit)
+    if limit and _ok(rec, rule.count_column, int) and rec.values[rule.count_column] > limit:
+        flag(rec, ctx, "group-size-over-limit", rule.count_column, rec.values[rule.count_column],
+              group_type=kind, limit=limit)
 
 
-def _influencers(rec: Record, ctx: Context) -> None:
+def _threshold(rule: F.Threshold, rec: Record, ctx: Context) -> None:
     threshold = ctx.config.follower_threshold
-    if _ok(rec, "followers", int) and rec.values["followers"] < threshold:
-        _flag(rec, ctx, "below-threshold", "followers", rec.values["followers"], threshold=threshold)
-    title, major = (not is_placeholder(rec.values.get(k)) for k in ("title", "major"))
-    if "title" not in rec.columns and "major" not in rec.columns:
+    if _ok(rec, rule.column, int) and rec.values[rule.column] < threshold:
+        flag(rec, ctx, "below-threshold", rule.column, rec.values[rule.column], threshold=threshold)
+
+
+def _one_category(rule: F.OneCategory, rec: Record, ctx: Context) -> None:
+    split = rec.form.category
+    if split.teacher not in rec.columns and split.student not in rec.columns:
         return  # no 类别 columns at all: header-mismatch says it once for the table
-    if not title and not major:
-        _flag(rec, ctx, "category-missing", "title")
-    elif title and major:
-        _flag(rec, ctx, "category-ambiguous", "major", rec.values.get("major"))
+    category = rec.form.category_of(rec.values)
+    if category is None:
+        flag(rec, ctx, "category-missing", split.teacher)
+    elif category == "both":
+        flag(rec, ctx, "category-ambiguous", split.student, rec.values.get(split.student))
 
 
-ROW_RULES = {1: _websites, 2: _accounts, 3: _zombies, 4: _groups, 5: _influencers}
-
-
-def is_student(rec: Record) -> bool:
-    return rec.form.id == 5 and not is_placeholder(rec.values.get("major")) and \
-        is_placeholder(rec.values.get("title"))
-
-
-# ---------------------------------------------------------------------------- across files
-
-def _phones(value: object) -> list[str]:
-    return [p for p in str(value or "").split("/") if p]
-
-
-def cross_checks(records: list[Record], ctx: Context, roster: dict[str, str] | None = None) -> None:
-    """Rules over every record of the run; issues are appended to the records concerned."""
-    students: dict[str, str] = {p: f"（花名册：{n}）" for p, n in (roster or {}).items()}
-    for rec in records:
-        if is_student(rec):
-            for p in _phones(rec.values.get("phone")):
-                students.setdefault(p, f"（{rec.where()} {clean_text(rec.values.get('person'))}）")
-    by_key: dict[tuple, list[Record]] = defaultdict(list)
-    for rec in records:
-        c = ctx.at(rec.file, rec.unit)
-        if rec.form.id == 2:
-            for p in _phones(rec.values.get("phone")):
-                if p in students:
-                    _flag(rec, c, "student-phone-binding", "phone", p, who=students[p])
-                    break
-        if rec.form.id in (2, 5) and not is_placeholder(rec.values.get("account_id")):
-            by_key[(rec.form.id, rec.values.get("platform"), nfkc_key(rec.values["account_id"]))].append(rec)
-        if rec.form.id == 4 and not is_placeholder(rec.values.get("group_name")):
-            # Group names repeat across units (每个学院都有“教职工群”): only within a unit.
-            by_key[(4, rec.unit, rec.values.get("group_type"), nfkc_key(rec.values["group_name"]))].append(rec)
-    for key, group in by_key.items():
-        if len(group) < 2:
-            continue
-        form_id, kind = key[0], key[-2]
-        code, key = {2: ("duplicate-account", "account_id"), 4: ("duplicate-group", "group_name"),
-                     5: ("duplicate-influencer", "account_id")}[form_id]
-        for rec in group:
-            others = "、".join(o.where() for o in group if o is not rec)
-            _flag(rec, ctx.at(rec.file, rec.unit), code, key, clean_text(rec.values[key]),
-                  platform=kind or "", group_type=kind or "", other=others)
+ROW_RULES: dict[type, Callable] = {
+    F.StaleDate: _stale, F.Certified: _certified, F.Cleanup: _cleanup, F.MustBeYes: _must_be_yes,
+    F.SizeLimit: _size_limit, F.Threshold: _threshold, F.OneCategory: _one_category,
+}

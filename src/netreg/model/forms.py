@@ -1,8 +1,11 @@
 """The five registration forms of the notice, as data.
 
-This module is the only description of the forms: the template writer, the reader's header
-matching, the validation rules and the summary all iterate over ``FORMS``. Header texts are
-the notice's own; a ``\\n`` marks where the notice breaks the header cell onto two lines.
+This module is the only description of the forms: the template writer, the scanner's header
+matching, the checks, the ledger and the summary all read ``FORMS``. Header texts are the
+notice's own; a ``\\n`` marks where the notice breaks the header cell onto two lines. A form
+also declares what identifies one of its entries (``Identity``: duplicates, history, diff),
+the notice's rules on its rows (``rules``: ``check/rows.py`` and ``check/cross.py`` carry
+them out) and, for 附件5, how teachers and students are told apart (``CategorySplit``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from ..util.text import clean_text, is_placeholder, nfkc_key
 
 
 class Kind(StrEnum):
@@ -41,11 +46,96 @@ class Column:
         return self.header.replace("\n", "")
 
 
+# ---------------------------------------------------------------- declarations on a form
+
+@dataclass(frozen=True)
+class Identity:
+    """The columns that identify an entry (the same account, group or website) across rows,
+    files, rounds and years; ``fallback`` when the last of ``columns`` is blank."""
+
+    columns: tuple[str, ...]
+    fallback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Two rows with the same identity are one entry registered twice: ``code`` is raised on
+    each; ``per_unit`` limits the comparison to one unit (每个学院都有“教职工群”)."""
+
+    code: str
+    per_unit: bool = False
+
+
+@dataclass(frozen=True)
+class CategorySplit:
+    """附件5's 类别: two sub-columns under one upper header; a row with ``teacher`` filled is a
+    teacher's or staff member's, with ``student`` filled a student's. A lone 类别 column is
+    split by its value: ``student_words`` mark a student's (护理2023级, 学生)."""
+
+    parent: str
+    teacher: str
+    student: str
+    student_words: str = r"学生|本科|专科|研究生|硕士生|博士生|\d{2,4}\s*级|年级|届|班"
+
+
+# Row rules of the notice (SPEC §4), declared on the forms they apply to.
+@dataclass(frozen=True)
+class StaleDate:  # website-stale: the date is older than ``stale_days`` before the as-of date
+    column: str
+
+
+@dataclass(frozen=True)
+class Certified:  # video-account-uncertified: a 视频号 whose note does not say 官方认证
+    choice_column: str
+    choice: str
+    note_column: str
+
+
+@dataclass(frozen=True)
+class Cleanup:  # cleanup-date-missing when cleaned without a date; cleanup-pending when not cleaned
+    flag: str
+    date: str
+
+
+@dataclass(frozen=True)
+class MustBeYes:  # ``code`` when the yes/no column says 否
+    column: str
+    code: str
+
+
+@dataclass(frozen=True)
+class SizeLimit:  # group-size-over-limit: the count above its type's configured maximum
+    type_column: str
+    count_column: str
+
+
+@dataclass(frozen=True)
+class Threshold:  # below-threshold: followers under the configured threshold
+    column: str
+
+
+@dataclass(frozen=True)
+class OneCategory:  # category-missing / category-ambiguous (the form's CategorySplit)
+    pass
+
+
+@dataclass(frozen=True)
+class NoStudentPhone:  # student-phone-binding (across files: check/cross.py)
+    column: str
+
+
+RowRule = StaleDate | Certified | Cleanup | MustBeYes | SizeLimit | Threshold | OneCategory | NoStudentPhone
+
+
 @dataclass(frozen=True)
 class Form:
     id: int
     name: str  # form name without the school name
     columns: tuple[Column, ...]
+    identity: Identity
+    rules: tuple[RowRule, ...] = ()
+    duplicates: Duplicates | None = None
+    category: CategorySplit | None = None
     signer_label: str = "单位负责人签名（盖章）"
     phone_label: str = "填表人电话"
     footnote: str | None = None
@@ -72,6 +162,42 @@ class Form:
                 return c
         raise KeyError(key)
 
+    def __reduce__(self):
+        # A record crossing from a worker process keeps the one Form object (``is`` holds,
+        # and each pickled record carries two numbers instead of the whole description).
+        return _form_by_id, (self.id,)
+
+    def rule(self, kind: type) -> RowRule | None:
+        return next((r for r in self.rules if isinstance(r, kind)), None)
+
+    def identity_parts(self, values: dict, *, fallback: bool = True) -> tuple[str, ...] | None:
+        """The identity of a row as comparable keys (NFKC, casefolded, no spaces), or None when
+        its identifying cells are blank. Without ``fallback`` only the declared columns count."""
+        for cols in (self.identity.columns, self.identity.fallback if fallback else ()):
+            if cols and not is_placeholder(values.get(cols[-1])):
+                return tuple(nfkc_key(values.get(c)) for c in cols)
+        return None
+
+    def identity_text(self, values: dict) -> str | None:
+        """The identity as people read it: 微信公众号/gh_5d46c5522574."""
+        parts = self.identity_parts(values)
+        return None if parts is None else "/".join(parts)
+
+    def category_of(self, values: dict) -> str | None:
+        """'teacher', 'student', 'both' or None (neither filled) for a row of this form."""
+        if self.category is None:
+            return None
+        teacher = not is_placeholder(values.get(self.category.teacher))
+        student = not is_placeholder(values.get(self.category.student))
+        return "both" if teacher and student else "teacher" if teacher else "student" if student else None
+
+    def split_category(self, value: object) -> tuple[object, object]:
+        """(teacher value, student value) for what a lone 类别 cell says, kept as typed."""
+        text = clean_text(value)
+        if not text or self.category is None:
+            return None, None
+        return (None, value) if re.search(self.category.student_words, text) else (value, None)
+
 
 SEQ = Column("seq", "序号", Kind.SEQ, required=False, width=6, aliases=("编号", "序"))
 NOTE = Column("note", "备注", Kind.TEXT, required=False, width=16, hint="可不填")
@@ -95,7 +221,7 @@ FORMS: tuple[Form, ...] = (
         Column("sections", "网站栏目", width=30, hint="主要栏目，用顿号分隔", aliases=("栏目",)),
         Column("last_update", "最后更新日期", Kind.DATE, width=14, hint=DATE_HINT,
                aliases=("更新日期", "最近更新日期", "最后更新时间")),
-    )),
+    ), identity=Identity(("site_name",)), rules=(StaleDate("last_update"),)),
     Form(2, "新媒体平台登记备案表", (
         SEQ,
         Column("platform", "网络平台", Kind.PLATFORM, width=13, hint="从下拉列表选择平台",
@@ -112,7 +238,9 @@ FORMS: tuple[Form, ...] = (
                aliases=("管理员", "账号管理员")),
         _phone(),
         NOTE,
-    )),
+    ), identity=Identity(("platform", "account_id"), fallback=("platform", "account_name")),
+        rules=(Certified("platform", "视频号", "note"), NoStudentPhone("phone")),
+        duplicates=Duplicates("duplicate-account")),
     Form(3, "“僵尸”工作群清理备案表", (
         SEQ,
         Column("admin", "群管理员姓名", width=12, hint="群管理员姓名", aliases=("管理员姓名", "群管理员")),
@@ -124,7 +252,8 @@ FORMS: tuple[Form, ...] = (
         Column("cleaned_on", "清理时间", Kind.DATE, required=False, width=12,
                hint="已清理的填清理日期，如2024-05-01", aliases=("清理日期",)),
         NOTE,
-    ), signer_label="单位负责人签字（盖章）"),
+    ), identity=Identity(("group_name",)), rules=(Cleanup("cleaned", "cleaned_on"),),
+        signer_label="单位负责人签字（盖章）"),
     Form(4, "网络工作群组登记备案表", (
         SEQ,
         Column("group_type", "群组类型\n（QQ群、微信群等）", Kind.GROUP_TYPE, width=14,
@@ -138,7 +267,9 @@ FORMS: tuple[Form, ...] = (
         Column("admin", "群管理员姓名", width=12, hint="群管理员姓名", aliases=("管理员姓名", "群管理员")),
         _phone(),
         NOTE,
-    ), footnote="注：微信群无需填写群号码。"),
+    ), identity=Identity(("group_type", "group_name")),
+        rules=(MustBeYes("real_name", "real-name-incomplete"), SizeLimit("group_type", "members")),
+        duplicates=Duplicates("duplicate-group", per_unit=True), footnote="注：微信群无需填写群号码。"),
     Form(5, "“网络大V”信息统计表", (
         SEQ,
         Column("platform", "账号\n平台", Kind.PLATFORM, width=12, hint="从下拉列表选择平台",
@@ -155,10 +286,19 @@ FORMS: tuple[Form, ...] = (
                hint="学生填写专业和年级；教师不填", aliases=("专业年级", "专业", "年级")),
         _phone(header="联系方式"),
         NOTE,
-    ), phone_label="联系电话"),
+    ), identity=Identity(("platform", "account_id")), rules=(Threshold("followers"), OneCategory()),
+        duplicates=Duplicates("duplicate-influencer"), category=CategorySplit("类别", "title", "major"),
+        phone_label="联系电话"),
 )
 
 FORMS_BY_ID: dict[int, Form] = {f.id: f for f in FORMS}
+
+
+def _form_by_id(form_id: int) -> Form:
+    return FORMS_BY_ID[form_id]
+
+# The forms the summary's charts and the reports speak of by name.
+WEBSITES, ACCOUNTS, ZOMBIE_GROUPS, GROUPS, INFLUENCERS = FORMS
 
 _SPACE = re.compile(r"\s+")
 _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")

@@ -1,13 +1,18 @@
 """Issues: every problem netreg finds is one frozen value with a stable code.
 
-Codes are a public contract (JSON output, tests, docs). Each code has one severity and one
-Chinese message template; ``make`` is the only way an issue is built.
+Codes are a public contract (JSON output, tests, docs). Each code has one severity, one
+Chinese title and message template, and declares the parameters its template needs beyond
+the location (``value``, ``field``, ``form``); ``make`` is the only way an issue is built and
+refuses to render a message with a parameter missing. The Chinese phrases that fill those
+parameters live here too (``unreadable``, ``not_a_form``…), beside the templates they complete.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -20,9 +25,27 @@ SEVERITY_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# code -> (severity, short Chinese title, message template)
-CODES: dict[str, tuple[Severity, str, str]] = {
-    "file-unreadable": (E, "文件无法读取", "无法读取此文件：{reason}。{advice}"),
+class Code(NamedTuple):
+    severity: Severity
+    title: str  # short Chinese title
+    template: str  # the message; {value}, {field}, {form}, {unit} come from the location
+    params: tuple[str, ...] = ()  # every other {name} in the template
+
+
+LOCATION_PARAMS = frozenset({"value", "field", "form", "unit"})
+
+
+def _codes(table: dict[str, tuple]) -> dict[str, Code]:
+    """Declare each code's parameters as the names its template uses beyond the location."""
+    out = {}
+    for code, (severity, title, template) in table.items():
+        names = [n for _, n, _, _ in string.Formatter().parse(template) if n]
+        out[code] = Code(severity, title, template, tuple(dict.fromkeys(n for n in names if n not in LOCATION_PARAMS)))
+    return out
+
+
+CODES: dict[str, Code] = _codes({
+    "file-unreadable": (E, "文件无法读取", "无法读取此文件：{problem}。{advice}"),
     "file-legacy-format": (E, "旧版文件格式", "这是{fmt}格式的文件，请在 Excel 或 WPS 中“另存为” Excel 工作簿（*.xlsx）后重新发送。"),
     "form-not-found": (W, "缺少登记表", "{state}附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
     "header-mismatch": (E, "表头与通知不符", "此表{what}{missing}。请使用下发的模板，或按通知补齐表头后重新报送。"),
@@ -54,12 +77,9 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "category-missing": (E, "未区分教师/学生", "请在“职务职称（教师填写）”或“专业年级（学生填写）”中填写一项，以区分教师与学生。"),
     "category-ambiguous": (W, "教师/学生两栏都填了", "“职务职称”和“专业年级”都已填写，请只保留一项：教师填职务职称，学生填专业年级。"),
     "duplicate-influencer": (W, "“网络大V”重复", "{platform}账号“{value}”在“网络大V”表中重复出现（另见 {other}），请核实。"),
-}
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
+})
+DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"}}
+FILE_CODES = frozenset({"file-unreadable", "file-legacy-format"})  # about a whole file: carry a reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +95,15 @@ class Issue:
     column: str | None = None  # column letter
     field: str | None = None  # header text
     value: str | None = None  # the offending value, as typed
+    reason: str | None = None  # file-level codes: corrupt, encrypted, too-large, malicious, missing
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "severity": str(self.severity), "file": self.file, "unit": self.unit,
-                "form": self.form, "sheet": self.sheet, "row": self.row, "column": self.column,
-                "field": self.field, "value": self.value, "message": self.message}
+        d = {"code": self.code, "severity": str(self.severity), "file": self.file, "unit": self.unit,
+             "form": self.form, "sheet": self.sheet, "row": self.row, "column": self.column,
+             "field": self.field, "value": self.value, "message": self.message}
+        if self.reason is not None:
+            d["reason"] = self.reason
+        return d
 
     @property
     def cell(self) -> str | None:
@@ -90,76 +114,49 @@ class Issue:
 
 def make(code: str, *, file: str | None = None, unit: str | None = None, form: int | None = None,
          sheet: str | None = None, row: int | None = None, column: str | None = None,
-         field: str | None = None, value: object = None, **ctx: object) -> Issue:
-    """Build the issue ``code`` with its message rendered from the location and ``ctx``."""
-    severity, _title, template = CODES[code]
+         field: str | None = None, value: object = None, reason: str | None = None, **ctx: object) -> Issue:
+    """Build the issue ``code`` with its message rendered from the location and ``ctx``.
+    A declared parameter missing from ``ctx`` (and without a default) raises ``KeyError``:
+    a message never silently loses a word."""
+    declared = CODES[code]
     shown = None if value is None or value == "" else str(value)
-    if code == "file-unreadable":
-        ctx.setdefault("advice", "请单位重新导出为 .xlsx 格式后再发送。")
-    params = _Blank(ctx)
-    params.update(value=shown or "", field=field or "", form=form or "")
-    return Issue(code, severity, template.format_map(params), file, unit, form, sheet, row,
-                 column, field, shown)
+    params = {**DEFAULTS.get(code, {}), **ctx}
+    missing = [p for p in declared.params if p not in params]
+    if missing:
+        raise KeyError(f"{code}: missing message parameter(s) {', '.join(missing)}")
+    params.update(value=shown or "", field=field or "", form=form or "", unit=unit or "")
+    return Issue(code, declared.severity, declared.template.format_map(params), file, unit, form, sheet, row,
+                 column, field, shown, str(reason) if reason is not None else None)
 
 
 def title(code: str) -> str:
-    return CODES[code][1]
+    return CODES[code].title
+
+
+# ---------------------------------------------------------------------------- phrases
+# The words that complete a template, for the codes whose message has several shapes.
+
+def not_a_form() -> dict[str, str]:
+    """header-mismatch for a sheet with content that is none of the five forms."""
+    return {"what": "有内容，但表头与通知的五张附件都对不上", "missing": "，其内容未能读取"}
+
+
+def columns_missing(form_id: int, form_name: str, labels: list[str]) -> dict[str, str]:
+    """header-mismatch for a table recognisably of a form whose required columns are missing."""
+    return {"what": f"像是附件{form_id}《{form_name}》", "missing": "，缺少以下列：" + "、".join(labels)}
+
+
+def form_absent(blank: bool) -> dict[str, str]:
+    """form-not-found: the form was returned blank (nothing typed, no 无), or not at all."""
+    return {"state": "未填写" if blank else "未找到"}
+
+
+def unit_doubt(typed: str | None, file_name: str) -> dict[str, str]:
+    """unit-unknown: the unit typed is not on the list, or nothing names one."""
+    if typed:
+        return {"detail": f"（表中填写的“{typed}”不在单位名单中）"}
+    return {"detail": f"（表中未填写填报单位，文件名“{file_name}”也无法对应到单位名单）"}
 
 
 def severity_rank(issue: Issue) -> int:
     return {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[issue.severity]
-
-
-@dataclass
-class FileResult:
-    path: str
-    unit: str | None
-    status: str  # "ok" | "unreadable"
-    forms: dict[int, tuple[str, int]]  # form id -> (sheet, data rows)
-    errors: int = 0
-    warnings: int = 0
-    infos: int = 0
-
-    def to_dict(self) -> dict:
-        return {"path": self.path, "unit": self.unit, "status": self.status,
-                "forms": {str(k): {"sheet": s, "rows": n} for k, (s, n) in sorted(self.forms.items())},
-                "errors": self.errors, "warnings": self.warnings}
-
-
-@dataclass
-class Report:
-    """What one run found: files, normalised records and every issue, in file/row order."""
-
-    files: list[FileResult]
-    records: list  # list[rules.Record]
-    issues: list[Issue]
-    units: list[str]  # the unit list the run matched against
-    as_of: object  # datetime.date
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for i in self.issues if i.severity is severity)
-
-    @property
-    def errors(self) -> int:
-        return self.count(Severity.ERROR)
-
-    @property
-    def warnings(self) -> int:
-        return self.count(Severity.WARNING)
-
-    def exit_code(self, strict: bool = False) -> int:
-        if not any(f.status == "ok" for f in self.files):
-            return 2
-        return 1 if self.errors or (strict and self.warnings) else 0
-
-    def to_dict(self, issues: bool = True) -> dict:
-        units = {f.unit for f in self.files if f.unit}
-        d = {
-            "summary": {"files": len(self.files), "units": len(units), "rows": len(self.records),
-                        "errors": self.errors, "warnings": self.warnings,
-                        "infos": self.count(Severity.INFO)},
-            "files": [f.to_dict() for f in self.files],
-        }
-        if issues:
-            d["issues"] = [i.to_dict() for i in self.issues]
-        return d

@@ -15,20 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import output
-from .atomic import atomic_path
-from .issues import SEVERITY_LABEL, FileResult, Issue, Report, Severity, severity_rank, title
+from . import cells
+from ..errors import NetregError
+from ..util.atomic import atomic_path
+from ..model.issues import SEVERITY_LABEL, Issue, Severity, severity_rank, title
+from ..model.report import FileResult, Report
 
 if TYPE_CHECKING:
     import openpyxl
     from openpyxl.worksheet.worksheet import Worksheet
 
-    from .config import Campaign
+    from ..config import Campaign
 
 SHEET = "修改意见"
 SUFFIX = "修改意见"
 AUTHOR = "netreg"
-UNNAMED = output.UNNAMED
+UNNAMED = cells.UNNAMED
 MAX_NAME_CHARS = 80
 MAX_NAME_BYTES = 180  # ext4 allows 255 bytes per name: room for "-修改意见-2.xlsx"
 MAX_CELL_CHARS = 32_000  # Excel's limit is 32 767 characters per cell
@@ -46,7 +48,7 @@ PREFIX = {s: f"【{label}】" for s, label in SEVERITY_LABEL.items()}
 # --------------------------------------------------------------------------- file names
 
 def safe_name(text: str | None) -> str:
-    return output.safe_name(text, max_chars=MAX_NAME_CHARS, max_bytes=MAX_NAME_BYTES)
+    return cells.safe_name(text, max_chars=MAX_NAME_CHARS, max_bytes=MAX_NAME_BYTES)
 
 
 # --------------------------------------------------------------------------- planning
@@ -106,12 +108,24 @@ def _assign_targets(jobs: list[_Job], out_dir: Path, sources: set[Path]) -> None
 
 # --------------------------------------------------------------------------- entry point
 
-def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class Annotated:
+    """What ``write_annotated`` did: the copies written, and each unit it could not write."""
+
+    written: list[Path]
+    failed: list[tuple[str, str]]  # (unit, why, in Chinese)
+
+
+class CopyRefused(NetregError):
+    """openpyxl must not load this file (too big, or merged ranges over too many cells)."""
+
+
+def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = None) -> Annotated:
     """Write one annotated workbook per readable file of every unit (or one 修改意见-only
-    workbook for a unit with nothing readable) into ``out_dir``; return the written paths.
+    workbook for a unit with nothing readable) into ``out_dir``.
 
     ``config`` adds the campaign's school, deadline and addresses to the intro lines.
-    A problem with one unit never stops the others: that unit is skipped.
+    A problem with one unit never stops the others: that unit is reported in ``failed``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -124,23 +138,31 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
     jobs = _unit_jobs(report)
     _assign_targets(jobs, out_dir, sources)
     jobs = [job for job in jobs if job.target is not None]
-    return [job.target for job, ok in zip(jobs, _run_jobs(jobs, report, config)) if ok]
+    written, failed = [], []
+    for job, error in zip(jobs, _run_jobs(jobs, report, config)):
+        if error is None:
+            written.append(job.target)
+        else:
+            failed.append((job.unit, error))
+    return Annotated(written, failed)
 
 
 PARALLEL_MIN_JOBS = 6  # below this, starting worker processes costs more than it saves
 
 
-def _run_jobs(jobs: list, report: Report, config: Campaign | None) -> list[bool]:
-    """Write every job (True when written); on both cores from PARALLEL_MIN_JOBS on, as
-    openpyxl's load and save are most of the time (50 files: 11.9 s → 6.9 s)."""
-    from .cores import forked_map
+def _run_jobs(jobs: list, report: Report, config: Campaign | None) -> list[str | None]:
+    """Write every job (None when written, else why not); on both cores from PARALLEL_MIN_JOBS
+    on, as openpyxl's load and save are most of the time (50 files: 11.9 s → 6.9 s)."""
+    from ..util.parallel import forked_map
 
-    def run(job: _Job) -> bool:
+    def run(job: _Job) -> str | None:
         try:
             _write_job(job, report, config)
-        except Exception:  # one unit's problem must not cost the others
-            return False
-        return True
+        except OSError as exc:  # one unit's problem must not cost the others
+            return f"无法写入 {job.target.name}（{exc.strerror or type(exc).__name__}）"
+        except Exception as exc:
+            return f"生成时发生意外错误（{type(exc).__name__}）"
+        return None
 
     return list(forked_map(run, jobs, PARALLEL_MIN_JOBS))
 
@@ -191,9 +213,9 @@ def _load_copy(path: Path) -> openpyxl.Workbook:
 
     with zipfile.ZipFile(path) as z:
         if sum(i.file_size for i in z.infolist()) > MAX_UNCOMPRESSED_BYTES:
-            raise MemoryError("文件过大")
+            raise CopyRefused("文件过大")
     if _merged_area(path) > MAX_MERGED_CELLS:
-        raise MemoryError("合并区域过大")
+        raise CopyRefused("合并区域过大")
     with path.open("rb") as fh, warnings.catch_warnings():  # the source is only ever read
         warnings.simplefilter("ignore")  # "extension not supported" and the like: not the user's concern
         wb = openpyxl.load_workbook(fh, read_only=False, keep_vba=False, rich_text=True)
@@ -312,7 +334,7 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.hyperlink import Hyperlink
 
-    from .resources import jinja_env
+    from ..util.resources import jinja_env
 
     located = located or {}
     ws.title = SHEET
@@ -414,7 +436,7 @@ def _opinion_sheet(wb, ws: Worksheet, job: _Job, report: Report, config: Campaig
     if issues:
         ws.auto_filter.ref = f"A{header_row}:{last}{row}"
     ws.freeze_panes = f"A{header_row + 1}"
-    output.page_setup(ws, title_rows=f"{header_row}:{header_row}")
+    cells.page_setup(ws, title_rows=f"{header_row}:{header_row}")
     ws.sheet_properties.tabColor = "C00000" if counts[Severity.ERROR] else "FFC000"
     ws.sheet_view.tabSelected = True
 
@@ -465,14 +487,14 @@ def _iso(day: object) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
-_clean = output.clean_cell_text
+_clean = cells.clean_cell_text
 
 
 def _text(cell, value: str) -> None:
-    output.write_text(cell, _clean(value)[:MAX_CELL_CHARS])  # clean first, then cut
+    cells.write_text(cell, _clean(value)[:MAX_CELL_CHARS])  # clean first, then cut
 
 
-_width = output.text_width
+_width = cells.text_width
 
 
 def _lines(text: str, width: float) -> int:

@@ -1,0 +1,50 @@
+"""netreg merge: the school-wide summary workbook and HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import AsOfOpt, ConfigOpt, RosterOpt, UnitsOpt, fail, new_console, parse_day, setup
+
+def merge(
+    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径...")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="汇总表保存位置（.xlsx）", metavar="文件")],
+    config_path: ConfigOpt = None,
+    units_file: UnitsOpt = None,
+    as_of: AsOfOpt = None,
+    roster: RosterOpt = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="同时生成网页报告（可离线打开、可打印）", metavar="文件")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的汇总表/网页报告")] = False,
+) -> None:
+    """校验全部回收的登记表并生成全校汇总表（总览、附件1～5、问题清单），可选网页报告。
+
+    退出码：0 没有错误；1 有错误；2 用法错误或没有可读取的文件。
+
+    示例：netreg merge samples/returned -o 汇总.xlsx --html 汇总报告.html --as-of 2025-11-25
+    """
+    if output.suffix.lower() != ".xlsx":
+        fail("汇总表文件名须以 .xlsx 结尾，如 -o 汇总.xlsx")
+    config, units = setup(config_path, units_file)
+    day = parse_day(as_of)
+    if roster is not None and not roster.is_file():
+        fail(f"找不到学生花名册 {roster}")
+    from ..render.terminal import render_merge_overview
+    from ..excel.summary import merge as write_summary
+    from ..pipeline import validate_paths
+
+    console = new_console()
+    with console.status("正在读取和校验…"):
+        report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
+    if not any(f.ok for f in report.files):
+        for issue in report.issues:
+            typer.echo(f"{issue.file}：{issue.message}", err=True)
+        fail("没有找到可以读取的登记表文件（.xlsx）", 2)
+    try:  # OutputExists is a NetregError: the boundary prints it
+        result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths)
+    except OSError as exc:
+        fail(f"无法写入 {output}：{exc.strerror or exc}")
+    render_merge_overview(result, console)
+    raise typer.Exit(report.exit_code())

@@ -1,0 +1,48 @@
+"""netreg template: one blank workbook per unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import ConfigOpt, UnitsOpt, fail, new_console, setup
+
+def template(
+    units_file: UnitsOpt = None,
+    unit: Annotated[Optional[list[str]], typer.Option("--unit", help="只为这个单位生成（可重复）", metavar="单位")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹", metavar="文件夹")] = Path("空白登记表"),
+    config_path: ConfigOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+) -> None:
+    """为每个单位生成一份空白登记表（附件1～5 和填表说明），发给各单位填写。
+
+    示例：netreg template --units samples/units.txt -o 空白登记表
+    """
+    config, units = setup(config_path, units_file)
+    names = list(unit or units or config.units)
+    if not names:
+        fail("没有单位名单：请用 --units 指定名单文件，或用 --unit 指定单位")
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from ..excel.template import write_templates
+
+    console = new_console()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("正在生成登记表…", total=len(names))
+        try:
+            written = write_templates(config, names, output, force=force,
+                                      on_progress=lambda w: progress.advance(task))
+        except OSError as exc:
+            fail(f"无法写入文件夹 {output}：{exc.strerror or exc}")
+    table = Table(header_style="bold")
+    table.add_column("单位")
+    table.add_column("文件")
+    table.add_column("结果")
+    for w in written:
+        table.add_row(w.unit, str(w.path), "已生成" if w.status == "written" else "已存在，未覆盖（加 --force 可覆盖）")
+    console.print(table)
+    done = sum(w.status == "written" for w in written)
+    console.print(f"共 {len(written)} 个单位，生成 {done} 份登记表，保存在 {output}")

@@ -1,0 +1,74 @@
+"""netreg validate: check returned files, say what to fix and where."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import AsOfOpt, ConfigOpt, RosterOpt, UnitsOpt, fail, new_console, parse_day, setup
+
+
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹（文件夹会递归查找 .xlsx）", metavar="路径...")],
+    config_path: ConfigOpt = None,
+    units_file: UnitsOpt = None,
+    as_of: AsOfOpt = None,
+    roster: RosterOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="输出格式：text（表格报告）或 json", metavar="格式")] = "text",
+    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="为每个单位生成带批注的修改意见表，保存到此文件夹", metavar="文件夹")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="警告也算作错误（退出码 1）")] = False,
+) -> None:
+    """校验各单位交回的登记表，逐条说明问题和修改方法。
+
+    退出码：0 没有错误；1 有错误；2 用法错误或没有可读取的文件。
+
+    示例：netreg validate 回收/ --as-of 2025-11-25 --annotate 修改意见/
+    """
+    if fmt not in ("text", "json"):
+        fail("--format 只能是 text 或 json")
+    config, units = setup(config_path, units_file)
+    day = parse_day(as_of)
+    if roster is not None and not roster.is_file():
+        fail(f"找不到学生花名册 {roster}")
+    from ..pipeline import validate_paths
+
+    report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
+    if not report.files:
+        if fmt == "json":
+            _print_json(report)
+        else:
+            for issue in report.issues:  # e.g. a path that does not exist
+                typer.echo(f"{issue.file}：{issue.message}", err=True)
+        fail("没有找到可以读取的登记表文件（.xlsx）", 2)
+    if annotate is not None:
+        from ..excel.annotate import write_annotated
+
+        done = write_annotated(report, annotate, config=config)
+        if fmt == "text":
+            out = new_console()
+            out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}")
+            for unit, why in done.failed:
+                out.print(f"[bold red]未能生成[/] {unit} 的修改意见表：{why}")
+        for unit, why in done.failed:  # JSON keeps stdout for the document
+            if fmt == "json":
+                typer.echo(f"未能生成 {unit} 的修改意见表：{why}", err=True)
+    if fmt == "json":
+        _print_json(report)
+    else:
+        from ..render.terminal import render_text
+
+        render_text(report, new_console())
+    raise typer.Exit(report.exit_code(strict))
+
+
+def _print_json(report) -> None:
+    from ..render.json import iter_json
+
+    out = sys.stdout
+    for chunk in iter_json(report):
+        out.write(chunk)
+    out.write("\n")
+    out.flush()

@@ -1,0 +1,28 @@
+"""One data row of one form, normalised: what the checks produce and the summary writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .forms import Form
+from .issues import Issue
+
+
+@dataclass
+class Record:
+    """One data row of one form: normalised values (or the text as typed where they failed)."""
+
+    form: Form
+    unit: str
+    file: str
+    sheet: str
+    row: int
+    values: dict[str, object]
+    columns: dict[str, str]  # column key -> letter in the source sheet
+    extras: dict[str, object] = field(default_factory=dict)  # header (or "X列") -> value as typed
+    issues: list[Issue] = field(default_factory=list)
+
+    def where(self) -> str:
+        """Where a person finds this row: unit, sheet (and its form when named otherwise), row."""
+        sheet = self.form.sheet if self.sheet == self.form.sheet else f"{self.sheet}（附件{self.form.id}）"
+        return f"{self.unit} {sheet} 第{self.row}行"

@@ -1,0 +1,182 @@
+"""What a run found, frozen once built: the files, the normalised records and every issue,
+and the unit statuses computed from it (never appended to it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from .issues import Issue, Severity, make
+from .records import Record
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    unit: str | None
+    status: str  # "ok" | "unreadable"
+    forms: dict[int, tuple[str, int]]  # form id -> (sheet, data rows)
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    format: str | None = None  # xlsx, docx, csv… of a file that was read
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def rows(self) -> int:
+        return sum(n for _, n in self.forms.values())
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "unit": self.unit, "status": self.status,
+                "forms": {str(k): {"sheet": s, "rows": n} for k, (s, n) in sorted(self.forms.items())},
+                "errors": self.errors, "warnings": self.warnings}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one run found: files, normalised records and every issue, in file/row order."""
+
+    files: tuple[FileResult, ...]
+    records: tuple[Record, ...]
+    issues: tuple[Issue, ...]
+    units: tuple[str, ...]  # the unit list the run matched against
+    as_of: date
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for i in self.issues if i.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    def exit_code(self, strict: bool = False) -> int:
+        if not any(f.ok for f in self.files):
+            return 2
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+    def to_dict(self, issues: bool = True) -> dict:
+        units = {f.unit for f in self.files if f.unit}
+        d = {
+            "summary": {"files": len(self.files), "units": len(units), "rows": len(self.records),
+                        "errors": self.errors, "warnings": self.warnings,
+                        "infos": self.count(Severity.INFO)},
+            "files": [f.to_dict() for f in self.files],
+        }
+        if issues:
+            d["issues"] = [i.to_dict() for i in self.issues]
+        return d
+
+
+# ---------------------------------------------------------------------------- unit states
+
+class UnitState(StrEnum):
+    """A unit's state, in the order of precedence of SPEC §4; ``UNIT_STATE_LABEL`` is what
+    people read. The values are stable names for programs and CSS classes."""
+
+    UNREADABLE = "unreadable"
+    FIX = "fix"
+    INCOMPLETE = "incomplete"
+    NOTHING = "nothing"
+    OK = "ok"
+    MISSING = "missing"
+
+    @property
+    def label(self) -> str:
+        return UNIT_STATE_LABEL[self]
+
+
+UNIT_STATE_LABEL = {
+    UnitState.UNREADABLE: "无法读取", UnitState.FIX: "需整改", UnitState.INCOMPLETE: "需补报",
+    UnitState.NOTHING: "已报送（无）", UnitState.OK: "已报送", UnitState.MISSING: "未报送",
+}
+
+
+@dataclass
+class UnitStatus:
+    unit: str
+    state: UnitState
+    files: list[str] = field(default_factory=list)
+    rows: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    warnings: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.state.label
+
+    @property
+    def reported(self) -> bool:
+        return self.state is not UnitState.MISSING
+
+
+def unit_statuses(report: Report) -> list[UnitStatus]:
+    """One status per unit: units of the list first (in list order), then units found that
+    are not on it."""
+    order = list(report.units) + sorted({f.unit for f in report.files if f.unit} - set(report.units))
+    by_unit = {u: UnitStatus(u, UnitState.MISSING) for u in order}
+    for f in report.files:
+        by_unit[f.unit].files.append(f.path)
+    for rec in report.records:
+        st = by_unit[rec.unit]
+        st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
+    unanswered: set[str] = set()  # units with a form neither filled in nor declared 无
+    for i in report.issues:
+        if i.unit in by_unit:
+            by_unit[i.unit].errors += i.severity is Severity.ERROR
+            by_unit[i.unit].warnings += i.severity is Severity.WARNING
+            if i.code == "form-not-found":
+                unanswered.add(i.unit)
+    readable = {f.unit for f in report.files if f.ok}
+    for st in by_unit.values():
+        if not st.files:
+            st.state = UnitState.MISSING
+        elif st.unit not in readable:
+            st.state = UnitState.UNREADABLE
+        elif st.errors or (not st.rows and st.unit in unanswered):
+            # A blank template sent back (or some forms missing, none filled) says nothing:
+            # 已报送（无） is for a unit that wrote 无 on every form; this one must fill in or write 无.
+            st.state = UnitState.FIX
+        elif not st.rows:
+            st.state = UnitState.NOTHING
+        else:
+            st.state = UnitState.OK
+    return list(by_unit.values())
+
+
+def missing_unit_issues(statuses: list[UnitStatus]) -> list[Issue]:
+    """unit-missing for each unit on the list that returned nothing (a merge lists them)."""
+    return [make("unit-missing", unit=s.unit) for s in statuses if s.state is UnitState.MISSING]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The counts the summary's charts and the HTML report show."""
+
+    platforms: list[tuple[str, int]]  # accounts per platform, most first
+    teachers: int
+    students: int
+    uncategorised: int
+    cleaned: int
+    pending: int
+
+
+def figures(records) -> Figures:
+    from collections import Counter
+
+    from .forms import ACCOUNTS, INFLUENCERS, ZOMBIE_GROUPS, Cleanup
+
+    platform = ACCOUNTS.identity.columns[0]
+    platforms = Counter(r.values.get(platform) or "未填写" for r in records if r.form is ACCOUNTS)
+    categories = Counter(INFLUENCERS.category_of(r.values) for r in records if r.form is INFLUENCERS)
+    flag = ZOMBIE_GROUPS.rule(Cleanup).flag
+    cleaned = Counter(r.values.get(flag) for r in records if r.form is ZOMBIE_GROUPS)
+    return Figures(sorted(platforms.items(), key=lambda kv: -kv[1]), categories["teacher"], categories["student"],
+                   categories[None] + categories["both"], cleaned[True], cleaned[False])

@@ -1,0 +1,220 @@
+"""A Grid → the form tables in it, as located raw rows.
+
+A sheet may hold one form, several stacked, or none; each table is found by its header row
+(``headers``), never by sheet name or order. Structure lines (``structure``) are told apart
+from data; a value merged down over several data rows is read into each; a lone 类别 column
+is split by the form's ``CategorySplit``. Nothing here knows which file format the grid
+came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..model import forms as F
+from ..sources.base import Book, Grid
+from ..util.text import clean_text
+from .headers import _is_parent, _single_category, detect_header
+from .structure import _belongs_below, _column_numbers, _is_structure, _labels, _says_nothing, _totals
+
+
+@dataclass
+class RawRow:
+    row: int  # Excel row number
+    cells: dict[str, object]  # column key -> raw value
+    extras: dict[int, object] = field(default_factory=dict)  # 0-based column index -> raw value
+    formulas: dict[int, str] = field(default_factory=dict)  # 0-based column index -> formula text
+
+
+@dataclass
+class Table:
+    """One form found in one grid."""
+
+    sheet: str
+    form: F.Form
+    header_row: int  # Excel row of the (first) header row
+    columns: dict[str, int]  # column key -> 0-based column index
+    extra_headers: dict[int, str]  # 0-based index -> header text ('' when none)
+    rows: list[RawRow] = field(default_factory=list)
+    labels: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # 填表人… -> (value, row, col)
+    declared_empty: bool = False  # a row says 无
+    category_column: int | None = None  # one 类别 column standing for 附件5's two sub-columns
+
+    @property
+    def missing(self) -> list[F.Column]:
+        return [c for c in self.form.data_columns if c.key not in self.columns]
+
+
+@dataclass(frozen=True)
+class UnitText:
+    """Where a 填报单位 (报送单位, 单位名称) label's value was found."""
+
+    text: str
+    sheet: str
+    row: int  # Excel row
+    col: int  # 0-based column
+
+
+@dataclass(frozen=True)
+class SheetScan:
+    tables: list[Table]
+    unit_text: UnitText | None
+
+
+@dataclass(frozen=True)
+class BookScan:
+    """What a file holds: its form tables, the 填报单位 it names, the grids with content that
+    are none of the forms, and every grid's name in order."""
+
+    path: Path
+    format: str
+    meta: dict[str, str]
+    tables: list[Table]
+    unit_text: UnitText | None
+    unrecognised: list[str]
+    sheets: list[str]
+
+
+def scan_book(book: Book) -> BookScan:
+    tables: list[Table] = []
+    unrecognised: list[str] = []
+    unit_text = None
+    for grid in book.sheets:
+        found = scan_sheet(grid)
+        tables.extend(found.tables)
+        unit_text = unit_text or found.unit_text
+        if not found.tables and any(clean_text(v) for r in grid.cells for v in r):
+            unrecognised.append(grid.name)
+    return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
+                    [g.name for g in book.sheets])
+
+
+def _ranges(ranges):
+    """(first row, first column, last row, last column) of each merged range."""
+    yield from ranges or ()
+
+
+def _merged_by_row(ranges) -> dict[int, dict[int, int]]:
+    """0-based row → {first column: last column} of the merged ranges that start on that row."""
+    by_row: dict[int, dict[int, int]] = {}
+    for r0, c0, _r1, c1 in _ranges(ranges):
+        by_row.setdefault(r0, {})[c0] = c1
+    return by_row
+
+
+def _merged_below(ranges, height: int) -> dict[int, dict[int, tuple[int, int]]]:
+    """0-based row → {column: (row, column) of the range's top-left cell} for the rows a
+    merged range covers below its first (its first column only: a cell merged across
+    columns is one value, not several). Bounded by the sheet's rows, and in all by a budget
+    of cells, whatever a hostile file declares."""
+    below: dict[int, dict[int, tuple[int, int]]] = {}
+    budget = 4 * height + 100_000
+    for r0, c0, r1, _c1 in _ranges(ranges):
+        for r in range(r0 + 1, min(r1, height - 1) + 1):
+            below.setdefault(r, {})[c0] = (r0, c0)
+            budget -= 1
+            if budget <= 0:
+                return below
+    return below
+
+
+def _typed(table: Table, cells: list[str], row_formulas: dict | None) -> bool:
+    """Something typed in this row besides 序号: a merged value alone makes no data row (a
+    range merged on past the last account, or over the template's numbered blank rows)."""
+    seq = table.columns.get("seq")
+    return bool(row_formulas) or any(c for ci, c in enumerate(cells) if c and ci != seq)
+
+
+def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], covered: dict, data_from: int):
+    """A data cell covered by a merged range shows the range's value (李娜 merged over the three
+    accounts she manages): each row gets it, when the range starts among the table's data rows."""
+    row, cells = list(row), list(cells)
+    for c, (r0, c0) in covered.items():
+        if r0 >= data_from and c < len(row) and not cells[c] and c0 < len(grid[r0]):
+            row[c] = formulas.get(r0, {}).get(c0, grid[r0][c0])
+            cells[c] = clean_text(row[c])
+    return row, cells
+
+
+def scan_sheet(sheet: Grid) -> SheetScan:
+    """Find every form table in a grid, and the 填报单位 it names."""
+    name, grid, formulas, merged_ranges = sheet.name, sheet.cells, sheet.formulas, sheet.merged
+    tables: list[Table] = []
+    unit_text = None
+    pending_labels: dict[str, tuple[str, int, int]] = {}
+    current: Table | None = None
+    skip_until = -1
+    merged = _merged_by_row(merged_ranges)
+    below = _merged_below(merged_ranges, len(grid))
+    data_from = 0  # first data row (0-based) of the current table
+    for ri, row in enumerate(grid):
+        if ri <= skip_until:
+            continue
+        cells = [clean_text(v) for v in row]
+        if not any(cells) and not formulas.get(ri):
+            continue
+        nxt = grid[ri + 1] if ri + 1 < len(grid) else None
+        header = detect_header(row, nxt)
+        if header:
+            form, cols, used = header
+            category = _single_category(form, cols, cells) if used == 1 else None
+            if category is not None:
+                cols = {**cols, **{c.key: category for c in form.columns if c.parent}}
+            extra = {ci: t for ci, t in enumerate(cells)
+                     if t and ci not in cols.values() and not (used == 2 and _is_parent(form, t))}
+            if used == 2 and nxt is not None:
+                for ci, v in enumerate(nxt):
+                    t = clean_text(v)
+                    if t and ci not in cols.values() and ci not in extra:
+                        extra[ci] = t
+            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category)
+            pending_labels = {}
+            tables.append(current)
+            skip_until = ri + used - 1
+            data_from = ri + used
+            continue
+        if not formulas.get(ri) and _is_structure(cells, current.columns if current is not None else None):
+            labels = _labels(cells, ri + 1, merged.get(ri))
+            for key in ("填报单位", "报送单位", "单位名称"):
+                if key in labels and labels[key][0] and unit_text is None:
+                    unit_text = UnitText(labels[key][0], name, labels[key][1], labels[key][2])
+            target = current.labels if current is not None and _belongs_below(current.labels, labels) else pending_labels
+            for k, v in labels.items():
+                target.setdefault(k, v)
+            continue
+        if current is None:
+            continue
+        if ri == data_from and _column_numbers(row):
+            continue  # 1 2 3 … under the header: the columns' numbers (栏次), not data
+        if _totals(row, cells, formulas.get(ri)):
+            continue  # 合计 | | 15000: a sum of the rows above, not a row to register
+        if ri in below and _typed(current, cells, formulas.get(ri)):
+            row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
+        _add_row(current, row, cells, ri, formulas)
+    return SheetScan(tables, unit_text)
+
+
+def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
+    used = set(table.columns.values())
+    seq = table.columns.get("seq")
+    # A 序号 computed by a formula (=ROW()-4) is no data: 序号 is ignored and renumbered.
+    row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci != seq}
+    data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci != seq} | row_formulas.keys())
+    if not data_cells:  # blank, or only a 序号; "无" written in the 序号 cell (often merged across)
+        if seq is not None and seq < len(cells) and _says_nothing(cells[seq]):
+            table.declared_empty = True
+        return
+    if all(_says_nothing(cells[ci]) for ci in data_cells) and not row_formulas:
+        table.declared_empty = True
+        return
+
+    def raw(ci: int) -> object:
+        return row_formulas.get(ci, row[ci] if ci < len(row) else None)
+
+    values = {key: raw(ci) for key, ci in table.columns.items() if ci < len(row) or ci in row_formulas}
+    split = table.form.category
+    if table.category_column is not None and split is not None:
+        values[split.teacher], values[split.student] = table.form.split_category(raw(table.category_column))
+    extras = {ci: raw(ci) for ci in data_cells if ci not in used}
+    table.rows.append(RawRow(ri + 1, values, extras, row_formulas))

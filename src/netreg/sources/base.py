@@ -1,0 +1,90 @@
+"""The seam between file formats and everything after them: a file becomes a ``Book`` of ``Grid``s.
+
+A ``Grid`` is one sheet, or one Word table with the paragraphs above it as rows. Everything
+after ``sources/`` (scan, check, render) knows nothing of formats. A format is one module in
+this package exposing ``SOURCE``, an object with ``format``, ``accepts(head, path)`` and
+``read(path, limits)``; ``sources/__init__.py`` keeps the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import NetregError
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+HEAD_BYTES = 4096  # what ``accepts`` is shown of a file
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One sheet (or one Word table with the paragraphs above it as rows).
+
+    ``cells`` is row-major and keeps the positions Excel shows: ``cells[0][0]`` is A1. Values
+    are what a reader gives (str, int, float, bool, date, datetime, None or '').
+    ``merged`` holds (first row, first column, last row, last column), 0-based, inclusive:
+    a merged value sits in its top-left cell only. ``formulas`` maps 0-based row →
+    {0-based column: formula text starting with '='}; formulas are never evaluated.
+    ``struck`` holds the 0-based rows struck through from end to end."""
+
+    name: str
+    cells: list[list[object]]
+    merged: tuple[tuple[int, int, int, int], ...] = ()
+    formulas: dict[int, dict[int, str]] = field(default_factory=dict)
+    struck: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Book:
+    """One file as read: its grids in order, netreg's own metadata when it carries it."""
+
+    path: Path  # as shown to the user, e.g. 包.zip/医学院-附件2.xlsx for an archive member
+    format: str  # xlsx | xls | et | ods | xlsb | csv | docx
+    sheets: tuple[Grid, ...]
+    meta: dict[str, str] = field(default_factory=dict)
+    reader: str = ""  # the library that read it (calamine, openpyxl, python-docx, csv)
+
+
+class Reason(StrEnum):
+    """Why a file could not be read, for programs (the JSON's ``reason``)."""
+
+    CORRUPT = "corrupt"
+    ENCRYPTED = "encrypted"
+    TOO_LARGE = "too-large"
+    MALICIOUS = "malicious"
+    MISSING = "missing"
+
+
+class Unreadable(NetregError):
+    """A file that cannot be read. ``code`` is the issue code to report (file-unreadable,
+    file-legacy-format, file-unsupported), ``reason`` the machine-readable kind and ``text``
+    one Chinese sentence saying what is wrong (and, where it helps, what to do)."""
+
+    def __init__(self, text: str, reason: Reason = Reason.CORRUPT, code: str = "file-unreadable",
+                 *, kind: str = ""):
+        super().__init__(text)
+        self.text, self.reason, self.code = text, reason, code
+        self.kind = kind  # file-legacy-format / file-unsupported: what the file is (旧版 Word 文档（.doc）)
+
+
+class LimitsLike(Protocol):
+    """The bounds checked before a file is parsed (``config.Limits``)."""
+
+    max_file_mb: float
+    max_uncompressed_mb: float
+    max_compression_ratio: float
+    max_cells: int
+
+
+class Source(Protocol):
+    format: str
+
+    def accepts(self, head: bytes, path: Path) -> bool:
+        """Whether this reader reads the file: magic bytes first, the extension last."""
+
+    def read(self, path: Path, limits: LimitsLike) -> Book:
+        """The file as a Book; raises ``Unreadable`` and nothing else for a bad file."""

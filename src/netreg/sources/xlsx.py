@@ -1,0 +1,166 @@
+"""Excel workbooks (.xlsx, .xlsm and their templates) → Book.
+
+Values are read with python-calamine (fast); formulas, netreg's metadata and the sheet parts
+are read from the zip with ``defusedxml``, so no formula is ever evaluated and no input is
+ever written. ``guard.check_zip`` has streamed every part before any parser sees it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from ..model import forms as F
+from ..util.text import clean_text
+from . import guard
+from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable
+
+
+class XlsxSource:
+    format = "xlsx"
+
+    def accepts(self, head: bytes, path: Path) -> bool:
+        if not head.startswith(ZIP_MAGIC):
+            return False
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return "xl/workbook.xml" in zf.NameToInfo
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return False
+
+    def read(self, path: Path, limits) -> Book:
+        guard.check_zip(path, limits)
+        return read_xlsx(path, limits)
+
+
+SOURCE = XlsxSource()
+
+
+def _xml(zf: zipfile.ZipFile, name: str):
+    from defusedxml import ElementTree
+
+    try:
+        return ElementTree.fromstring(zf.read(name))
+    except KeyError:
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → zip part name, from workbook.xml and its relationships."""
+    wb = _xml(zf, "xl/workbook.xml")
+    rels = _xml(zf, "xl/_rels/workbook.xml.rels")
+    if wb is None or rels is None:
+        return {}
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        targets[rel.get("Id")] = path
+    parts = {}
+    for el in wb.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if rid in targets:
+                parts[el.get("name")] = targets[rid]
+    return parts
+
+
+# In a cell, <f> is the first child (CT_Cell: f, v, is), so a formula cell is an opening tag
+# that is not self-closing, directly followed by <f>. Anchoring on that keeps the scan linear
+# and never pairs an empty <c r="A5"/> with the next cell's formula.
+_FORMULA_CELL = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})([0-9]+)"[^>]*(?<!/)>\s*'
+    rb'<(?:\w+:)?f\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?f>)',
+    re.S,
+)
+
+
+def _formulas(zf: zipfile.ZipFile, part: str) -> dict[int, dict[int, str]]:
+    """0-based row → {0-based col: formula text}, found by scanning the sheet XML (never evaluated)."""
+    try:
+        data = zf.read(part)
+    except KeyError:
+        return {}
+    if b"<f" not in data and b":f" not in data:
+        return {}
+    found = {}
+    for m in _FORMULA_CELL.finditer(data):
+        letters, row, _attrs, text = m.groups()
+        col = 0
+        for ch in letters.decode():
+            col = col * 26 + ord(ch) - 64
+        formula = html.unescape(text.decode("utf-8", "replace")) if text else ""
+        found.setdefault(int(row) - 1, {})[col - 1] = "=" + formula if formula else "=（共享公式）"
+    return found
+
+
+def _custom_props(zf: zipfile.ZipFile) -> dict[str, str]:
+    root = _xml(zf, "docProps/custom.xml")
+    if root is None:
+        return {}
+    props = {}
+    for prop in root:
+        name = prop.get("name", "")
+        if name.startswith(F.META_PREFIX):
+            props[name[len(F.META_PREFIX):]] = "".join(prop.itertext()).strip()
+    return props
+
+
+def read_xlsx(path: Path, limits) -> Book:
+    """Read one workbook. Raises ``Unreadable`` with a Chinese reason."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            parts = _sheet_parts(zf)
+            meta = _custom_props(zf)
+            formulas = {name: _formulas(zf, part) for name, part in parts.items()}
+    except Exception as exc:  # defusedxml refusals, broken XML, broken zip members
+        raise Unreadable(f"文件内部结构损坏或含有不安全内容（{type(exc).__name__}）") from None
+    grids: list[Grid] = []
+    try:
+        # By content: calamine's from_path picks the format by extension, and an .xlsx saved
+        # under an .xls name (the registry has already checked it is a zip) must still be read.
+        with path.open("rb") as fh:
+            book = CalamineWorkbook.from_filelike(fh)
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            if sheet.height * max(sheet.width, 1) > limits.max_cells:
+                raise Unreadable(f"工作表“{name}”过大（{sheet.height} 行 × {sheet.width} 列），请删除多余的空行空列",
+                                 Reason.TOO_LARGE)
+            cells = sheet.to_python(skip_empty_area=False)
+            if name == F.META_SHEET:
+                for r in cells:
+                    if len(r) >= 2 and r[0]:
+                        meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
+                continue
+            grids.append(Grid(name, cells, _merged(sheet.merged_cell_ranges), formulas.get(name, {})))
+    except Unreadable:
+        raise
+    except BaseException as exc:
+        kind = type(exc).__name__
+        if not isinstance(exc, Exception) and kind != "PanicException":  # a Rust panic in calamine
+            raise  # is a BaseException (pyo3); KeyboardInterrupt and SystemExit are not ours
+        if kind == "PasswordError":
+            raise Unreadable("文件设置了打开密码（已加密），请取消密码后重新保存", Reason.ENCRYPTED) from None
+        raise Unreadable(f"文件内容损坏，无法解析（{kind}）") from None
+    return Book(path, "xlsx", tuple(grids), meta, reader="calamine")
+
+
+def _merged(ranges) -> tuple[tuple[int, int, int, int], ...]:
+    """calamine's ((first row, first col), (last row, last col)) ranges, flattened; malformed
+    ones dropped."""
+    out = []
+    for rng in ranges or ():
+        try:
+            (r0, c0), (r1, c1) = rng
+        except (TypeError, ValueError):
+            continue
+        out.append((r0, c0, r1, c1))
+    return tuple(out)
