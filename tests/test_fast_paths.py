@@ -77,7 +77,8 @@ def test_direct_row_writer_agrees_with_openpyxl_on_awkward_values(tmp_path):
 
     from openpyxl import Workbook
 
-    from netreg.excel.summary import Body, _append_rows, _save_direct
+    from netreg.excel.sheetxml import save_direct as _save_direct
+    from netreg.excel.summary import Body, _append_rows
 
     rows = [
         [1, 2.5, -3, 10**15, 10**17 + 3, 0.1 + 0.2, 1e-7, float("inf"), True, False, None, "", "普通文本"],

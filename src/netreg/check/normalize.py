@@ -17,7 +17,14 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..util.text import _PLACEHOLDERS, _key, clean_text, is_blank, is_placeholder, nfkc_key  # noqa: F401 (re-exported)
+from ..util.text import (  # noqa: F401 (re-exported)
+    _PLACEHOLDERS,
+    _key,
+    clean_text,
+    is_blank,
+    is_placeholder,
+    nfkc_key,
+)
 
 if TYPE_CHECKING:  # config imports pydantic; keep normalize importable without it
     from netreg.config import Choice

@@ -15,8 +15,16 @@ from ..model import forms as F
 from ..model.issues import Issue, columns_missing, make
 from ..model.records import Record
 from ..util.cells import col_letter
-from .normalize import Parsed, choice_parser, clean_text, is_placeholder, parse_count, parse_date, parse_phone, \
-    parse_yesno
+from .normalize import (
+    Parsed,
+    choice_parser,
+    clean_text,
+    is_placeholder,
+    parse_count,
+    parse_date,
+    parse_phone,
+    parse_yesno,
+)
 
 if TYPE_CHECKING:
     from ..config import Campaign
@@ -98,13 +106,12 @@ def _field_at(table: Table, ci: int) -> str:
     return table.extra_headers.get(ci) or f"{col_letter(ci)}列"
 
 
-PHONE_LABELS = ("填表人电话", "填表人联系电话", "联系电话", "联系方式", "手机号码", "手机号", "手机", "电话")
 
 
 def _filler(table: Table, ctx: Context, loc: dict) -> list[Issue]:
     labels = table.labels
     name = labels.get("填表人") or labels.get("联系人")
-    phone = next((labels[k] for k in PHONE_LABELS if k in labels), None)
+    phone = next((labels[k] for k in F.FILLER_PHONE_LABELS if k in labels), None)
     problems = []
     if not name or not name[0] or is_placeholder(name[0]):
         problems.append("未填写填表人")

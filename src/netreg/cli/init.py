@@ -9,6 +9,7 @@ import typer
 
 from .options import fail
 
+
 def init(
     directory: Annotated[Path, typer.Argument(help="写入 netreg.toml 的文件夹", metavar="文件夹")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的 netreg.toml")] = False,

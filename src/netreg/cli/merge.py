@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import AsOfOpt, ConfigOpt, RosterOpt, UnitsOpt, fail, new_console, parse_day, setup
+from .options import (
+    AsOfOpt,
+    ConfigOpt,
+    RosterOpt,
+    UnitsOpt,
+    fail,
+    new_console,
+    parse_day,
+    setup,
+)
+
 
 def merge(
     paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径...")],
@@ -31,9 +41,9 @@ def merge(
     day = parse_day(as_of)
     if roster is not None and not roster.is_file():
         fail(f"找不到学生花名册 {roster}")
-    from ..render.terminal import render_merge_overview
     from ..excel.summary import merge as write_summary
     from ..pipeline import validate_paths
+    from ..render.terminal import render_merge_overview
 
     console = new_console()
     with console.status("正在读取和校验…"):

@@ -9,6 +9,7 @@ import typer
 
 from .options import ConfigOpt, UnitsOpt, fail, new_console, setup
 
+
 def template(
     units_file: UnitsOpt = None,
     unit: Annotated[Optional[list[str]], typer.Option("--unit", help="只为这个单位生成（可重复）", metavar="单位")] = None,

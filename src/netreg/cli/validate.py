@@ -8,7 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import AsOfOpt, ConfigOpt, RosterOpt, UnitsOpt, fail, new_console, parse_day, setup
+from .options import (
+    AsOfOpt,
+    ConfigOpt,
+    RosterOpt,
+    UnitsOpt,
+    fail,
+    new_console,
+    parse_day,
+    setup,
+)
 
 
 def validate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -51,6 +52,15 @@ def page_setup(ws, *, title_rows: str | None = None) -> None:
 def text_width(text: str) -> float:
     """Display width in Excel column units (a CJK character is about two)."""
     return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+CELL_PADDING = 1.5  # column units lost to cell margins
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """Lines ``text`` takes when wrapped in a column of ``width`` (an exact fit is one line)."""
+    usable = max(width - CELL_PADDING, 1.0)
+    return sum(max(1, math.ceil(text_width(part) / usable - 1e-9)) for part in str(text).split("\n"))
 
 
 FORMULA_START = ("=", "+", "-", "@")  # text starting so is a formula (or DDE) to Excel and CSV

@@ -6,7 +6,6 @@ platform lists, blank and validated row counts) comes from the ``Campaign`` conf
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,18 +16,17 @@ from pathlib import Path
 import openpyxl
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from . import cells
-from ..util.atomic import atomic_path
 from ..config import Campaign
-from ..model.forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, PHONE_HINT, Column, Form, Kind, Threshold
+from ..model.forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, Form, Kind
+from ..util.atomic import atomic_path
 from ..util.resources import jinja_env
+from . import cells
+from .validation import Lists, add_validations
 
 INSTRUCTIONS_SHEET = "填表说明"
-LISTS_SHEET = "_lists"  # hidden sheet for dropdown lists too long for an inline formula
 UNIT_LABEL = "填报单位："
 FILLER_LABEL = "填表人："
 TITLE_ROW, SIGNATURE_ROW, HEADER_ROW = 2, 3, 4
@@ -40,15 +38,6 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 RIGHT = Alignment(horizontal="right", vertical="center")
-
-# Excel's limits on data-validation texts (longer texts make Excel "repair" the file).
-MAX_LIST_FORMULA, MAX_PROMPT, MAX_ERROR, MAX_TITLE = 255, 255, 224, 32
-
-PHONE_ERROR = "电话号码长度不对：手机号为11位，如13812345678；座机请带区号，如0395-1234567；多个号码用“/”分隔。"
-DATE_ERROR = "请按 2024-05-01 的格式填写日期（年-月-日，1990年至2099年之间）。"
-COUNT_ERROR = "请填写不小于0的整数，如2300；不要写“约”“+”“余”“万”。"
-YESNO_ERROR = "只能填写“是”或“否”，请从下拉列表中选择。"
-
 
 @dataclass(frozen=True)
 class Written:
@@ -131,7 +120,7 @@ def build_workbook(config: Campaign, unit: str) -> openpyxl.Workbook:
     """The blank workbook of ``unit``: 填表说明, 附件1…附件5, very-hidden metadata."""
     wb = openpyxl.Workbook()
     _instructions_sheet(wb.active, config, unit)
-    lists = _Lists(wb)
+    lists = Lists(wb)
     for form in FORMS:
         _form_sheet(wb.create_sheet(form.sheet), form, config, unit, lists)
     meta = {
@@ -156,16 +145,10 @@ _clean = cells.clean_cell_text
 _text = cells.write_text
 
 
-PADDING = 1.5  # column units lost to cell margins
+PADDING = cells.CELL_PADDING
 
 
 _width = cells.text_width
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines ``text`` takes when wrapped in a column of ``width``."""
-    usable = max(width - PADDING, 1.0)
-    return sum(max(1, math.ceil(_width(part) / usable - 1e-9)) for part in text.split("\n"))
 
 
 def _font(size: float = 11, bold: bool = False, name: str = FONT_NAME) -> Font:
@@ -201,43 +184,13 @@ def _instructions_sheet(ws: Worksheet, config: Campaign, unit: str) -> None:
         cell.font = _font(size, bold=heading)
         cell.alignment = Alignment(horizontal="center" if row == 1 else "left", vertical="center",
                                    wrap_text=True)
-        ws.row_dimensions[row].height = 30 if row == 1 else 17 * _lines(line, width) + 4
+        ws.row_dimensions[row].height = 30 if row == 1 else 17 * cells.wrapped_lines(line, width) + 4
     _page_setup(ws, title_rows=None)
 
 
 # --------------------------------------------------------------------------- 附件 sheets
 
-class _Lists:
-    """Dropdown sources: an inline list when short enough, else a range on a hidden sheet."""
-
-    def __init__(self, wb: openpyxl.Workbook):
-        self.wb = wb
-        self.ws: Worksheet | None = None
-        self.cache: dict[tuple[str, ...], str] = {}
-
-    def formula(self, values: list[str]) -> str:
-        values = [_clean(v) for v in values]
-        inline = ",".join(values)
-        if len(inline) <= MAX_LIST_FORMULA and not any("," in v or '"' in v for v in values):
-            return f'"{inline}"'
-        key = tuple(values)
-        if key not in self.cache:
-            if self.ws is None:
-                self.ws = self.wb.create_sheet(LISTS_SHEET)
-                self.ws.sheet_state = "hidden"
-            col = len(self.cache) + 1
-            for row, value in enumerate(values, start=1):
-                _text(self.ws.cell(row, col), value)
-            letter = get_column_letter(col)
-            self.cache[key] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$1:${letter}${len(values)}"
-        return self.cache[key]
-
-    def move_last(self) -> None:
-        if self.ws is not None:
-            self.wb.move_sheet(self.ws, len(self.wb.sheetnames) - 1 - self.wb.index(self.ws))
-
-
-def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _Lists) -> None:
+def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: Lists) -> None:
     # The form's widths, widened where a header line would otherwise break mid-phrase.
     widths = [max(c.width, max(_width(line) for line in c.header.split("\n")) + PADDING)
               for c in form.columns]
@@ -247,7 +200,7 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: _
     filler_name, filler_phone = _signature_line(ws, form, widths)
     first_data = _header(ws, form, widths)
     _blank_rows(ws, form, first_data, config.blank_rows)
-    _validations(ws, form, config, lists, first_data, filler_name, filler_phone)
+    add_validations(ws, form, config, lists, first_data, filler_name, filler_phone)
     ws.freeze_panes = f"A{first_data}"
     _page_setup(ws, title_rows=f"{HEADER_ROW}:{first_data - 1}")
 
@@ -311,11 +264,11 @@ def _header(ws: Worksheet, form: Form, widths: list[float]) -> int:
             cell.border = BOX
             cell.fill = HEADER_FILL
 
-    lines = [_lines(c.header, w) for c, w in zip(columns, widths)]
+    lines = [cells.wrapped_lines(c.header, w) for c, w in zip(columns, widths)]
     if form.header_rows == 1:
         ws.row_dimensions[HEADER_ROW].height = max(30, 16 * max(lines) + 8)
     else:
-        parent_lines = max(_lines(c.parent, w) for c, w in zip(columns, widths) if c.parent)
+        parent_lines = max(cells.wrapped_lines(c.parent, w) for c, w in zip(columns, widths) if c.parent)
         lower_lines = max(n for c, n in zip(columns, lines) if c.parent)
         whole_lines = max(n for c, n in zip(columns, lines) if not c.parent)
         upper = 16 * parent_lines + 6
@@ -343,29 +296,6 @@ def _blank_rows(ws: Worksheet, form: Form, first_data: int, count: int) -> None:
         note.alignment = Alignment(horizontal="left", vertical="center")
         ws.merge_cells(start_row=note.row, start_column=1, end_row=note.row, end_column=ncol)
         ws.row_dimensions[note.row].height = 22
-
-
-def _validations(ws: Worksheet, form: Form, config: Campaign, lists: _Lists, first_data: int,
-                 filler_name: str, filler_phone: str) -> None:
-    """One validation (and number format) per column over the data area, plus the filler cells."""
-    last_row = first_data + config.validation_rows - 1
-    for i, col in enumerate(form.columns, start=1):
-        number_format = _number_format(col)
-        if number_format:
-            for row in range(first_data, last_row + 1):
-                ws.cell(row, i).number_format = number_format
-        dv = _validation(form, col, config, lists)
-        if dv is not None:
-            letter = get_column_letter(i)
-            dv.add(f"{letter}{first_data}:{letter}{last_row}")
-            ws.add_data_validation(dv)
-    filler_dv = _dv(None, promptTitle="填表人", prompt="填写填表人姓名")
-    filler_dv.add(filler_name)
-    ws.add_data_validation(filler_dv)
-    phone_dv = _phone_dv(form.phone_label, PHONE_HINT)
-    phone_dv.add(filler_phone)
-    ws.add_data_validation(phone_dv)
-    ws[filler_phone].number_format = "@"
 
 
 def _signature_line(ws: Worksheet, form: Form, widths: list[float]) -> tuple[str, str]:
@@ -412,69 +342,3 @@ def _signature_spans(widths: list[float], needed: list[float]) -> list[int]:
             best = (cost, spans)
     assert best is not None, "a form needs at least six columns"
     return best[1]
-
-
-def _number_format(col: Column) -> str | None:
-    if col.kind is Kind.DATE:
-        return "yyyy-mm-dd"
-    if col.kind is Kind.PHONE or col.key == "account_id":
-        return "@"
-    return None
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _dv(type_: str | None, *, promptTitle: str, prompt: str, errorTitle: str = "",
-        error: str = "", errorStyle: str = "stop", **kw) -> DataValidation:
-    """A validation with its input hint and error alert switched on (off by default in openpyxl)."""
-    return DataValidation(
-        type=type_, allow_blank=True, showInputMessage=True, showErrorMessage=bool(error),
-        promptTitle=_clip(promptTitle, MAX_TITLE), prompt=_clip(prompt, MAX_PROMPT),
-        errorTitle=_clip(errorTitle, MAX_TITLE) or None, error=_clip(error, MAX_ERROR) or None,
-        errorStyle=errorStyle if error else None, **kw,
-    )
-
-
-def _phone_dv(title: str, hint: str) -> DataValidation:
-    return _dv("textLength", operator="between", formula1="7", formula2="40", promptTitle=title,
-               prompt=hint, errorTitle="电话号码格式不对", error=PHONE_ERROR, errorStyle="warning")
-
-
-def _validation(form: Form, col: Column, config: Campaign, lists: _Lists) -> DataValidation | None:
-    title, hint = col.label, col.hint
-    if col.kind is Kind.SEQ:
-        return None
-    if col.kind is Kind.PLATFORM or col.kind is Kind.GROUP_TYPE:
-        choices = config.platforms if col.kind is Kind.PLATFORM else config.group_types
-        names = [c.name for c in choices]
-        other = "；列表中没有的选“其他”，并在备注中写明" if "其他" in names else ""
-        keep = "确属列表以外的，可选“是”保留所填内容。"
-        error = f"“{title}”请从下拉列表中选择（{'、'.join(names)}）。{keep}"
-        if len(error) > MAX_ERROR:
-            error = f"“{title}”请从下拉列表中选择。{keep}"
-        return _dv("list", formula1=lists.formula(names), promptTitle=title, prompt=hint + other,
-                   errorTitle=f"{title}不在列表中", errorStyle="warning", error=error)
-    if col.kind is Kind.YESNO:
-        return _dv("list", formula1='"是,否"', promptTitle=title, prompt=hint,
-                   errorTitle="只能填“是”或“否”", error=YESNO_ERROR)
-    if col.kind is Kind.COUNT:
-        threshold = form.rule(Threshold)
-        if threshold is not None and threshold.column == col.key:
-            t = config.follower_threshold
-            return _dv("whole", operator="greaterThanOrEqual", formula1=str(t), promptTitle=title,
-                       prompt=f"{hint}（粉丝量达{t}人及以上的才属于“网络大V”）；不要写“约”“+”",
-                       errorTitle="粉丝数量不足", errorStyle="warning",
-                       error=f"粉丝数量应为不少于{t}的整数。粉丝量不足{t}人的账号不属于“网络大V”，"
-                             "不需要登记；如确有此账号，请核实粉丝数。")
-        return _dv("whole", operator="greaterThanOrEqual", formula1="0", promptTitle=title,
-                   prompt=hint, errorTitle="请填写整数", error=COUNT_ERROR)
-    if col.kind is Kind.DATE:
-        return _dv("date", operator="between", formula1="DATE(1990,1,1)", formula2="DATE(2099,12,31)",
-                   promptTitle=title, prompt=hint, errorTitle="日期格式不对", error=DATE_ERROR,
-                   errorStyle="warning")
-    if col.kind is Kind.PHONE:
-        return _phone_dv(title, hint)
-    # Plain text: an input hint only.
-    return _dv(None, promptTitle=title, prompt=hint) if hint else None

@@ -318,6 +318,9 @@ def header_keys(column: Column) -> frozenset[str]:
     keys.discard("")
     return frozenset(keys)
 
+# Labels of the filler's phone on the signature line, most specific first (附件5 says 联系电话).
+FILLER_PHONE_LABELS = ("填表人电话", "填表人联系电话", "联系电话", "联系方式", "手机号码", "手机号", "手机", "电话")
+
 # Version of the blank-workbook layout written by ``netreg template``; stored in every
 # workbook's metadata so that files filled on an older layout can be recognised.
 FORMAT_VERSION = 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
 from ..model import forms as F
 from ..util.text import is_placeholder
 

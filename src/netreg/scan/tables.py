@@ -16,7 +16,14 @@ from ..model import forms as F
 from ..sources.base import Book, Grid
 from ..util.text import clean_text
 from .headers import _is_parent, _single_category, detect_header
-from .structure import _belongs_below, _column_numbers, _is_structure, _labels, _says_nothing, _totals
+from .structure import (
+    _belongs_below,
+    _column_numbers,
+    _is_structure,
+    _labels,
+    _says_nothing,
+    _totals,
+)
 
 
 @dataclass
