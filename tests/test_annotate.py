@@ -166,6 +166,9 @@ def test_unreadable_file_gets_an_opinion_only_workbook(tmp_path):
 def test_unit_with_several_files_gets_one_copy_per_file(tmp_path):
     a = returned(tmp_path / "in" / "医学院-第一批.xlsx")
     b = returned(tmp_path / "in" / "医学院-第二批.xlsx")
+    wb = openpyxl.load_workbook(b)  # a second batch, not a byte-identical copy (that is read once)
+    wb["填表说明"]["A40"] = "第二批"
+    wb.save(b)
     report = validate_paths([a, b], Campaign(), as_of=AS_OF)
     assert {f.unit for f in report.files} == {"医学院"}
     written = write_annotated(report, tmp_path / "out").written

@@ -10,6 +10,7 @@ are still validated and merged; no traceback ever; inputs stay byte-identical.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
@@ -149,7 +150,7 @@ def ole2(*streams: str, size: int = 4096) -> bytes:
 @dataclass
 class Kind:
     name: str  # what it is (docs/reliability.md lists the same kinds)
-    expect: str  # unreadable | legacy | data | skipped
+    expect: str  # unreadable | legacy | unsupported | data | skipped
     build: Callable[[Path, Path], list[Path]]  # (folder, good file) -> files it made
     reason: str = ""  # a word the Chinese reason must contain
     rows: int = 0  # data rows it holds (expect == "data")
@@ -171,7 +172,7 @@ def _truncated(folder, good):
 def _no_workbook(folder, good):
     with zipfile.ZipFile(folder / "没有工作簿.xlsx", "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
-        zf.writestr("word/document.xml", "<w:document/>")
+        zf.writestr("ppt/presentation.xml", "<p:presentation/>")
     return [folder / "没有工作簿.xlsx"]
 
 
@@ -201,9 +202,65 @@ def _legacy(name: str):
         for ci, col in enumerate(F.FORMS_BY_ID[2].columns):
             sheet.write(3, ci, col.label)
         sheet.write(4, 1, "微信公众号")
+        sheet.write(4, 2, name)  # the .xls and the .et differ: a byte-identical copy is read once
         book.save(str(target))
         return [target]
     return build
+
+
+def _many_tables(folder, good):
+    import docx
+
+    doc = docx.Document()
+    for _ in range(10_000):
+        doc.add_table(rows=1, cols=1)
+    doc.save(folder / "一万个表格.docx")
+    return [folder / "一万个表格.docx"]
+
+
+def _docx_bomb(folder, good):
+    body = "<w:p><w:r><w:t>" + " " * (60 * 1024 * 1024) + "</w:t></w:r></w:p>"
+    with zipfile.ZipFile(folder / "炸弹.docx", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", body)
+    return [folder / "炸弹.docx"]
+
+
+def _nested_zips(folder, good):
+    data = good.read_bytes()
+    for level in range(4):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr(f"第{level}层.zip" if level else "医学院.xlsx", data)
+        data = buf.getvalue()
+    (folder / "套娃.zip").write_bytes(data)
+    return [folder / "套娃.zip/第3层.zip/第2层.zip/第1层.zip"]  # a zip in the third: too deep
+
+
+def _traversal_zip(folder, good):
+    with zipfile.ZipFile(folder / "越界.zip", "w") as zf:
+        zf.writestr("../../逃逸.xlsx", good.read_bytes())
+    return [folder / "越界.zip/../../逃逸.xlsx"]
+
+
+def _one_line_csv(folder, good):
+    (folder / "一行.csv").write_text("附件2," + "很长" * 1_500_000, encoding="utf-8")
+    return [folder / "一行.csv"]
+
+
+def _far_ods(folder, good):
+    content = ('<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+               ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="S"><table:table-row table:number-rows-repeated="999999"><table:table-cell/>'
+               '</table:table-row><table:table-row><table:table-cell table:number-columns-repeated="16383"/>'
+               '<table:table-cell office:value-type="float" office:value="1"/></table:table-row></table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(folder / "远端.ods", "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:'
+                    'xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml"/></manifest:manifest>')
+        zf.writestr("content.xml", content)
+    return [folder / "远端.ods"]
 
 
 def _xlsm(folder, good):
@@ -407,13 +464,22 @@ def _as_xls(folder, good):
 
 CORPUS = [
     Kind("0 字节文件", "unreadable", _bytes("空文件.xlsx", b""), "空"),
-    Kind("随机字节（.xlsx 扩展名）", "unreadable", _bytes("随机.xlsx", random.Random(7).randbytes(5000)), "不是 Excel"),
-    Kind("网页另存的 .xls", "unreadable", _bytes("网页.xls", "<html><body><table><tr><td>附件2</td></tr></table></body></html>".encode()), "不是 Excel"),
+    Kind("随机字节（.xlsx 扩展名）", "unreadable", _bytes("随机.xlsx", random.Random(7).randbytes(5000)), "不是有效的"),
+    Kind("网页另存的 .xls", "unsupported", _bytes("网页.xls", "<html><body><table><tr><td>附件2</td></tr></table></body></html>".encode()), "网页"),
     Kind("截断的 zip（取一半）", "unreadable", _truncated, "损坏"),
     Kind("没有工作簿的 zip", "unreadable", _no_workbook, "没有 Excel 工作簿"),
     Kind("加密工作簿", "unreadable", _encrypted, "密码"),
-    Kind("旧版 .xls", "legacy", _legacy("旧版.xls"), ".xls"),
-    Kind("WPS .et", "legacy", _legacy("WPS表格.et"), ".et"),
+    Kind("旧版 .xls（xlwt 写的）", "data", _legacy("旧版.xls"), rows=1),
+    Kind("WPS .et", "data", _legacy("WPS表格.et"), rows=1),
+    Kind("旧版 Word .doc", "legacy", _bytes("登记表.doc", ole2("Root Entry", "WordDocument")), "旧版 Word"),
+    Kind("WPS 文字 .wps", "legacy", _bytes("登记表.wps", ole2("Root Entry", "WordDocument") + b"wps"), "WPS 文字"),
+    Kind("PDF 扫描件", "unsupported", _bytes("盖章版.pdf", b"%PDF-1.7\n" + bytes(200)), "PDF"),
+    Kind("Word 文档里 10000 个表格", "unreadable", _many_tables, "表格超过"),
+    Kind("Word 文档压缩炸弹", "unreadable", _docx_bomb, "过大"),
+    Kind("压缩包套压缩包（4 层）", "unreadable", _nested_zips, "嵌套"),
+    Kind("压缩包里有 ../ 路径", "unreadable", _traversal_zip, "压缩包以外"),
+    Kind("单行 3 MB 的 csv", "data", _one_line_csv),
+    Kind(".ods 在 XFD1000000 处有值", "unreadable", _far_ods, "过大"),
     Kind("十亿笑声（实体嵌套）", "unreadable", _billion_laughs, "DOCTYPE"),
     Kind("外部实体 XXE（sharedStrings）", "unreadable", _xxe_strings, "DOCTYPE"),
     Kind("外部实体 XXE（工作表）", "unreadable", _xxe_sheet, "DOCTYPE"),
@@ -451,6 +517,9 @@ class Corpus:
     def of(self, expect: str) -> list[tuple[Kind, Path]]:
         return [(k, p) for k in CORPUS if k.expect == expect for p in self.files[k.name]]
 
+    def bad(self) -> list[tuple[Kind, Path]]:
+        return self.of("unreadable") + self.of("legacy") + self.of("unsupported")
+
     @property
     def data_rows(self) -> int:
         return len(GOOD_ROWS) + sum(k.rows for k in CORPUS if k.expect == "data")
@@ -474,9 +543,9 @@ def report(corpus):
 # --------------------------------------------------------------------------- library level
 
 def test_every_bad_file_gets_exactly_one_clear_issue(corpus, report):
-    for kind, path in corpus.of("unreadable") + corpus.of("legacy"):
+    for kind, path in corpus.bad():
         mine = [i for i in report.issues if i.file == str(path)]
-        code = "file-legacy-format" if kind.expect == "legacy" else "file-unreadable"
+        code = {"legacy": "file-legacy-format", "unsupported": "file-unsupported"}.get(kind.expect, "file-unreadable")
         assert [i.code for i in mine] == [code], (kind.name, mine)
         message = mine[0].message
         assert "\n" not in message and re.search(r"[\u4e00-\u9fff]", message)
@@ -491,9 +560,12 @@ def test_skipped_things_make_no_noise_and_good_file_is_read_once(corpus, report)
     paths = [f.path for f in report.files]
     assert len(paths) == len(set(paths))
     assert [p for p in paths if Path(p).resolve() == corpus.good.resolve()] == [str(corpus.good)]
-    assert not any("x.xlsx" in p or "循环" in p or "~$" in p for p in paths)
+    assert not any(p.endswith("x.xlsx") or "循环" in p or "~$" in p for p in paths)
     assert not any(i.file and ("循环" in i.file or "~$" in i.file or i.file.endswith("x.xlsx"))
                    for i in report.issues)
+    # the folder named x.xlsx is searched like any folder: the note in it is read and named
+    note = [i for i in report.issues if i.file and i.file.endswith("x.xlsx/说明.txt")]
+    assert [(i.code, i.severity) for i in note] == [("sheet-ignored", "info")]
 
 
 def test_good_rows_are_still_validated_and_merged(corpus, report, tmp_path):
@@ -624,19 +696,19 @@ def test_cli_validate_and_merge_whole_corpus(corpus, tmp_path):
         assert proc.returncode == 1, (name, proc.stderr[-2000:])
     doc = json.loads(runs["json"].stdout)
     assert doc["summary"]["rows"] == corpus.data_rows
-    for kind, path in corpus.of("unreadable") + corpus.of("legacy"):
+    for kind, path in corpus.bad():
         mine = [i for i in doc["issues"] if i["file"] == str(path)]
         assert len(mine) == 1 and mine[0]["code"].startswith("file-"), kind.name
-    for kind, path in corpus.of("unreadable") + corpus.of("legacy"):
+    for kind, path in corpus.bad():
         assert path.name in runs["text"].stdout, kind.name
-    assert f"读入 {corpus.data_rows} 行，写入汇总 {corpus.data_rows} 行" in runs["merge"].stdout
+    assert re.search(rf"读入 {corpus.data_rows} 行（[^）]*），写入汇总 {corpus.data_rows} 行", runs["merge"].stdout)
     assert (tmp_path / "汇总.xlsx").is_file() and (tmp_path / "报告.html").is_file()
     assert all(p.resolve().parent == (tmp_path / "意见").resolve() for p in (tmp_path / "意见").iterdir())
     assert _hashes(corpus.folder) == before  # inputs byte-identical after every command
 
 
 def test_cli_nothing_readable_exits_2_without_traceback(corpus, tmp_path):
-    bad = [str(p) for _, p in corpus.of("unreadable") + corpus.of("legacy")]
+    bad = [str(p) for _, p in corpus.bad()]
     proc = _cli("validate", *bad, "--format", "json")
     assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr
     assert len(json.loads(proc.stdout)["issues"]) == len(bad)
@@ -651,7 +723,7 @@ def test_cli_loops_and_missing_paths_on_the_command_line(corpus, tmp_path):
                 "-o", str(tmp_path / "汇总.xlsx"))
     assert "Traceback" not in proc.stdout + proc.stderr and proc.returncode == 1, proc.stderr
     assert (tmp_path / "汇总.xlsx").is_file()
-    assert f"读入 {len(GOOD_ROWS)} 行，写入汇总 {len(GOOD_ROWS)} 行" in proc.stdout  # given twice, read once
+    assert re.search(rf"读入 {len(GOOD_ROWS)} 行（[^）]*），写入汇总 {len(GOOD_ROWS)} 行", proc.stdout)  # given twice, read once
     proc = _cli("validate", str(corpus.folder / "循环"), str(loop), "--format", "json")
     assert "Traceback" not in proc.stdout + proc.stderr and proc.returncode == 1
     doc = json.loads(proc.stdout)

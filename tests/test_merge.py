@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from builders import filled_template, hand_layout
+from builders import filled_template, hand_layout, raw_workbook
 from netreg.model import forms as F
 from netreg.config import Campaign
 from netreg.excel.summary import OutputExists, merge
@@ -72,7 +72,7 @@ def test_summary_rows_statuses_and_values(tmp_path):
     result = _run(folder, out)
     assert result.rows_in == result.rows_out == 8
     status = {s.unit: s.label for s in result.statuses}
-    assert status == {"医学院": "需整改", "信息工程学院": "已报送", "图书馆": "需整改",  # sent back blank
+    assert status == {"医学院": "需整改", "信息工程学院": "需补报", "图书馆": "需整改",  # 2 of 5 forms; sent back blank
                       "团委": "无法读取", "教务处": "未报送"}
     assert [i.unit for i in result.issues if i.code == "unit-missing"] == ["教务处"]
 
@@ -204,7 +204,7 @@ def test_cli_merge_prints_rows_in_out_and_writes(tmp_path):
                            "--as-of", "2025-11-25", "--html", str(tmp_path / "r.html")],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 1, proc.stderr  # 医学院 has errors
-    assert "读入 8 行，写入汇总 8 行（一致）" in proc.stdout
+    assert "读入 8 行（3 个文件，另有 1 个文件未读取），写入汇总 8 行（一致）" in proc.stdout
     assert "未报送" in proc.stdout and "无法读取" in proc.stdout
     assert "13812345678" not in proc.stdout
     assert out.is_file() and (tmp_path / "r.html").is_file()
@@ -300,14 +300,17 @@ def test_direct_row_writer_gives_the_same_summary_as_openpyxl(tmp_path, source):
 
 
 def test_a_unit_that_wrote_wu_on_every_form_is_reported_with_nothing_to_register(tmp_path):
-    """已报送（无） is for a unit that wrote 无 on all five forms; one that wrote 无 on some and
-    left the others blank must still answer them (需整改), and says so in its warnings."""
+    """已报送（无） is for a unit whose every form says 无 or is empty (SPEC §4): an empty table
+    beside forms saying 无 counts as nothing to register, with a reminder (form-empty, info);
+    a form not sent at all must still be sent (需补报)."""
     folder = tmp_path / "returned"
     folder.mkdir()
     wu = {f.id: [{f.data_columns[0].key: "无"}] for f in F.FORMS}
     filled_template(folder / "图书馆.xlsx", "图书馆", wu)
     filled_template(folder / "教务处.xlsx", "教务处", {k: v for k, v in wu.items() if k != 3})
+    raw_workbook(folder / "团委.xlsx", {"附件1": [["填报单位：团委"], [c.label for c in F.FORMS_BY_ID[1].columns], ["无"]]})
     result = _run(folder, tmp_path / "汇总.xlsx")
     status = {s.unit: s.label for s in result.statuses}
-    assert status["图书馆"] == "已报送（无）" and status["教务处"] == "需整改"
-    assert [(i.unit, i.form) for i in result.issues if i.code == "form-not-found"] == [("教务处", 3)]
+    assert status["图书馆"] == status["教务处"] == "已报送（无）" and status["团委"] == "需补报"
+    assert [(i.unit, i.form) for i in result.issues if i.code == "form-empty"] == [("教务处", 3)]
+    assert [(i.unit, i.form) for i in result.issues if i.code == "form-not-found"] == [("团委", n) for n in (2, 3, 4, 5)]

@@ -112,6 +112,8 @@ SPEC_SEVERITIES = {  # SPEC §4, typed out from the table
     "cleanup-date-missing": "error", "cleanup-pending": "warning", "real-name-incomplete": "error",
     "group-size-over-limit": "warning", "duplicate-group": "warning", "below-threshold": "warning",
     "category-missing": "error", "category-ambiguous": "warning", "duplicate-influencer": "warning",
+    "file-unsupported": "error", "file-duplicate": "info", "netreg-output": "info", "sheet-ignored": "info",
+    "form-empty": "info", "unit-not-listed": "warning",
 }
 
 
@@ -309,10 +311,16 @@ def test_form_not_found(tmp_path):
     assert report.issues[0].message.startswith("未找到附件5")
 
 
-def test_form_left_blank_in_our_template_is_not_found(tmp_path):
+def test_form_left_blank_in_our_template_beside_filled_ones_is_information(tmp_path):
     report = check(tmp_path, {k: v for k, v in VALID.items() if k != 5})
-    assert [(i.code, i.form) for i in report.issues] == [("form-not-found", 5)]
-    assert report.issues[0].message.startswith("未填写附件5") and "“无”" in report.issues[0].message
+    assert [(i.code, i.severity, i.form) for i in report.issues] == [("form-empty", "info", 5)]
+    assert "没有填写任何内容" in report.issues[0].message and "“无”" in report.issues[0].message
+
+
+def test_a_blank_template_sent_back_as_it_was_is_no_answer(tmp_path):
+    report = check(tmp_path, {})
+    assert [(i.code, i.form) for i in report.issues] == [("form-not-found", n) for n in range(1, 6)]
+    assert report.issues[0].message.startswith("未填写附件1") and "“无”" in report.issues[0].message
 
 
 def test_a_form_that_says_nothing_to_register(tmp_path):
@@ -355,7 +363,7 @@ def test_a_sheet_that_is_none_of_the_forms(tmp_path):
     ws.append(["张三", "教务处", ""])
     wb.save(path)
     report = validate(path)
-    assert [(i.code, i.sheet, i.row) for i in report.issues] == [("header-mismatch", "统计", None)]
+    assert [(i.code, i.severity, i.sheet, i.row) for i in report.issues] == [("sheet-ignored", "info", "统计", None)]
 
 
 def test_template_outdated(tmp_path):
@@ -394,11 +402,11 @@ def test_unit_unknown_without_any_hint(tmp_path):
     assert report.files[0].unit == "登记表"
 
 
-def test_unit_unknown_when_the_unit_text_is_not_on_the_list(tmp_path):
+def test_unit_not_listed_when_the_unit_text_is_not_on_the_list(tmp_path):
     hand_layout(tmp_path / "登记表.xlsx", "外语学院", VALID)
     report = validate(tmp_path)
     assert [(i.code, i.sheet, i.row, i.column, i.value) for i in report.issues] == [
-        ("unit-unknown", "大V", 2, "B", "外语学院")]
+        ("unit-not-listed", "大V", 2, "B", "外语学院")]
     assert report.files[0].unit == "外语学院"
     units = ["外语学院", UNIT]
     assert validate(tmp_path, units=units).issues == ()
@@ -501,15 +509,25 @@ def test_only_unreadable_files_exit_2(tmp_path):
 
 
 def test_legacy_and_encrypted_files_are_classified_by_their_bytes(tmp_path):
-    (tmp_path / "医学院.xlsx").write_bytes(OLE2 + bytes(4096))  # an .xls saved under an .xlsx name
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")  # an .xls saved under an .xlsx name: read by its bytes
+    sheet = book.add_sheet("附件1")
+    for ci, col in enumerate(F.FORMS_BY_ID[1].columns):
+        sheet.write(0, ci, col.label)
+    book.save(str(tmp_path / "医学院.xlsx"))
     (tmp_path / "团委.xlsx").write_bytes(OLE2 + bytes(512) + "EncryptionInfo".encode("utf-16-le") + bytes(512))
-    (tmp_path / "教务处.et").write_bytes(OLE2 + bytes(2048))
+    (tmp_path / "教务处.doc").write_bytes(OLE2 + bytes(512) + "WordDocument".encode("utf-16-le") + bytes(2048))
+    (tmp_path / "图书馆.wps").write_bytes(OLE2 + bytes(512) + "WordDocument".encode("utf-16-le") + bytes(1024))
     report = validate(tmp_path)
-    assert sorted((Path(i.file).name, i.code, i.unit) for i in report.issues) == [
-        ("医学院.xlsx", "file-legacy-format", UNIT), ("团委.xlsx", "file-unreadable", "团委"),
-        ("教务处.et", "file-legacy-format", "教务处")]
+    files = {Path(f.path).name: (f.status, f.format) for f in report.files}
+    assert files["医学院.xlsx"] == ("ok", "xls")
+    assert sorted((Path(i.file).name, i.code, i.unit) for i in report.issues if i.code.startswith("file-")) == [
+        ("团委.xlsx", "file-unreadable", "团委"), ("图书馆.wps", "file-legacy-format", "图书馆"),
+        ("教务处.doc", "file-legacy-format", "教务处")]
     messages = {Path(i.file).name: i.message for i in report.issues}
-    assert "另存为" in messages["医学院.xlsx"] and "WPS" in messages["教务处.et"]
+    assert "旧版 Word" in messages["教务处.doc"] and "另存为" in messages["教务处.doc"]
+    assert "WPS 文字" in messages["图书馆.wps"]
     assert "密码" in messages["团委.xlsx"]
 
 
@@ -799,7 +817,7 @@ def test_cli_json_is_one_document_equal_to_the_library_report(tmp_path):
     assert set(doc["summary"]) == {"files", "units", "rows", "errors", "warnings", "infos"}
     assert doc["summary"]["files"] == 2 and doc["summary"]["rows"] == 10
     for f in doc["files"]:
-        assert set(f) == {"path", "unit", "status", "forms", "errors", "warnings"}
+        assert set(f) == {"path", "unit", "status", "format", "forms", "errors", "warnings"}
     ok = next(f for f in doc["files"] if f["status"] == "ok")
     assert ok["path"] == str(path) and ok["forms"]["1"] == {"sheet": "附件1", "rows": 2}
     for i in doc["issues"]:

@@ -7,7 +7,7 @@ stops the others.
 
 from __future__ import annotations
 
-import os
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -16,9 +16,18 @@ from typing import TYPE_CHECKING, Callable
 from .check.cross import cross_checks
 from .check.roster import read_roster
 from .check.rows import Context, check_table
-from .check.units import unit_of
+from .check.units import Attribution, unit_of
+from .intake.folder import Input, collect
 from .model import forms as F
-from .model.issues import Issue, Severity, form_absent, make, not_a_form, unit_doubt
+from .model.issues import (
+    Issue,
+    Severity,
+    form_absent,
+    make,
+    not_a_form,
+    not_listed,
+    unit_doubt,
+)
 from .model.records import Record
 from .model.report import FileResult, Report
 from .sources import open_book
@@ -28,46 +37,6 @@ from .util.memory import gc_paused
 
 if TYPE_CHECKING:
     from .config import Campaign
-
-SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett"}
-SKIPPED_SHEETS = ("填表说明", "修改意见", "_")
-
-
-def collect_paths(paths: list[Path]) -> tuple[list[Path], list[Issue]]:
-    """Files to read: given files as they are, folders searched recursively for spreadsheets.
-    Office lock files (~$*.xlsx) and hidden files are skipped; a file given twice is read once."""
-    found: list[Path] = []
-    issues: list[Issue] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            found.append(p)
-
-    for p in paths:
-        if p.is_dir():
-            for root, dirs, names in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for n in sorted(names):
-                    f = Path(root) / n
-                    if n.startswith(("~$", ".")) or f.suffix.lower() not in SPREADSHEET_SUFFIXES:
-                        continue
-                    if f.is_file():
-                        add(f)
-                    elif f.is_symlink():  # dangling or looping link: say so, never skip silently
-                        issues.append(make("file-unreadable", file=str(f), reason=Reason.MISSING,
-                                           problem="文件不存在或无法访问（链接指向的文件不存在）"))
-        elif p.name.startswith("~$"):
-            continue
-        elif p.is_file():
-            add(p)
-        else:
-            issues.append(make("file-unreadable", file=str(p), reason=Reason.MISSING,
-                               problem="文件或文件夹不存在，或无法访问", advice="请检查路径是否写对。"))
-    return found, issues
-
 
 PARALLEL_MIN_FILES = 24  # below this, starting worker processes costs more than it saves
 
@@ -84,29 +53,41 @@ class FileCheck:
     sheets: tuple[str, ...]
 
 
-def check_file(path: Path, config: Campaign, units: list[str], as_of: date) -> FileCheck:
+def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> FileCheck:
     """Read and check one file. Never raises: a file that cannot be read becomes a file-level issue."""
     from .scan.tables import scan_book
 
-    shown = str(path)
+    shown, where = inp.shown, Path(inp.shown)
+    source = None if str(inp.path) == shown else str(inp.path)
     issues: list[Issue] = []
     try:
-        scan = scan_book(open_book(path, config.limits))
+        if inp.problem is not None:
+            raise inp.problem
+        book = open_book(inp.path, config.limits)
+        output = netreg_output(book)
+        if output is None:
+            scan = scan_book(book)
     except Exception as exc:  # Unreadable, or a reader bug: it must not cost the other files
-        unit, _ = unit_of(path, None, units)
+        unit = unit_of(where, None, units, config.school).unit
         if isinstance(exc, Unreadable):
-            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text, fmt=exc.kind))
+            said = {"advice": ""} if "请" in exc.text else {}  # the reason already says what to do
+            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text, fmt=exc.kind,
+                               kind=exc.kind, **said))
         else:
             issues.append(make("file-unreadable", file=shown, unit=unit, reason=Reason.CORRUPT,
                                problem=f"读取时发生意外错误（{type(exc).__name__}），请把此文件发给技术人员"))
-        return FileCheck(FileResult(shown, unit, "unreadable", {}), issues, [], frozenset(), frozenset(), ())
-    unit, doubt = unit_of(path, scan, units)
-    if doubt is not None:
-        where = scan.unit_text
-        issues.append(make("unit-unknown", file=shown, unit=unit, **unit_doubt(doubt, path.name),
-                           sheet=where.sheet if where else None, row=where.row if where else None,
-                           column=col_letter(where.col) if where else None,
-                           value=where.text if where else None))
+        status = "unsupported" if getattr(exc, "code", "") in ("file-unsupported", "file-legacy-format") else "unreadable"
+        return FileCheck(FileResult(shown, unit, status, {}, source=source), issues, [], frozenset(), frozenset(), ())
+    if output is not None:
+        issues.append(make("netreg-output", file=shown, what=output))
+        return FileCheck(FileResult(shown, None, "skipped", {}, format=book.format, source=source), issues, [],
+                         frozenset(), frozenset(), ())
+    att = unit_of(where, scan, units, config.school)
+    unit = att.unit
+    if not scan.tables and att.doubt is not None:
+        unit = None  # no form in it and no unit named: a note or a list beside the forms, nobody's return
+    elif att.doubt is not None:
+        issues.append(_unit_issue(att, scan.unit_text, shown, where.name))
     version = scan.meta.get("format_version", "")
     if version.isdigit() and int(version) < F.FORMAT_VERSION:
         issues.append(make("template-outdated", file=shown, unit=unit, found=version,
@@ -123,21 +104,72 @@ def check_file(path: Path, config: Campaign, units: list[str], as_of: date) -> F
         sheet, n = forms.get(table.form.id, (table.sheet, 0))
         forms[table.form.id] = (sheet, n + len(recs))
         (filled if recs or table.declared_empty else blank).add(table.form.id)
-    for name in scan.unrecognised:
-        if not name.startswith(SKIPPED_SHEETS):
-            issues.append(make("header-mismatch", file=shown, unit=unit, sheet=name, **not_a_form()))
-    return FileCheck(FileResult(shown, unit, "ok", forms, format=scan.format), issues, records,
+    for ignored in scan.unrecognised:
+        if ignored.name.startswith(F.OWN_SHEETS):
+            continue
+        if ignored.form_like:  # a heading or title of a form above headers nobody can match
+            issues.append(make("header-mismatch", file=shown, unit=unit, sheet=ignored.name, **not_a_form()))
+        else:
+            issues.append(make("sheet-ignored", file=shown, unit=unit, sheet=ignored.name,
+                               what="表格" if scan.format == "docx" else "工作表"))
+    return FileCheck(FileResult(shown, unit, "ok", forms, format=scan.format, source=source), issues, records,
                      frozenset(filled), frozenset(blank), tuple(scan.sheets))
 
 
-def _check_all(files: list[Path], config: Campaign, units: list[str], as_of: date):
-    """(path, check_file result) in input order; on both cores when there are many files."""
+def _unit_issue(att: Attribution, typed, shown: str, file_name: str) -> Issue:
+    loc = dict(sheet=typed.sheet, row=typed.row, column=col_letter(typed.col), value=typed.text) if typed else {}
+    if att.doubt == "not-listed":
+        return make("unit-not-listed", file=shown, unit=att.unit, **loc, **not_listed(att.longer_of))
+    return make("unit-unknown", file=shown, unit=att.unit, **loc, **unit_doubt(None, file_name))
+
+
+def netreg_output(book) -> str | None:
+    """What netreg wrote this file as (修改意见表, 汇总表), or None for a unit's file. By the
+    metadata netreg writes, else by the sheets only netreg's outputs have."""
+    kind = book.meta.get("kind")
+    names = [g.name for g in book.sheets]
+    if kind == "annotated":  # as netreg wrote it; a unit that corrects our copy and sends it back is read
+        digest = book.meta.get("digest")  # none: a 修改意见-only workbook, nothing of the unit's in it
+        return "修改意见表" if digest is None or book.digest(F.OWN_SHEETS) == digest else None
+    if kind == "summary" or {"总览", "问题清单"} <= set(names):
+        return "汇总表"
+    return None
+
+
+def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: date):
+    """check_file results in input order; on both cores when there are many files."""
     from .util.parallel import forked_map
 
-    def check(path: Path):
-        return check_file(path, config, units, as_of)
+    def check(inp: Input):
+        return check_file(inp, config, units, as_of)
 
-    yield from zip(files, forked_map(check, files, PARALLEL_MIN_FILES))
+    yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES))
+
+
+def _digest(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _first_copies(inputs: list[Input]) -> tuple[list[Input], dict[str, str]]:
+    """Inputs to read (one of each content) and, for each byte-identical copy, the file it copies."""
+    first: dict[str, str] = {}
+    keep, copies = [], {}
+    for inp in inputs:
+        digest = None if inp.problem is not None else _digest(inp.path)
+        if digest is not None and digest in first:
+            copies[inp.shown] = first[digest]
+            continue
+        if digest is not None:
+            first[digest] = inp.shown
+        keep.append(inp)
+    return keep, copies
 
 
 def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None = None,
@@ -151,7 +183,8 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
                     as_of: date | None, roster: Path | None, on_file: Callable[[Path], None] | None) -> Report:
     units = list(units if units is not None else config.units)
     as_of = as_of or date.today()
-    files, loose = collect_paths(paths)
+    inputs, loose = collect(paths, config.limits)
+    inputs, copies = _first_copies(inputs)
     base = Context.build(config, as_of)
     results: list[FileResult] = []
     records: list[Record] = []
@@ -160,9 +193,9 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
-    for path, checked in _check_all(files, config, units, as_of):
+    for inp, checked in _check_all(inputs, config, units, as_of):
         if on_file:
-            on_file(path)
+            on_file(inp.path)
         result = checked.result
         file_issues[result.path] = checked.issues
         results.append(result)
@@ -170,17 +203,30 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         if not result.ok:
             continue
         sheet_rank.update({(result.path, name): n for n, name in enumerate(checked.sheets)})
+        if result.unit is None:
+            continue
         forms_by_unit.setdefault(result.unit, set()).update(checked.filled)
         blank_by_unit.setdefault(result.unit, set()).update(checked.blank)
         first_file.setdefault(result.unit, result.path)
+    for shown, original in copies.items():
+        unit = next((r.unit for r in results if r.path == original), None)
+        results.append(FileResult(shown, unit, "skipped", {}))
+        file_issues[shown] = [make("file-duplicate", file=shown, unit=unit, other=original)]
     for unit, found in forms_by_unit.items():
         for form in F.FORMS:
-            if form.id not in found:
-                # A blank form of our template is no answer: the notice wants 无 written in.
-                blank = form.id in blank_by_unit.get(unit, ())
+            if form.id in found:
+                continue
+            blank = form.id in blank_by_unit.get(unit, ())
+            if blank and found:
+                # An empty table beside filled ones: nothing to register there (the notice
+                # asks for 无 to be written in; say so, as information).
                 file_issues[first_file[unit]].append(
-                    make("form-not-found", file=first_file[unit], unit=unit, form=form.id, form_name=form.name,
-                         **form_absent(blank)))
+                    make("form-empty", file=first_file[unit], unit=unit, form=form.id, form_name=form.name))
+                continue
+            # A blank template sent back as it was is no answer: the notice wants 无 written in.
+            file_issues[first_file[unit]].append(
+                make("form-not-found", file=first_file[unit], unit=unit, form=form.id, form_name=form.name,
+                     **form_absent(blank)))
     student_roster = {}
     for r in ([roster] if roster else []) + [Path(p) for p in config.roster_files]:
         try:

@@ -225,24 +225,26 @@ _MULTIPLIER = {None: 1, "百": 100, "千": 1000, "k": 1000, "万": 10_000, "w": 
 _MAX_COUNT = 10**12  # more than anyone's followers; bigger is a typo (and keeps ints printable)
 
 
-def parse_count(raw: object) -> Parsed:
+def parse_count(raw: object, scale: int = 1) -> Parsed:
+    """A count as typed; ``scale`` is the unit its column's header gives (粉丝数（万）: 10000),
+    applied to a number typed without a unit of its own (1.2 → 12000, 0.15 → 1500)."""
     text = clean_text(raw)
     if not text:
         return BLANK
     if isinstance(raw, bool):  # a tick box is not a number
         return Parsed(text, "number-invalid", ok=False)
-    if isinstance(raw, int):
+    if isinstance(raw, int) and scale == 1:
         return Parsed(raw) if 0 <= raw <= _MAX_COUNT else Parsed(text, "number-invalid", ok=False)
-    return _parse_count_text(text)
+    return _parse_count_text(text, scale)
 
 
 @lru_cache(maxsize=4096)
-def _parse_count_text(text: str) -> Parsed:
+def _parse_count_text(text: str, scale: int = 1) -> Parsed:
     hedged = _HEDGED.fullmatch("".join(unicodedata.normalize("NFKC", text).casefold().split()))
     m = hedged and _COUNT.fullmatch(hedged[2])
     if not m:  # also ranges (3000-5000), negatives and words (很多)
         return Parsed(text, "number-invalid", ok=False)
-    value = Decimal(m[1].replace(",", "") + (m[2] or "")) * _MULTIPLIER[m[3]]
+    value = Decimal(m[1].replace(",", "") + (m[2] or "")) * (_MULTIPLIER[m[3]] if m[3] else scale)
     if value != value.to_integral_value() or value > _MAX_COUNT:  # 2.5 people; 2.35万 is fine
         return Parsed(text, "number-invalid", ok=False)
     approx = hedged[1] or hedged[3]
@@ -316,3 +318,4 @@ def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
         return Parsed(text, "choice-unknown")
 
     return parse
+

@@ -154,7 +154,8 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
         if parser is None:
             rec.values[col.key] = text
             continue
-        parsed = parser(raw)
+        scale = table.scales.get(col.key)
+        parsed = parse_count(raw, scale) if scale else parser(raw)
         rec.values[col.key] = parsed.value
         if parsed.code:
             extra = {}

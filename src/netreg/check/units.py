@@ -4,6 +4,7 @@ file name, else the folder name, matched against the unit list."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,21 +42,53 @@ def match_unit(text: str | None, units: list[str]) -> str | None:
     return None
 
 
-def unit_of(path: Path, scan: BookScan | None, units: list[str]) -> tuple[str, str | None]:
-    """(unit, None) when the unit is certain; else (best guess, what the file typed as its
-    unit, '' when nothing). Metadata, then 填报单位 text, then file/folder name."""
-    candidates = []
-    if scan is not None:
-        if scan.meta.get("unit"):
-            candidates.append(scan.meta["unit"])
-        if scan.unit_text:
-            candidates.append(scan.unit_text.text)
-    candidates += [path.stem, path.parent.name]
-    for text in candidates:
+def exact_unit(text: str | None, units: list[str], school: str = "") -> str | None:
+    """The unit ``text`` names exactly (after NFKC, case and spacing), or by a declared alias:
+    a part of a joint office (党委办公室/校长办公室, also written 党委办公室、校长办公室). A leading
+    school name (漯河职业技术学院医学院) is not part of the unit's name."""
+    if not text:
+        return None
+    key = unit_key(text)
+    school_key = unit_key(school) if school else ""
+    if school_key and key.startswith(school_key) and len(key) > len(school_key):
+        key = key[len(school_key):]
+    if not key:
+        return None
+    for unit in units:
+        uk = unit_key(unit)
+        if key in (uk, uk.replace("/", "")) or key in uk.split("/"):
+            return unit
+    return None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Which unit a file belongs to and how sure that is."""
+
+    unit: str
+    doubt: str | None = None  # None (certain) | "not-listed" | "unknown"
+    typed: str | None = None  # the 填报单位 text the doubt is about
+    longer_of: str | None = None  # not-listed: the listed unit the typed name merely starts with
+
+
+def unit_of(path: Path, scan: BookScan | None, units: list[str], school: str = "") -> Attribution:
+    """Our metadata's unit (always known), else the 填报单位 typed in the file (exactly a listed
+    unit or an alias of one, else it is not listed), else the file name, else the folder name."""
+    meta = scan.meta.get("unit") if scan is not None else None
+    if meta:
+        return Attribution(exact_unit(meta, units, school) or meta)
+    typed = scan.unit_text.text if scan is not None and scan.unit_text else None
+    if typed:
+        unit = exact_unit(typed, units, school)
+        if unit:
+            return Attribution(unit)
+        longer = match_unit(typed, units)
+        named = exact_unit(path.stem, units, school) or match_unit(path.stem, units)
+        if longer is None and named is not None:
+            return Attribution(named)  # 填报单位 says something else entirely (a person, 盖章): the file name decides
+        return Attribution(typed, "not-listed", typed, longer)
+    for text in (path.stem, path.parent.name):
         unit = match_unit(text, units)
         if unit:
-            return unit, None
-    if scan is not None and (scan.meta.get("unit") or scan.unit_text):
-        typed = scan.meta.get("unit") or scan.unit_text.text
-        return typed, typed
-    return path.stem, ""
+            return Attribution(unit)
+    return Attribution(path.stem, "unknown")

@@ -65,7 +65,8 @@ class _Job:
 def _unit_jobs(report: Report) -> list[_Job]:
     units: dict[str, list[FileResult]] = {}
     for f in report.files:
-        units.setdefault(f.unit or UNNAMED, []).append(f)
+        if f.status != "skipped":  # a copy of another file, or netreg's own output: nothing to send back
+            units.setdefault(f.unit or UNNAMED, []).append(f)
     jobs: list[_Job] = []
     for unit, files in units.items():
         paths = {f.path for f in files}
@@ -171,9 +172,12 @@ def _write_job(job: _Job, report: Report, config: Campaign | None) -> None:
     failure = None
     if job.source is not None:
         try:
-            wb = _load_copy(Path(job.source.path))
+            if job.source.format not in (None, "xlsx"):
+                raise CopyRefused("不是 Excel 工作簿")  # a Word table or a csv: list the issues only
+            source = Path(job.source.source or job.source.path)
+            wb = _load_copy(source)
             _annotate(wb, job, report, config)
-            _save(wb, job.target)
+            _save(wb, job.target, _digest(source))
             return
         except Exception:  # calamine read it, openpyxl cannot: list the issues only
             failure = "无法为它生成带批注的副本"
@@ -184,7 +188,21 @@ def _write_job(job: _Job, report: Report, config: Campaign | None) -> None:
     _save(wb, job.target)
 
 
-def _save(wb: openpyxl.Workbook, target: Path) -> None:
+def _digest(source: Path) -> str | None:
+    """The source's fingerprint as the readers see it: the copy carries it, so that the copy
+    found among the inputs is known for ours until someone edits it."""
+    from ..config import Limits
+    from ..model.forms import OWN_SHEETS
+    from ..sources import open_book
+
+    try:
+        return open_book(source, Limits(max_file_mb=1e6, max_uncompressed_mb=1e6)).digest(OWN_SHEETS)
+    except Exception:  # noqa: BLE001 - no fingerprint: the copy is then read like a unit's file
+        return None
+
+
+def _save(wb: openpyxl.Workbook, target: Path, digest: str | None = None) -> None:
+    cells.mark_output(wb, "annotated", digest=digest)
     with atomic_path(target) as tmp:
         wb.save(tmp)
 

@@ -80,3 +80,20 @@ def write_text(cell, value: str) -> None:
         cell.data_type = "s"
         if value.startswith(FORMULA_START):
             cell.quotePrefix = True
+
+
+def mark_output(wb, kind: str, **more: str | None) -> None:
+    """Record in the workbook's custom properties that netreg wrote it (``summary``,
+    ``annotated``, and e.g. the source's ``digest``), so that it is recognised when it turns
+    up among the inputs."""
+    from openpyxl.packaging.custom import StringProperty
+
+    from ..model.forms import META_PREFIX
+
+    props = wb.custom_doc_props
+    for key, value in {"kind": kind, **more}.items():
+        name = META_PREFIX + key
+        for prop in [p for p in props if p.name == name]:
+            props.props.remove(prop)
+        if value is not None:
+            props.append(StringProperty(name=name, value=value))

@@ -58,7 +58,7 @@ def opinion_sheet(wb, ws: Worksheet, job, report: Report, config: Campaign | Non
     this = job.source.path if job.source is not None else None
     issues = sorted(job.issues, key=lambda i: (severity_rank(i), i.file != this))
     counts = {s: sum(i.severity is s for i in issues) for s in Severity}
-    unreadable = [(Path(f.path).name, _reason(f, job.issues)) for f in job.files if f.status != "ok"]
+    unreadable = [(Path(f.path).name, _reason(f, job.issues)) for f in job.files if f.status in ("unreadable", "unsupported")]
     text = jinja_env().get_template("annotate_intro.txt.j2").render(
         unit=job.unit, as_of=_iso(report.as_of),
         file_name=Path(this).name if this and not copy_failed else "",
@@ -184,7 +184,7 @@ def title_of(code: str) -> str:
 
 def _reason(f: FileResult, issues: list[Issue]) -> str:
     for i in issues:
-        if i.file == f.path and i.code in ("file-unreadable", "file-legacy-format"):
+        if i.file == f.path and i.code in ("file-unreadable", "file-legacy-format", "file-unsupported"):
             return i.message
     return "文件无法读取。"
 

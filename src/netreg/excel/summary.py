@@ -22,7 +22,7 @@ from ..model.report import (
     missing_unit_issues,
     unit_statuses,
 )
-from .cells import FORMULA_START, clean_cell_text, write_text
+from .cells import FORMULA_START, clean_cell_text, mark_output, write_text
 from .sheetxml import Body, save_direct
 
 # ---------------------------------------------------------------------------- cells
@@ -201,6 +201,7 @@ def build_summary(report: Report, statuses: list[UnitStatus], school: str, issue
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
+    mark_output(wb, "summary")
     _overview(wb, report, statuses, school)
     unit_order = {s.unit: i for i, s in enumerate(statuses)}
     records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable

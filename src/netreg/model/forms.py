@@ -324,5 +324,6 @@ FILLER_PHONE_LABELS = ("填表人电话", "填表人联系电话", "联系电话
 # Version of the blank-workbook layout written by ``netreg template``; stored in every
 # workbook's metadata so that files filled on an older layout can be recognised.
 FORMAT_VERSION = 1
-META_SHEET = "_netreg"  # very-hidden sheet holding key/value metadata rows
+META_SHEET = "_netreg"
+OWN_SHEETS = ("填表说明", "修改意见", "_")  # sheets netreg adds (instructions, opinions, hidden lists): never a form  # very-hidden sheet holding key/value metadata rows
 META_PREFIX = "netreg_"  # prefix of the custom document properties (survive LibreOffice)

@@ -46,11 +46,17 @@ def _codes(table: dict[str, tuple]) -> dict[str, Code]:
 
 CODES: dict[str, Code] = _codes({
     "file-unreadable": (E, "文件无法读取", "无法读取此文件：{problem}。{advice}"),
-    "file-legacy-format": (E, "旧版文件格式", "这是{fmt}格式的文件，请在 Excel 或 WPS 中“另存为” Excel 工作簿（*.xlsx）后重新发送。"),
+    "file-legacy-format": (E, "旧版文件格式", "这是{fmt}，netreg 无法读取这种旧格式。请用 Word 或 WPS 打开后“另存为” Word 文档（*.docx），或把表格另存为 Excel 工作簿（*.xlsx），再重新发送。"),
+    "file-unsupported": (E, "文件类型不支持", "这是{kind}，不是可以读取的登记表。{advice}"),
+    "file-duplicate": (I, "重复的文件", "与 {other} 的内容完全相同，只读取一次。"),
+    "netreg-output": (I, "netreg 生成的文件", "这是 netreg 生成的{what}，不是单位报送的登记表，已跳过。"),
+    "sheet-ignored": (I, "未读取的工作表", "此{what}有内容，但不是五张登记表中的任何一张，未读取；如果它是登记表，请按通知的表头填写。"),
+    "form-empty": (I, "登记表为空", "附件{form}《{form_name}》中没有填写任何内容，按“无需登记”统计；如确实没有需要登记的内容，请在表中填写“无”。"),
     "form-not-found": (W, "缺少登记表", "{state}附件{form}《{form_name}》：请补报此表；如确实没有需要登记的内容，请在表中填写“无”后报送。"),
     "header-mismatch": (E, "表头与通知不符", "此表{what}{missing}。请使用下发的模板，或按通知补齐表头后重新报送。"),
     "template-outdated": (W, "模板版本过旧", "此文件由旧版模板（版本 {found}）填写，当前为版本 {current}。内容已照常检查，下次请使用新模板。"),
     "unit-unknown": (W, "无法确定填报单位", "无法确定填报单位{detail}。请在表格右上角“填报单位”处填写单位全称（与学校单位名单一致），或以单位名称命名文件。"),
+    "unit-not-listed": (W, "单位不在名单中", "填报单位“{value}”不在学校的单位名单中{detail}。请填写单位全称（与学校单位名单一致）；如确为名单外的单位，请联系宣传统战部。"),
     "unit-missing": (W, "单位未报送", "{unit}尚未报送任何登记表，请督促报送。"),
     "filler-missing": (E, "填表人信息缺失", "{what}：请在表格上方“填表人”“{phone_label}”处填写填表人姓名和有效的联系电话。"),
     "formula-cell": (W, "单元格含公式", "此单元格是公式（{value}），系统不计算公式，已按文本保留。请直接填写内容，不要使用公式或嵌入图片。"),
@@ -78,8 +84,9 @@ CODES: dict[str, Code] = _codes({
     "category-ambiguous": (W, "教师/学生两栏都填了", "“职务职称”和“专业年级”都已填写，请只保留一项：教师填职务职称，学生填专业年级。"),
     "duplicate-influencer": (W, "“网络大V”重复", "{platform}账号“{value}”在“网络大V”表中重复出现（另见 {other}），请核实。"),
 })
-DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"}}
-FILE_CODES = frozenset({"file-unreadable", "file-legacy-format"})  # about a whole file: carry a reason
+DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"},
+            "file-unsupported": {"advice": "请发送 Excel（.xlsx、.xls）、WPS 表格（.et）、Word（.docx）或 CSV 格式的电子版登记表。"},
+            "unit-not-listed": {"detail": ""}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +156,12 @@ def columns_missing(form_id: int, form_name: str, labels: list[str]) -> dict[str
 def form_absent(blank: bool) -> dict[str, str]:
     """form-not-found: the form was returned blank (nothing typed, no 无), or not at all."""
     return {"state": "未填写" if blank else "未找到"}
+
+
+def not_listed(longer_of: str | None) -> dict[str, str]:
+    """unit-not-listed: the name typed is not on the list (``longer_of``: the listed unit it
+    merely starts with, 经济管理学院团总支 → 经济管理学院)."""
+    return {"detail": f"（它比名单中的“{longer_of}”多了几个字，不能算作该单位）" if longer_of else ""}
 
 
 def unit_doubt(typed: str | None, file_name: str) -> dict[str, str]:

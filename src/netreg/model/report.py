@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from .forms import FORMS
 from .issues import Issue, Severity, make
 from .records import Record
 
@@ -15,12 +16,13 @@ from .records import Record
 class FileResult:
     path: str
     unit: str | None
-    status: str  # "ok" | "unreadable"
+    status: str  # ok | unreadable | unsupported (a kind netreg does not read) | skipped (a copy, netreg's own)
     forms: dict[int, tuple[str, int]]  # form id -> (sheet, data rows)
     errors: int = 0
     warnings: int = 0
     infos: int = 0
     format: str | None = None  # xlsx, docx, csv… of a file that was read
+    source: str | None = None  # where its bytes are, when not at ``path`` (an archive member)
 
     @property
     def ok(self) -> bool:
@@ -31,7 +33,7 @@ class FileResult:
         return sum(n for _, n in self.forms.values())
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "unit": self.unit, "status": self.status,
+        return {"path": self.path, "unit": self.unit, "status": self.status, "format": self.format,
                 "forms": {str(k): {"sheet": s, "rows": n} for k, (s, n) in sorted(self.forms.items())},
                 "errors": self.errors, "warnings": self.warnings}
 
@@ -120,30 +122,35 @@ class UnitStatus:
 def unit_statuses(report: Report) -> list[UnitStatus]:
     """One status per unit: units of the list first (in list order), then units found that
     are not on it."""
-    order = list(report.units) + sorted({f.unit for f in report.files if f.unit} - set(report.units))
+    sent = [f for f in report.files if f.status != "skipped" and f.unit]  # not copies, not netreg's own
+    order = list(report.units) + sorted({f.unit for f in sent} - set(report.units))
     by_unit = {u: UnitStatus(u, UnitState.MISSING) for u in order}
-    for f in report.files:
+    for f in sent:
         by_unit[f.unit].files.append(f.path)
     for rec in report.records:
         st = by_unit[rec.unit]
         st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
-    unanswered: set[str] = set()  # units with a form neither filled in nor declared 无
+    unanswered: dict[str, int] = {}  # forms neither filled in, declared 无 nor returned empty
     for i in report.issues:
         if i.unit in by_unit:
             by_unit[i.unit].errors += i.severity is Severity.ERROR
             by_unit[i.unit].warnings += i.severity is Severity.WARNING
             if i.code == "form-not-found":
-                unanswered.add(i.unit)
+                unanswered[i.unit] = unanswered.get(i.unit, 0) + 1
     readable = {f.unit for f in report.files if f.ok}
+    forms = len(FORMS)
     for st in by_unit.values():
+        missing = unanswered.get(st.unit, 0)
         if not st.files:
             st.state = UnitState.MISSING
         elif st.unit not in readable:
             st.state = UnitState.UNREADABLE
-        elif st.errors or (not st.rows and st.unit in unanswered):
-            # A blank template sent back (or some forms missing, none filled) says nothing:
-            # 已报送（无） is for a unit that wrote 无 on every form; this one must fill in or write 无.
+        elif st.errors or (not st.rows and missing == forms):
+            # A blank template sent back says nothing: 已报送（无） is for a unit that wrote 无
+            # (or left a form empty beside filled ones); this one must fill in or write 无.
             st.state = UnitState.FIX
+        elif missing:
+            st.state = UnitState.INCOMPLETE
         elif not st.rows:
             st.state = UnitState.NOTHING
         else:

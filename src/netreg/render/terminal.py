@@ -26,7 +26,7 @@ def render_text(report: Report, console) -> None:
         files.add_column(name, justify=justify, overflow="fold")
     for f in report.files:
         if not f.ok:
-            forms, rows = "无法读取", "-"
+            forms, rows = NOT_READ.get(f.status, "无法读取"), "-"
         else:
             forms = forms_text(sorted(f.forms))
             rows = str(sum(n for _, n in f.forms.values()))
@@ -34,6 +34,7 @@ def render_text(report: Report, console) -> None:
                       Text(str(f.errors), style="bold red" if f.errors else ""),
                       Text(str(f.warnings), style="yellow" if f.warnings else ""))
     console.print(files)
+    console.print(files_line(report))
     by_file: dict[str, list[Issue]] = {}
     for issue in report.issues:
         by_file.setdefault(issue.file or "（其他）", []).append(issue)
@@ -55,6 +56,20 @@ def render_text(report: Report, console) -> None:
     console.print(Text(line, style="bold red" if s["errors"] else "bold green"))
     if report.issues:
         console.print(top_problems(report.issues))
+
+
+NOT_READ = {"unreadable": "无法读取", "unsupported": "不是登记表文件", "skipped": "已跳过"}
+
+
+def files_line(report: Report) -> str:
+    """读取 N 个文件（xlsx 12、docx 2…）；未读取 M 个（…）: every file given is accounted for."""
+    read = Counter(f.format or "?" for f in report.files if f.ok)
+    line = f"读取 {sum(read.values())} 个文件（" + "、".join(f"{k} {n}" for k, n in read.most_common()) + "）" \
+        if read else "没有读取到任何文件"
+    unread = Counter(NOT_READ.get(f.status, f.status) for f in report.files if not f.ok)
+    if unread:
+        line += f"；未读取 {sum(unread.values())} 个（" + "、".join(f"{k} {n}" for k, n in unread.items()) + "，原因见下）"
+    return line
 
 
 def top_problems(issues: list[Issue], n: int = 5) -> str:
@@ -110,8 +125,11 @@ def render_merge_overview(result, console) -> None:
     console.print(table)
     if result.issues:
         console.print(top_problems(result.issues))
+    console.print(files_line(result.report))
     same = result.rows_in == result.rows_out
-    console.print(Text(f"数据行：读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行" +
+    unread = sum(not f.ok for f in result.report.files)
+    console.print(Text(f"数据行：读入 {result.rows_in} 行（{sum(f.ok for f in result.report.files)} 个文件"
+                       + (f"，另有 {unread} 个文件未读取" if unread else "") + f"），写入汇总 {result.rows_out} 行" +
                        ("（一致）" if same else "（不一致！请联系技术人员）"), style="bold green" if same else "bold red"))
     console.print(f"汇总表已保存：{result.output}")
     if result.html:

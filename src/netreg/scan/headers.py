@@ -4,6 +4,7 @@ matched exactly or by its longest known beginning; the 类别 two-row header of 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from ..model import forms as F
@@ -125,7 +126,44 @@ def detect_header(row: list, nxt: list | None) -> tuple[F.Form, dict[str, int], 
         score = (len(data) / n, len(data))
         if best is None or score > best[0]:
             best = (score, form, cols, rows_used)
-    return None if best is None else (best[1], best[2], best[3])
+    if best is None:
+        return None
+    _, form, cols, rows_used = best
+    if rows_used == 1 and nxt is not None:
+        joined = _continues(row, nxt, cols, form)
+        if joined is not None:  # 群组类型 / （QQ群、微信群等）: the header typed over two rows
+            cols, rows_used = {**cols, **joined}, 2
+    return form, cols, rows_used
+
+
+_BRACKETED_ONLY = re.compile(r"[(（\[【].*[)）\]】]", re.S)
+
+
+def _continues(row: list, nxt: list, cols: dict[str, int], form: F.Form) -> dict[str, int] | None:
+    """When the row below a header finishes its texts, the columns it completes (else None):
+    text only, under header cells, each either a bracketed note (（QQ群、微信群等）) or the rest
+    of a split header (是否全部 / 实名) that names no other column by itself. A data row never passes:
+    its cells are values, not the ends of header words."""
+    keymap = _KEYMAPS[form.id]
+    at = {ci: key for key, ci in cols.items()}
+    filled = [(ci, v) for ci, v in enumerate(nxt) if v is not None and not (isinstance(v, str) and not v.strip())]
+    if not filled:
+        return None
+    added: dict[str, int] = {}
+    for ci, v in filled:
+        if not isinstance(v, str) or ci >= len(row) or not isinstance(row[ci], str) or not row[ci].strip():
+            return None
+        text = v.strip()
+        if ci in at and _BRACKETED_ONLY.fullmatch(text):
+            continue
+        key = next((keymap[k] for k in _text_keys(row[ci] + text) if k in keymap), None)  # exactly, never by prefix
+        alone = _lookup(_text_keys(text), keymap) if _lookup(_text_keys(text), _ANY_FORM) is not None else None
+        if key is None or alone not in (None, key) or (ci in at and key != at[ci]) \
+                or (ci not in at and (key in cols or key in added)):
+            return None
+        if ci not in at:
+            added[key] = ci
+    return added
 
 
 def _is_sub_header(row: list, parent: int, form: F.Form) -> bool:
@@ -146,3 +184,22 @@ def _single_category(form: F.Form, cols: dict[str, int], cells: list[str]) -> in
 
 def _is_parent(form: F.Form, text: str) -> bool:
     return any(c.parent and F.header_key(c.parent) == F.header_key(text) for c in form.columns)
+
+
+_HEADER_UNIT = re.compile(r"[(（\[【]\s*(百|千|k|万|w)\s*(?:人|个|名|位|粉丝)?\s*[)）\]】]")
+_UNITS = {"百": 100, "千": 1000, "k": 1000, "万": 10_000, "w": 10_000}
+
+
+def count_scales(form: F.Form, cols: dict[str, int], cells: list[str], below: list | None) -> dict[str, int]:
+    """粉丝数（万）, 粉丝数（千人）: the unit a count column's header (with the header row below
+    it, when the header takes two) gives to the numbers typed under it."""
+    scales = {}
+    for col in form.columns:
+        ci = cols.get(col.key)
+        if col.kind is not F.Kind.COUNT or ci is None:
+            continue
+        text = (cells[ci] if ci < len(cells) else "") + (str(below[ci] or "") if below and ci < len(below) else "")
+        m = _HEADER_UNIT.search(unicodedata.normalize("NFKC", text).casefold())
+        if m:
+            scales[col.key] = _UNITS[m[1]]
+    return scales

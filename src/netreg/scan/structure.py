@@ -43,10 +43,14 @@ def _is_structure(cells: list[str], columns: dict[str, int] | None = None) -> bo
     return True
 
 
+def names_a_form(text: str) -> bool:
+    """附件N or a form title."""
+    return bool(re.fullmatch(r"附件\s*\d(\s*[:：].*)?", text)) or any(f.name in text for f in F.FORMS)
+
+
 def _is_heading(text: str) -> bool:
     """附件N, a form title or a 注： footnote."""
-    return bool(re.fullmatch(r"附件\s*\d(\s*[:：].*)?", text)) or any(f.name in text for f in F.FORMS) \
-        or text.startswith(("注：", "注:"))
+    return names_a_form(text) or text.startswith(("注：", "注:"))
 
 
 def _labels(cells: list[str], row: int, merged: dict[int, int] | None = None) -> dict[str, tuple[str, int, int]]:

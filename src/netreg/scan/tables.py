@@ -15,7 +15,7 @@ from pathlib import Path
 from ..model import forms as F
 from ..sources.base import Book, Grid
 from ..util.text import clean_text
-from .headers import _is_parent, _single_category, detect_header
+from .headers import _is_parent, _single_category, count_scales, detect_header
 from .structure import (
     _belongs_below,
     _column_numbers,
@@ -23,6 +23,7 @@ from .structure import (
     _labels,
     _says_nothing,
     _totals,
+    names_a_form,
 )
 
 
@@ -47,6 +48,7 @@ class Table:
     labels: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # 填表人… -> (value, row, col)
     declared_empty: bool = False  # a row says 无
     category_column: int | None = None  # one 类别 column standing for 附件5's two sub-columns
+    scales: dict[str, int] = field(default_factory=dict)  # column key -> unit its header gives (（万）)
 
     @property
     def missing(self) -> list[F.Column]:
@@ -70,6 +72,15 @@ class SheetScan:
 
 
 @dataclass(frozen=True)
+class Ignored:
+    """A grid with content that is none of the forms; ``form_like`` when it still carries a
+    form's heading (附件N, a form title): a form whose header nobody can match."""
+
+    name: str
+    form_like: bool
+
+
+@dataclass(frozen=True)
 class BookScan:
     """What a file holds: its form tables, the 填报单位 it names, the grids with content that
     are none of the forms, and every grid's name in order."""
@@ -79,20 +90,22 @@ class BookScan:
     meta: dict[str, str]
     tables: list[Table]
     unit_text: UnitText | None
-    unrecognised: list[str]
+    unrecognised: list[Ignored]
     sheets: list[str]
 
 
 def scan_book(book: Book) -> BookScan:
     tables: list[Table] = []
-    unrecognised: list[str] = []
+    unrecognised: list[Ignored] = []
     unit_text = None
     for grid in book.sheets:
         found = scan_sheet(grid)
         tables.extend(found.tables)
         unit_text = unit_text or found.unit_text
-        if not found.tables and any(clean_text(v) for r in grid.cells for v in r):
-            unrecognised.append(grid.name)
+        if not found.tables:
+            texts = [t for r in grid.cells for t in map(clean_text, r) if t]
+            if texts:
+                unrecognised.append(Ignored(grid.name, any(names_a_form(t) for t in texts[:200])))
     return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
                     [g.name for g in book.sheets])
 
@@ -158,6 +171,8 @@ def scan_sheet(sheet: Grid) -> SheetScan:
     for ri, row in enumerate(grid):
         if ri <= skip_until:
             continue
+        if ri in sheet.struck and current is not None:
+            continue  # a row struck through from end to end: withdrawn, not data
         cells = [clean_text(v) for v in row]
         if not any(cells) and not formulas.get(ri):
             continue
@@ -175,7 +190,8 @@ def scan_sheet(sheet: Grid) -> SheetScan:
                     t = clean_text(v)
                     if t and ci not in cols.values() and ci not in extra:
                         extra[ci] = t
-            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category)
+            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category,
+                            scales=count_scales(form, cols, cells, nxt if used == 2 else None))
             pending_labels = {}
             tables.append(current)
             skip_until = ri + used - 1

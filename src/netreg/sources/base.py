@@ -48,6 +48,27 @@ class Book:
     meta: dict[str, str] = field(default_factory=dict)
     reader: str = ""  # the library that read it (calamine, openpyxl, python-docx, csv)
 
+    def digest(self, skip: tuple[str, ...] = ()) -> str:
+        """A fingerprint of what is typed in the grids (not formats, not formula cells, whose
+        cached values depend on the program that saved them), sheets named in ``skip`` left out:
+        equal for a file and netreg's annotated copy of it, different once someone edits it."""
+        import hashlib
+
+        from ..util.text import clean_text
+
+        h = hashlib.sha256()
+        for grid in self.sheets:
+            if skip and grid.name.startswith(skip):
+                continue
+            h.update(grid.name.encode() + b"\0")
+            for r, row in enumerate(grid.cells):
+                formulas = grid.formulas.get(r, {})
+                for c, value in enumerate(row):
+                    text = clean_text(value)
+                    if text and c not in formulas:
+                        h.update(f"{r},{c}={text}\0".encode())
+        return h.hexdigest()
+
 
 class Reason(StrEnum):
     """Why a file could not be read, for programs (the JSON's ``reason``)."""

@@ -121,6 +121,9 @@ def read_xlsx(path: Path, limits) -> Book:
             parts = _sheet_parts(zf)
             meta = _custom_props(zf)
             formulas = {name: _formulas(zf, part) for name, part in parts.items()}
+            struck_styles = _struck_styles(zf)
+            struck = {name: _struck_rows(zf, part, struck_styles) for name, part in parts.items()} \
+                if struck_styles else {}
     except Exception as exc:  # defusedxml refusals, broken XML, broken zip members
         raise Unreadable(f"文件内部结构损坏或含有不安全内容（{type(exc).__name__}）") from None
     grids: list[Grid] = []
@@ -140,7 +143,8 @@ def read_xlsx(path: Path, limits) -> Book:
                     if len(r) >= 2 and r[0]:
                         meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
                 continue
-            grids.append(Grid(name, cells, _merged(sheet.merged_cell_ranges), formulas.get(name, {})))
+            grids.append(Grid(name, cells, _merged(sheet.merged_cell_ranges), formulas.get(name, {}),
+                              struck.get(name, frozenset())))
     except Unreadable:
         raise
     except BaseException as exc:
@@ -164,3 +168,48 @@ def _merged(ranges) -> tuple[tuple[int, int, int, int], ...]:
             continue
         out.append((r0, c0, r1, c1))
     return tuple(out)
+
+
+def _struck_styles(zf: zipfile.ZipFile) -> frozenset[int]:
+    """Indexes of the cell formats (cellXfs) whose font is struck through."""
+    root = _xml(zf, "xl/styles.xml")
+    if root is None:
+        return frozenset()
+    fonts, xfs = [], []
+    for el in root:
+        if _local(el.tag) == "fonts":
+            fonts = [any(_local(c.tag) == "strike" and c.get("val", "1").lower() not in ("0", "false") for c in f)
+                     for f in el]
+        elif _local(el.tag) == "cellXfs":
+            xfs = [int(x.get("fontId", 0) or 0) for x in el]
+    return frozenset(i for i, font in enumerate(xfs) if 0 <= font < len(fonts) and fonts[font])
+
+
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c\b([^>]*)>')
+_REF = re.compile(rb'\br="[A-Z]{1,3}([0-9]+)"')
+_STYLE = re.compile(rb'\bs="([0-9]+)"')
+
+
+def _struck_rows(zf: zipfile.ZipFile, part: str, struck: frozenset[int]) -> frozenset[int]:
+    """0-based rows whose every cell holding a value has a struck-through format. One linear
+    pass over the cell tags (each match is bounded by its own '>'), only for workbooks whose
+    styles strike something through."""
+    try:
+        data = zf.read(part)
+    except KeyError:
+        return frozenset()
+    rows: dict[int, bool] = {}
+    for m in _CELL_TAG.finditer(data):
+        attrs = m.group(1)
+        if attrs.endswith(b"/"):
+            continue  # an empty formatted cell
+        close = data.find(b"</", m.end(), m.end() + 65536)
+        if close < 0 or data.startswith(b"c>", close + 2) and close == m.end():
+            continue  # <c …></c>: no value
+        ref = _REF.search(attrs)
+        if ref is None:
+            continue
+        row = int(ref.group(1)) - 1
+        style = _STYLE.search(attrs)
+        rows[row] = rows.get(row, True) and style is not None and int(style.group(1)) in struck
+    return frozenset(r for r, all_struck in rows.items() if all_struck)

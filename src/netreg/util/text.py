@@ -54,6 +54,9 @@ def is_blank(raw: object) -> bool:
 
 _PLACEHOLDERS = frozenset("无 暂无 没有 空 / \\ — —— - -- 无。 暂无。 n/a na none null nil".split())
 _FILLER_MAX = 2 * max(map(len, _PLACEHOLDERS))
+# A line typed through an empty cell: a run of dashes, slashes, underscores or dots (after NFKC).
+_RULE_CHARS = "-—–―─━_/\\.·=~～－／＿．＝"
+_RULE = re.compile("[" + re.escape(_RULE_CHARS) + r"\s]{2,}")
 
 
 def is_placeholder(raw: object) -> bool:
@@ -62,9 +65,9 @@ def is_placeholder(raw: object) -> bool:
     # NFKC and casefold never shorten a text into a filler (they expand, or compose accented
     # letters no filler holds): text much longer than the longest filler is none (margin 2x).
     if len(text) > _FILLER_MAX:
-        return False
+        return not text[0].isalnum() and _RULE.fullmatch(_key(text)) is not None
     key = _key(text)
-    return not key or key in _PLACEHOLDERS
+    return not key or key in _PLACEHOLDERS or _RULE.fullmatch(key) is not None
 
 
 def _key(raw: object) -> str:

@@ -1,0 +1,110 @@
+"""Files and folders given on the command line → ``Input``s, every file accounted for.
+
+Folders are searched recursively and every file in them is an input (the readers say what
+each one is, or name it as unsupported); only Office lock files, hidden files and the system
+files Windows and macOS leave behind are passed over without a word. A .zip is opened and
+each member becomes an input named ``包.zip/成员.xlsx``, under the same size limits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model.issues import Issue, make
+from ..sources.base import HEAD_BYTES, Reason, Unreadable
+
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db"})
+
+
+@dataclass(frozen=True)
+class Input:
+    path: Path  # the bytes on disk (an archive member: its extracted copy)
+    shown: str  # the name the user knows: 回收/包.zip/医学院.xlsx
+    problem: Unreadable | None = None  # refused before any reader (an archive member)
+
+
+def is_silent(name: str) -> bool:
+    """Lock files (~$x.xlsx, .~lock.x#), hidden files and system files: not the unit's."""
+    return name.startswith(("~$", ".")) or name.lower() in SYSTEM_FILES
+
+
+class _Workdir:
+    """One temporary folder per run for extracted archive members, removed at exit (the
+    annotated copies are written from them after the report is built)."""
+
+    path: Path | None = None
+
+    def new(self) -> Path:
+        if self.path is None:
+            self.path = Path(tempfile.mkdtemp(prefix="netreg-"))
+            atexit.register(shutil.rmtree, self.path, ignore_errors=True)
+        n = sum(1 for _ in self.path.iterdir())
+        sub = self.path / f"{n:04d}"
+        sub.mkdir()
+        return sub
+
+
+_WORKDIR = _Workdir()
+
+
+def collect(paths: list[Path], limits) -> tuple[list[Input], list[Issue]]:
+    """Inputs in a stable order, and issues for what cannot even be looked at (a path that
+    does not exist, a dangling link, an archive that cannot be opened)."""
+    found: list[Input] = []
+    issues: list[Issue] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = p.resolve()
+        if key in seen:
+            return
+        seen.add(key)
+        found.extend(_expand(p, limits, issues))
+
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, names in os.walk(p, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for n in sorted(names):
+                    f = Path(root) / n
+                    if is_silent(n):
+                        continue
+                    if f.is_file():
+                        add(f)
+                    elif f.is_symlink():  # dangling or looping link: say so, never skip silently
+                        issues.append(make("file-unreadable", file=str(f), reason=Reason.MISSING,
+                                           problem="文件不存在或无法访问（链接指向的文件不存在）"))
+        elif p.name.startswith("~$"):
+            continue
+        elif p.is_file():
+            add(p)
+        else:
+            issues.append(make("file-unreadable", file=str(p), reason=Reason.MISSING,
+                               problem="文件或文件夹不存在，或无法访问", advice="请检查路径是否写对。"))
+    return found, issues
+
+
+def _expand(path: Path, limits, issues: list[Issue]) -> list[Input]:
+    """The file itself, or the members of an archive."""
+    from ..sources.archive import expand, is_archive
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return [Input(path, str(path))]  # the reader says why it cannot be opened
+    if not is_archive(head, path):
+        return [Input(path, str(path))]
+    if path.stat().st_size > limits.max_file_mb * 1024 * 1024:
+        return [Input(path, str(path), Unreadable(
+            f"压缩包过大（{path.stat().st_size / 1048576:.0f} MB，上限 {limits.max_file_mb:g} MB）", Reason.TOO_LARGE))]
+    try:
+        members = expand(path, limits, _WORKDIR.new(), shown=str(path).replace(os.sep, "/"))
+    except Unreadable as exc:
+        return [Input(path, str(path), exc)]
+    return [Input(m.path if m.path is not None else path, m.shown, m.problem) for m in members]
