@@ -222,3 +222,56 @@ def test_every_file_in_a_folder_is_accounted_for_in_the_terminal(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--as-of", "2025-11-25"])
     assert "读取 1 个文件（xlsx 1）；未读取 1 个（不是登记表文件 1，原因见下）" in result.output
     assert "~$" not in result.output and "Thumbs" not in result.output
+
+
+def test_a_summary_given_as_input_is_read_as_its_units_rows(tmp_path):
+    """A 二级学院 returns the merge of its departments: each row keeps its 填报单位."""
+    from netreg.excel.summary import merge
+
+    group = dict(zip(("group_type", "group_name", "members", "purpose", "real_name", "admin", "phone"), GROUP_ROW[1:8]))
+    filled_template(tmp_path / "系" / "医学院.xlsx", "医学院", {4: [group, {**group, "group_name": "医学院学生群"}]})
+    filled_template(tmp_path / "系" / "团委.xlsx", "团委", {4: [{**group, "group_name": "团委工作群"}]})
+    first = validate(tmp_path / "系")
+    merge(first, tmp_path / "交回" / "汇总.xlsx", school="漯河职业技术学院")
+    again = validate(tmp_path / "交回")
+    assert sorted((r.unit, r.values["group_name"]) for r in again.records) == [
+        ("医学院", "医学院学生群"), ("医学院", "医学院教职工群"), ("团委", "团委工作群")]
+    assert [(f.status, f.unit, f.rows) for f in again.files] == [("ok", None, 3)]
+    assert [i.code for i in again.issues if i.code in ("extra-column", "unit-unknown", "sheet-ignored")] == []
+    states = {s.unit: s.state for s in unit_statuses(again)}
+    assert states["医学院"] is states["团委"] is UnitState.OK
+
+
+def test_a_unit_column_names_each_rows_unit(tmp_path):
+    header = ["单位", *GROUPS_HEADER]
+    rows = [["填报单位：团委", None, None, None, None, "填表人：王丽", None, "填表人电话：13912345678"], header,
+            ["团委", *GROUP_ROW], ["经济管理学院", 2, "QQ群", "经管学生群", 300, "通知", "是", "赵六", "13912345670", None],
+            ["团委", None, None, None, None, None, None, None, None, None]]
+    report = validate(raw_workbook(tmp_path / "登记表.xlsx", {"工作群": rows}))
+    assert [(r.unit, r.row) for r in report.records] == [("团委", 3), ("经济管理学院", 4)]
+    assert [i.code for i in report.issues if i.code in ("extra-column", "unit-not-listed")] == []
+
+
+def test_the_notices_word_tables_pasted_into_a_spreadsheet_are_read(tmp_path):
+    """What a paste from Word into Calc looks like (PITFALLS): all five forms stacked on one
+    sheet, on a shared grid with merged ranges, phones and counts turned into numbers."""
+    import os
+    import subprocess
+
+    import formats_corpus as fc
+    from office import _profile, require_soffice
+
+    exe = require_soffice()
+    unit = fc.units()["教务处"]
+    rows = unit.planted_rows()
+    blocks = [fc.make_block(unit, rows[f], f) for f in (1, 2, 3, 4, 5)]
+    html = fc.write_html(tmp_path / "教务处.html", blocks, "iso")
+    subprocess.run([exe, "--headless", "--norestore", f"-env:UserInstallation={_profile().as_uri()}",
+                    "--infilter=HTML (StarCalc)", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"), str(html)],
+                   check=True, capture_output=True, timeout=120, start_new_session=os.name == "posix")
+    report = validate(tmp_path / "out" / "教务处.xlsx", units=["教务处"])
+    assert report.files[0].unit == "教务处"
+    assert {f: n for f, (_sheet, n) in report.files[0].forms.items()} == {f: len(rows[f]) for f in rows}
+    planted = sorted(p.code for p in unit.plants)
+    assert sorted(i.code for i in report.issues if i.code in planted) == planted
+    assert report.errors == sum(1 for i in report.issues if i.code in planted and i.severity == "error")

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from measure import measured_read
 from office import convert
 
 from netreg.config import Limits
@@ -250,36 +251,9 @@ def test_import_is_light():
 
 # ---------------------------------------------------------------------------- hostile files
 
-MEASURE = """
-import resource, sys, time
-resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a miss aborts here, not the machine
-from pathlib import Path
-from netreg.config import Limits
-from netreg.sources.calamine import SOURCE
-from netreg.sources.base import Unreadable
-def peak_mb():
-    # VmHWM is this process's own peak; ru_maxrss survives exec and would report pytest's
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-start = time.perf_counter()
-try:
-    SOURCE.read(Path(sys.argv[1]), Limits())
-    outcome = "read"
-except Unreadable as exc:
-    outcome = exc.reason.value
-print(outcome, time.perf_counter() - start, peak_mb())
-"""
-
-
 def _measured(path: Path) -> tuple[str, float, int]:
     """Read in a fresh interpreter: (outcome, seconds, peak RSS in MB)."""
-    pytest.importorskip("resource")
-    run = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    outcome, seconds, rss = run.stdout.split()
-    return outcome, float(seconds), int(rss)
+    return measured_read("calamine", path, '"read"', cap_gb=3)
 
 
 def _patch(data: bytes, old: bytes, new: bytes) -> bytes:

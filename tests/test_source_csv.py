@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from measure import measured_read
 from office import convert
 
 from netreg.config import Limits
@@ -117,34 +116,9 @@ def test_utf16_with_bom(tmp_path):
     assert _read(path) == ROWS
 
 
-MEASURE = """
-import resource, sys, time
-from pathlib import Path
-from netreg.config import Limits
-from netreg.sources.delimited import SOURCE
-from netreg.sources.base import Unreadable
-def peak_mb():
-    # VmHWM is this process's own peak; ru_maxrss survives exec and would report pytest's
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) // 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-start = time.perf_counter()
-try:
-    book = SOURCE.read(Path(sys.argv[1]), Limits())
-    outcome = f"{len(book.sheets[0].cells)}x{len(book.sheets[0].cells[0][0])}"
-except Unreadable as exc:
-    outcome = exc.reason.value
-print(outcome, time.perf_counter() - start, peak_mb())
-"""
-
-
 def _measured(path: Path) -> tuple[str, float, int]:
-    pytest.importorskip("resource")
-    run = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    outcome, seconds, rss = run.stdout.split()
-    return outcome, float(seconds), int(rss)
+    """Read in a fresh interpreter: (outcome, seconds, peak RSS in MB)."""
+    return measured_read("delimited", path, 'f"{len(book.sheets[0].cells)}x{len(book.sheets[0].cells[0][0])}"', cap_gb=0)
 
 
 def test_huge_files_are_bounded(tmp_path):

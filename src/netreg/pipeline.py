@@ -51,6 +51,7 @@ class FileCheck:
     filled: frozenset[int]  # forms filled in, or declared empty (无)
     blank: frozenset[int]  # forms returned with nothing typed in
     sheets: tuple[str, ...]
+    summary: bool = False  # a netreg summary, read as its units' rows
 
 
 def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> FileCheck:
@@ -84,15 +85,17 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
                          frozenset(), frozenset(), ())
     att = unit_of(where, scan, units, config.school)
     unit = att.unit
-    if not scan.tables and att.doubt is not None:
-        unit = None  # no form in it and no unit named: a note or a list beside the forms, nobody's return
+    if scan.summary or (not scan.tables and att.doubt is not None):
+        # a summary's rows name their own units; a file with no form and no unit named is a
+        # note or a list beside the forms: nobody's return
+        unit = None
     elif att.doubt is not None:
         issues.append(_unit_issue(att, scan.unit_text, shown, where.name))
     version = scan.meta.get("format_version", "")
     if version.isdigit() and int(version) < F.FORMAT_VERSION:
         issues.append(make("template-outdated", file=shown, unit=unit, found=version,
                            current=F.FORMAT_VERSION))
-    ctx = Context.build(config, as_of, shown, unit)
+    ctx = Context.build(config, as_of, shown, unit or "", units=tuple(units))
     forms: dict[int, tuple[str, int]] = {}
     records: list[Record] = []
     filled: set[int] = set()
@@ -113,7 +116,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
             issues.append(make("sheet-ignored", file=shown, unit=unit, sheet=ignored.name,
                                what="表格" if scan.format == "docx" else "工作表"))
     return FileCheck(FileResult(shown, unit, "ok", forms, format=scan.format, source=source), issues, records,
-                     frozenset(filled), frozenset(blank), tuple(scan.sheets))
+                     frozenset(filled), frozenset(blank), tuple(scan.sheets), scan.summary)
 
 
 def _unit_issue(att: Attribution, typed, shown: str, file_name: str) -> Issue:
@@ -124,16 +127,12 @@ def _unit_issue(att: Attribution, typed, shown: str, file_name: str) -> Issue:
 
 
 def netreg_output(book) -> str | None:
-    """What netreg wrote this file as (修改意见表, 汇总表), or None for a unit's file. By the
-    metadata netreg writes, else by the sheets only netreg's outputs have."""
-    kind = book.meta.get("kind")
-    names = [g.name for g in book.sheets]
-    if kind == "annotated":  # as netreg wrote it; a unit that corrects our copy and sends it back is read
+    """修改意见表 for an annotated copy netreg wrote and nobody has edited since (its metadata
+    and a fingerprint of its content say so), else None."""
+    if book.meta.get("kind") == "annotated":  # as netreg wrote it; a unit that corrects our copy and sends it back is read
         digest = book.meta.get("digest")  # none: a 修改意见-only workbook, nothing of the unit's in it
         return "修改意见表" if digest is None or book.digest(F.OWN_SHEETS) == digest else None
-    if kind == "summary" or {"总览", "问题清单"} <= set(names):
-        return "汇总表"
-    return None
+    return None  # a summary is read as its units' rows (scan.is_summary)
 
 
 def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: date):
@@ -144,6 +143,29 @@ def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: d
         return check_file(inp, config, units, as_of)
 
     yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES))
+
+
+def _check_all_reported(inputs, config, units, as_of, on_file):
+    for inp, checked in _check_all(inputs, config, units, as_of):
+        if on_file:
+            on_file(inp.path)
+        yield inp, checked
+
+
+def _summaries_read_twice(checks: list[FileCheck]) -> list[FileCheck]:
+    """A netreg summary among the very files it was made from (汇总.xlsx left in the folder)
+    would count its units' rows twice: when every unit it holds also sent its own file in
+    this run, it is named (netreg-output) instead of read."""
+    own = {c.result.unit for c in checks if c.result.ok and not c.summary}
+    out = []
+    for c in checks:
+        held = {r.unit for r in c.records}
+        if c.summary and held and held <= own:
+            c = FileCheck(replace(c.result, status="skipped", forms={}),
+                          [make("netreg-output", file=c.result.path, what="汇总表（其中各单位的文件也在本次读取之列）")],
+                          [], frozenset(), frozenset(), ())
+        out.append(c)
+    return out
 
 
 def _digest(path: Path) -> str | None:
@@ -193,9 +215,8 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
-    for inp, checked in _check_all(inputs, config, units, as_of):
-        if on_file:
-            on_file(inp.path)
+    checks = [c for _, c in _check_all_reported(inputs, config, units, as_of, on_file)]
+    for checked in _summaries_read_twice(checks):
         result = checked.result
         file_issues[result.path] = checked.issues
         results.append(result)

@@ -12,8 +12,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Callable
 
 from ..model import forms as F
-from ..model.issues import Issue, columns_missing, make
+from ..model.issues import Issue, columns_missing, make, not_listed
 from ..model.records import Record
+from .units import exact_unit, match_unit
 from ..util.cells import col_letter
 from .normalize import (
     Parsed,
@@ -40,9 +41,11 @@ class Context:
     file: str
     unit: str
     parsers: dict[Kind, Callable[[object], Parsed]]
+    units: tuple[str, ...] = ()  # the run's unit list: a row naming its own unit is matched to it
 
     @classmethod
-    def build(cls, config: Campaign, as_of: date, file: str = "", unit: str = "") -> "Context":
+    def build(cls, config: Campaign, as_of: date, file: str = "", unit: str = "",
+              units: tuple[str, ...] | None = None) -> "Context":
         area = config.default_area_code
         parsers = {
             Kind.PHONE: lambda v: parse_phone(v, area),
@@ -52,10 +55,10 @@ class Context:
             Kind.PLATFORM: choice_parser(config.platforms),
             Kind.GROUP_TYPE: choice_parser(config.group_types),
         }
-        return cls(config, as_of, file, unit, parsers)
+        return cls(config, as_of, file, unit, parsers, tuple(config.units if units is None else units))
 
     def at(self, file: str, unit: str) -> "Context":
-        return Context(self.config, self.as_of, file, unit, self.parsers)
+        return Context(self.config, self.as_of, file, unit, self.parsers, self.units)
 
 
 def _choices(ctx: Context, kind: Kind) -> str:
@@ -80,8 +83,18 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
     letters = {key: col_letter(ci) for key, ci in table.columns.items()}
     records = []
     flagged_extra: set[int] = set()
+    named: dict[str, str] = {}  # a row's own 填报单位 as typed -> the unit
     for raw in table.rows:
-        rec = Record(form, ctx.unit, ctx.file, table.sheet, raw.row, {}, letters)
+        row_ctx = ctx
+        typed = clean_text(raw.unit)
+        if typed:
+            if typed not in named:
+                named[typed] = exact_unit(typed, list(ctx.units), ctx.config.school) or typed
+                if named[typed] == typed and typed not in ctx.units:
+                    issues.append(make("unit-not-listed", row=raw.row, column=col_letter(table.unit_column),
+                                       value=typed, **{**loc, "unit": typed}, **not_listed(match_unit(typed, list(ctx.units)))))
+            row_ctx = ctx.at(ctx.file, named[typed])
+        rec = Record(form, row_ctx.unit, ctx.file, table.sheet, raw.row, {}, letters)
         for ci, value in sorted(raw.extras.items()):
             name = table.extra_headers.get(ci) or f"{col_letter(ci)}列"
             rec.extras[name] = clean_text(value)
@@ -91,8 +104,8 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
                                    value=clean_text(value), **loc))
         for ci, formula in raw.formulas.items():
             rec.issues.append(make("formula-cell", row=raw.row, column=col_letter(ci),
-                                   field=_field_at(table, ci), value=formula, **loc))
-        check_row(rec, raw.cells, {table.columns[k] for k in raw.cells} & set(raw.formulas), table, ctx)
+                                   field=_field_at(table, ci), value=formula, **{**loc, "unit": rec.unit}))
+        check_row(rec, raw.cells, {table.columns[k] for k in raw.cells} & set(raw.formulas), table, row_ctx)
         records.append(rec)
     if table.rows:
         issues.extend(_filler(table, ctx, loc))

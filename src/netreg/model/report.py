@@ -123,13 +123,16 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
     """One status per unit: units of the list first (in list order), then units found that
     are not on it."""
     sent = [f for f in report.files if f.status != "skipped" and f.unit]  # not copies, not netreg's own
-    order = list(report.units) + sorted({f.unit for f in sent} - set(report.units))
+    found = {f.unit for f in sent} | {r.unit for r in report.records}  # a summary's rows name their units
+    order = list(report.units) + sorted(found - set(report.units))
     by_unit = {u: UnitStatus(u, UnitState.MISSING) for u in order}
     for f in sent:
         by_unit[f.unit].files.append(f.path)
     for rec in report.records:
         st = by_unit[rec.unit]
         st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
+        if rec.file not in st.files:
+            st.files.append(rec.file)
     unanswered: dict[str, int] = {}  # forms neither filled in, declared 无 nor returned empty
     for i in report.issues:
         if i.unit in by_unit:
@@ -137,7 +140,7 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
             by_unit[i.unit].warnings += i.severity is Severity.WARNING
             if i.code == "form-not-found":
                 unanswered[i.unit] = unanswered.get(i.unit, 0) + 1
-    readable = {f.unit for f in report.files if f.ok}
+    readable = {f.unit for f in report.files if f.ok} | {r.unit for r in report.records}
     forms = len(FORMS)
     for st in by_unit.values():
         missing = unanswered.get(st.unit, 0)

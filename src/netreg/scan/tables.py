@@ -9,6 +9,7 @@ came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class RawRow:
     cells: dict[str, object]  # column key -> raw value
     extras: dict[int, object] = field(default_factory=dict)  # 0-based column index -> raw value
     formulas: dict[int, str] = field(default_factory=dict)  # 0-based column index -> formula text
+    unit: object = None  # the row's own 填报单位 (a 单位 column, a summary's rows)
 
 
 @dataclass
@@ -49,6 +51,8 @@ class Table:
     declared_empty: bool = False  # a row says 无
     category_column: int | None = None  # one 类别 column standing for 附件5's two sub-columns
     scales: dict[str, int] = field(default_factory=dict)  # column key -> unit its header gives (（万）)
+    unit_column: int | None = None  # a 单位 / 填报单位 column: each row names its unit
+    ignore_unheaded: bool = False  # a summary: cells beyond its headed columns are ours (问题…)
 
     @property
     def missing(self) -> list[F.Column]:
@@ -92,14 +96,31 @@ class BookScan:
     unit_text: UnitText | None
     unrecognised: list[Ignored]
     sheets: list[str]
+    summary: bool = False  # a netreg summary: its rows name their units
+
+
+UNIT_HEADERS = frozenset({"填报单位", "单位", "单位名称", "报送单位", "所属单位", "部门", "单位部门"})
+SUMMARY_SHEETS = ("总览", "问题清单")  # a netreg summary's own sheets beside 附件1…5
+SUMMARY_COLUMNS = frozenset({"问题", "来源文件", "原行号"})  # what a summary adds after a form's columns
+
+
+def is_summary(book: Book) -> bool:
+    """A summary netreg wrote (its metadata says so, or it has the summary's own sheets)."""
+    names = {g.name for g in book.sheets}
+    return book.meta.get("kind") == "summary" or set(SUMMARY_SHEETS) <= names
 
 
 def scan_book(book: Book) -> BookScan:
+    """Every grid's tables; a netreg summary is read as its units' rows (its 填报单位 column
+    names each row's unit; its 问题, 来源文件, 原行号 columns and its own sheets are ours)."""
+    summary = is_summary(book)
     tables: list[Table] = []
     unrecognised: list[Ignored] = []
     unit_text = None
     for grid in book.sheets:
-        found = scan_sheet(grid)
+        if summary and grid.name in SUMMARY_SHEETS:
+            continue
+        found = scan_sheet(grid, summary)
         tables.extend(found.tables)
         unit_text = unit_text or found.unit_text
         if not found.tables:
@@ -107,7 +128,7 @@ def scan_book(book: Book) -> BookScan:
             if texts:
                 unrecognised.append(Ignored(grid.name, any(names_a_form(t) for t in texts[:200])))
     return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
-                    [g.name for g in book.sheets])
+                    [g.name for g in book.sheets], summary)
 
 
 def _ranges(ranges):
@@ -157,7 +178,7 @@ def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], 
     return row, cells
 
 
-def scan_sheet(sheet: Grid) -> SheetScan:
+def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
     """Find every form table in a grid, and the 填报单位 it names."""
     name, grid, formulas, merged_ranges = sheet.name, sheet.cells, sheet.formulas, sheet.merged
     tables: list[Table] = []
@@ -190,8 +211,14 @@ def scan_sheet(sheet: Grid) -> SheetScan:
                     t = clean_text(v)
                     if t and ci not in cols.values() and ci not in extra:
                         extra[ci] = t
+            unit_column = next((ci for ci, t in extra.items() if re.sub(r"\s", "", t) in UNIT_HEADERS), None)
+            if unit_column is not None:
+                del extra[unit_column]
+            if summary:
+                extra = {ci: t for ci, t in extra.items() if t not in SUMMARY_COLUMNS}
             current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category,
-                            scales=count_scales(form, cols, cells, nxt if used == 2 else None))
+                            scales=count_scales(form, cols, cells, nxt if used == 2 else None),
+                            unit_column=unit_column, ignore_unheaded=summary)
             pending_labels = {}
             tables.append(current)
             skip_until = ri + used - 1
@@ -221,9 +248,11 @@ def scan_sheet(sheet: Grid) -> SheetScan:
 def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
     used = set(table.columns.values())
     seq = table.columns.get("seq")
+    ignored = {seq, table.unit_column} | (set(range(len(cells))) - used - set(table.extra_headers)
+                                          if table.ignore_unheaded else set())
     # A 序号 computed by a formula (=ROW()-4) is no data: 序号 is ignored and renumbered.
-    row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci != seq}
-    data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci != seq} | row_formulas.keys())
+    row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci not in ignored}
+    data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci not in ignored} | row_formulas.keys())
     if not data_cells:  # blank, or only a 序号; "无" written in the 序号 cell (often merged across)
         if seq is not None and seq < len(cells) and _says_nothing(cells[seq]):
             table.declared_empty = True
@@ -240,4 +269,5 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict)
     if table.category_column is not None and split is not None:
         values[split.teacher], values[split.student] = table.form.split_category(raw(table.category_column))
     extras = {ci: raw(ci) for ci in data_cells if ci not in used}
-    table.rows.append(RawRow(ri + 1, values, extras, row_formulas))
+    unit = raw(table.unit_column) if table.unit_column is not None else None
+    table.rows.append(RawRow(ri + 1, values, extras, row_formulas, unit))

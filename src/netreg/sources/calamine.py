@@ -281,7 +281,7 @@ def _load(path: Path, fmt: str, merges: dict | None, limits) -> Book:
             raise
         if kind == "PasswordError":
             raise Unreadable(LOCKED, Reason.ENCRYPTED) from None
-        raise Unreadable(f"文件内容损坏，无法解析（{kind}），请用 Excel 或 WPS 打开后另存为 .xlsx 再发送") from None
+        raise Unreadable("文件内容损坏，无法解析，请用 Excel 或 WPS 打开后另存为 .xlsx 再发送") from None
     return Book(path, fmt, tuple(grids), reader="calamine")
 
 

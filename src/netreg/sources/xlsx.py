@@ -124,8 +124,8 @@ def read_xlsx(path: Path, limits) -> Book:
             struck_styles = _struck_styles(zf)
             struck = {name: _struck_rows(zf, part, struck_styles) for name, part in parts.items()} \
                 if struck_styles else {}
-    except Exception as exc:  # defusedxml refusals, broken XML, broken zip members
-        raise Unreadable(f"文件内部结构损坏或含有不安全内容（{type(exc).__name__}）") from None
+    except Exception:  # defusedxml refusals, broken XML, broken zip members
+        raise Unreadable("文件内部结构损坏或含有不安全内容，请用 Excel 或 WPS 打开后重新保存再发送") from None
     grids: list[Grid] = []
     try:
         # By content: calamine's from_path picks the format by extension, and an .xlsx saved
@@ -153,7 +153,7 @@ def read_xlsx(path: Path, limits) -> Book:
             raise  # is a BaseException (pyo3); KeyboardInterrupt and SystemExit are not ours
         if kind == "PasswordError":
             raise Unreadable("文件设置了打开密码（已加密），请取消密码后重新保存", Reason.ENCRYPTED) from None
-        raise Unreadable(f"文件内容损坏，无法解析（{kind}）") from None
+        raise Unreadable("文件内容损坏，无法解析，请用 Excel 或 WPS 打开后重新保存再发送") from None
     return Book(path, "xlsx", tuple(grids), meta, reader="calamine")
 
 
