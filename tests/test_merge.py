@@ -314,3 +314,22 @@ def test_a_unit_that_wrote_wu_on_every_form_is_reported_with_nothing_to_register
     assert status["图书馆"] == status["教务处"] == "已报送（无）" and status["团委"] == "需补报"
     assert [(i.unit, i.form) for i in result.issues if i.code == "form-empty"] == [("教务处", 3)]
     assert [(i.unit, i.form) for i in result.issues if i.code == "form-not-found"] == [("团委", n) for n in (2, 3, 4, 5)]
+
+
+def test_every_place_that_counts_warnings_gives_the_same_total(tmp_path):
+    """Terminal and 总览 totals, the HTML report and 问题清单 count the same warnings (a unit
+    that sent nothing has its unit-missing warning in each)."""
+    from netreg.render.terminal import render_merge_overview
+    from rich.console import Console
+
+    result = _run(_returned(tmp_path), tmp_path / "汇总.xlsx", html=tmp_path / "r.html")
+    listed = [r for r in _sheet_rows(tmp_path / "汇总.xlsx", "问题清单", 1) if r["级别"] == "警告"]
+    overview = _sheet_rows(tmp_path / "汇总.xlsx", "总览", 3)
+    total = next(r for r in overview if r["单位"] == "合计")
+    assert total["警告"] == len(listed) == sum(s.warnings for s in result.statuses) > 0
+    assert next(r for r in overview if r["单位"] == "教务处")["警告"] == 1  # sent nothing
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f'警告<b class="sev-warning">{len(listed)}</b>' in html
+    console = Console(record=True, width=200)
+    render_merge_overview(result, console)
+    assert re.search(rf"合计.*│\s+{len(listed)} │", console.export_text())

@@ -258,7 +258,10 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
         if Path(target).exists() and not force:
             raise OutputExists(f"{target} 已存在；如需覆盖请加 --force")
     statuses = unit_statuses(report)
-    issues = report.issues + tuple(missing_unit_issues(statuses))
+    missing = missing_unit_issues(statuses)
+    for st in statuses:  # each unit-missing warning is its unit's, in 总览 as in 问题清单 and the HTML
+        st.warnings += sum(1 for i in missing if i.unit == st.unit)
+    issues = report.issues + tuple(missing)
     rows_in = sum(f.rows for f in report.files)
     with gc_paused():
         wb, bodies = build_summary(report, statuses, school, issues)
