@@ -104,7 +104,7 @@ def test_netreg_toml_in_the_working_folder_is_used(tmp_path):
     ("follower_threshold = -1\n", "follower_threshold 应不小于 0"),
     ("stale_dayz = 30\n", "stale_dayz 不是可识别的配置项"),
     ("default_area_code = \"395\"\n", "default_area_code 应为以 0 开头的 3～4 位区号"),
-    ("school = \n", "不是有效的 TOML 格式"),
+    ("school = \n", "格式有误：第 1 行"),
     ("[[group_types]]\nname = \"微信群\"\nmax_members = \"五百\"\n", "group_types.0.max_members 应为整数"),
 ])
 def test_bad_config_gets_one_clear_chinese_line(tmp_path, text, expected):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .check.units import match_unit, unit_key  # noqa: F401 (re-exported)
 from .errors import NetregError
+from .util.oserror import os_reason
 
 CONFIG_NAME = "netreg.toml"
 
@@ -80,6 +83,17 @@ class Campaign(BaseModel):
     units: list[str] = Field(default_factory=lambda: list(DEFAULT_UNITS))
     roster_files: list[str] = []
     limits: Limits = Field(default_factory=Limits)
+    rules: dict[str, Literal["error", "warning", "info", "off"]] = {}  # issue code -> its level here
+
+    @field_validator("rules")
+    @classmethod
+    def _known_codes(cls, rules: dict[str, str]) -> dict[str, str]:
+        from .model.issues import CODES
+
+        unknown = [code for code in rules if code not in CODES]
+        if unknown:
+            raise ValueError(f"没有这个问题代码：{'、'.join(unknown)}（代码列表见 README“检查的规则”）")
+        return rules
 
     def match_unit(self, text: str | None, units: list[str] | None = None) -> str | None:
         """The unit of ``units`` (default: the configured list) that ``text`` names, or None."""
@@ -117,12 +131,37 @@ def _describe(err: dict) -> str:
         what = "应为以 0 开头的 3～4 位区号，如 \"0395\""
     elif kind == "string_pattern_mismatch" and loc == "email":
         what = "应为电子邮箱地址"
+    elif kind == "literal_error":
+        what = f"应为 {ctx.get('expected', '')}".replace(" or ", " 或 ")
+    elif kind == "value_error":
+        what = str(ctx.get("error", "取值不正确"))
+        shown = ""
+        return f"{loc} {what}"
     else:
         what = _PYDANTIC_MESSAGES.get(kind, err.get("msg", "取值不正确"))
     shown = "" if kind in ("missing",) else f"（当前值：{err.get('input')!r}）"
     if kind == "extra_forbidden":
         shown = ""
     return f"{loc} {what}{shown}"
+
+
+def _toml_where(message: str) -> str:
+    """tomllib's English message → where, in Chinese, and what usually causes it."""
+    import re
+
+    m = re.search(r"at line (\d+), column (\d+)", message)
+    where = f"第 {m[1]} 行第 {m[2]} 列附近" if m else "某处"
+    if "Invalid value" in message or "Invalid initial character" in message:
+        what = "值的写法不对（文字要用英文双引号括起来，如 school = \"某某学院\"）"
+    elif "Expected '='" in message:
+        what = "缺少等号（每行写成 名称 = 值）"
+    elif "Cannot overwrite" in message or "Cannot declare" in message:
+        what = "同一项写了两次"
+    elif "Unclosed" in message or "Expected ']'" in message or "Illegal character" in message:
+        what = "引号或方括号没有配对"
+    else:
+        what = "格式不对（请对照 netreg init 生成的示例检查引号、等号和方括号）"
+    return f"{where}{what}"
 
 
 def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaign:
@@ -133,13 +172,22 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
             return Campaign()
         path = local
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件 {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"无法读取配置文件 {path}：{exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"无法读取配置文件 {path}：{os_reason(exc)}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:  # saved by Notepad or WPS as ANSI (GBK) on a Chinese Windows
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise ConfigError(f"配置文件 {path} 的编码无法识别，请用记事本“另存为”UTF-8 编码") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"配置文件 {path} 不是有效的 TOML 格式：{exc}") from None
+        raise ConfigError(f"配置文件 {path} 格式有误：{_toml_where(str(exc))}") from None
     try:
         return Campaign.model_validate(data)
     except ValidationError as exc:
@@ -155,7 +203,7 @@ def read_units_file(path: Path) -> list[str]:
     except UnicodeDecodeError:
         text = Path(path).read_text(encoding="gb18030")
     except OSError as exc:
-        raise ConfigError(f"无法读取单位名单 {path}：{exc.strerror or exc}") from None
+        raise ConfigError(f"无法读取单位名单 {path}：{os_reason(exc)}") from None
     units: list[str] = []
     for line in text.splitlines():
         line = line.split("#", 1)[0]

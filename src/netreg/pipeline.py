@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .check.cross import cross_checks
 from .check.roster import read_roster
+from .errors import NetregError
 from .check.rows import Context, check_table
 from .check.units import Attribution, unit_of
 from .intake.folder import Input, collect
@@ -145,6 +146,17 @@ def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: d
     yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES))
 
 
+def leveled(issues: list[Issue], rules: dict[str, str]) -> list[Issue]:
+    """The campaign's own levels (netreg.toml [rules]): a code set to off is dropped."""
+    out = []
+    for issue in issues:
+        level = rules.get(issue.code)
+        if level == "off":
+            continue
+        out.append(issue if level is None or level == issue.severity else replace(issue, severity=Severity(level)))
+    return out
+
+
 def _check_all_reported(inputs, config, units, as_of, on_file):
     for inp, checked in _check_all(inputs, config, units, as_of):
         if on_file:
@@ -252,12 +264,19 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     for r in ([roster] if roster else []) + [Path(p) for p in config.roster_files]:
         try:
             student_roster.update(read_roster(r, config))
+        except NetregError:
+            raise  # a roster with no name or phone column: fail clearly, never check without it
         except Exception as exc:
             loose.append(make("file-unreadable", file=str(r), reason=Reason.CORRUPT,
                               problem=f"学生花名册无法读取（{type(exc).__name__}）"))
     cross_checks(records, base, student_roster)
     for rec in records:
+        if config.rules:
+            rec.issues[:] = leveled(rec.issues, config.rules)
         file_issues.setdefault(rec.file, []).extend(rec.issues)
+    if config.rules:
+        loose = leveled(loose, config.rules)
+        file_issues = {f: leveled(lst, config.rules) for f, lst in file_issues.items()}
     order = {r.path: i for i, r in enumerate(results)}
     ordered = sorted((i for lst in file_issues.values() for i in lst),
                      key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
@@ -268,4 +287,5 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         counted.append(replace(res, errors=sum(i.severity is Severity.ERROR for i in mine),
                                warnings=sum(i.severity is Severity.WARNING for i in mine),
                                infos=sum(i.severity is Severity.INFO for i in mine)))
-    return Report(tuple(counted), tuple(records), tuple(loose + ordered), tuple(units), as_of)
+    return Report(tuple(counted), tuple(records), tuple(loose + ordered), tuple(units), as_of,
+                  roster=len(student_roster))

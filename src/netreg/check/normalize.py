@@ -35,6 +35,7 @@ class Parsed:
     value: object  # normalised value; when parsing failed: the cleaned text as typed
     code: str | None = None  # issue code, or None when clean
     ok: bool = True  # False when `value` is not normalised (code is then an error code)
+    note: str | None = None  # what exactly is wrong, when the code's message alone would mislead
 
 
 BLANK = Parsed(None)
@@ -89,7 +90,9 @@ def _parse_phone_text(text: str, area_code: str) -> Parsed:
             continue
         found = _one_phone(part, area_code) or _space_separated(part.split(), area_code)
         if not found:
-            return Parsed(text, "phone-invalid", ok=False)
+            digits = _PHONE_JUNK.sub("", part)
+            iot = len(digits) == 13 and digits.startswith("14") and digits.isdigit()
+            return Parsed(text, "phone-invalid", ok=False, note=IOT_NOTE if iot else None)
         out.extend(found.split("/"))
     return Parsed("/".join(out)) if out else Parsed(text, "phone-invalid", ok=False)
 
@@ -125,12 +128,21 @@ def _cn_landline_patterns():
     return re.compile(meta.general_desc.national_number_pattern), re.compile(meta.fixed_line.national_number_pattern)
 
 
+IOT_NOTE = "：13 位、以 14 开头的是物联网卡号，不能用作联系电话，请填写手机号或带区号的座机号码。"
+# 11-digit numbers people use that phonenumbers 9 rejects: 149 data/voice cards and the 174
+# satellite range (PITFALLS: "Phone numbers, again"). Checked here, before it.
+_DATA_CARDS = ("149", "174")
+
+
 def _number(part: str, area_code: str) -> str | None:
     digits = _PHONE_JUNK.sub("", part)
     if not re.fullmatch(r"\+?[0-9]{3,20}", digits):
         return None
     if _is_fast_mobile(digits):
         return digits
+    national = digits[3:] if digits.startswith("+86") else digits[2:] if len(digits) == 13 and digits[:2] == "86" else digits
+    if len(national) == 11 and national.startswith(_DATA_CARDS) and national.isdigit():
+        return national
     if 7 <= len(digits) <= 8 and digits[0] in "23456789":
         digits = area_code + digits  # a local number: Luohe numbers are 7 digits
     if len(digits) in (11, 12) and digits[0] == "0" and digits[1] in "3456789":

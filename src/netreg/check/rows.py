@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Callable
 from ..model import forms as F
 from ..model.issues import Issue, columns_missing, make, not_listed
 from ..model.records import Record
-from .units import exact_unit, match_unit
 from ..util.cells import col_letter
 from .normalize import (
     Parsed,
@@ -26,6 +25,7 @@ from .normalize import (
     parse_phone,
     parse_yesno,
 )
+from .units import exact_unit, match_unit
 
 if TYPE_CHECKING:
     from ..config import Campaign
@@ -176,6 +176,8 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
                 extra["choices"] = _choices(ctx, col.kind)
             if parsed.code == "number-approximate":
                 extra["parsed"] = parsed.value
+            if parsed.note:
+                extra["why"] = parsed.note
             flag(rec, ctx, parsed.code, col.key, text, **extra)
         if col.kind is Kind.DATE and parsed.ok and isinstance(parsed.value, date) and parsed.value > ctx.as_of:
             flag(rec, ctx, "date-in-future", col.key, parsed.value.isoformat(), as_of=ctx.as_of.isoformat())
@@ -213,7 +215,8 @@ CERTIFIED_NEGATIONS = ("未认证", "没有认证", "没认证", "未官方认�
 def _certified(rule: F.Certified, rec: Record, ctx: Context) -> None:
     if rec.values.get(rule.choice_column) == rule.choice:
         note = clean_text(rec.values.get(rule.note_column))
-        if "认证" not in note or any(n in note for n in CERTIFIED_NEGATIONS):
+        certified = "认证" in note or "蓝v" in note.casefold()  # 官方/机构/企业认证, 已认证, 蓝V
+        if not certified or any(n in note for n in CERTIFIED_NEGATIONS):
             flag(rec, ctx, "video-account-uncertified", rule.note_column, note)
 
 

@@ -30,6 +30,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    options_metavar="[选项]",
+    subcommand_metavar="命令 [参数]...",
 )
 
 
@@ -48,7 +50,7 @@ def command(fn):
             typer.echo(f"错误：{exc}", err=True)
             raise typer.Exit(2) from None
 
-    return app.command(fn.__name__)(run)
+    return app.command(fn.__name__, options_metavar="[选项]")(run)
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..util.oserror import os_reason
 from .options import fail
 
 
@@ -26,5 +27,5 @@ def init(
     try:
         write_default_config(target)
     except OSError as exc:
-        fail(f"无法写入 {target}：{exc.strerror or exc}")
+        fail(f"无法写入 {target}：{os_reason(exc)}")
     typer.echo(f"已生成配置文件 {target}；修改后，在同一文件夹运行 netreg 时会自动使用它。")

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..util.oserror import os_reason, os_target
 from .options import (
     AsOfOpt,
     ConfigOpt,
@@ -20,7 +21,7 @@ from .options import (
 
 
 def merge(
-    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径...")],
+    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径")],
     output: Annotated[Path, typer.Option("--output", "-o", help="汇总表保存位置（.xlsx）", metavar="文件")],
     config_path: ConfigOpt = None,
     units_file: UnitsOpt = None,
@@ -51,10 +52,10 @@ def merge(
     if not any(f.ok for f in report.files):
         for issue in report.issues:
             typer.echo(f"{issue.file}：{issue.message}", err=True)
-        fail("没有找到可以读取的登记表文件（.xlsx）", 2)
+        fail("没有找到可以读取的登记表文件", 2)
     try:  # OutputExists is a NetregError: the boundary prints it
         result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths)
     except OSError as exc:
-        fail(f"无法写入 {output}：{exc.strerror or exc}")
+        fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")
     render_merge_overview(result, console)
     raise typer.Exit(report.exit_code())

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..util.oserror import os_reason, os_target
 from .options import ConfigOpt, UnitsOpt, fail, new_console, setup
 
 
@@ -37,7 +38,7 @@ def template(
             written = write_templates(config, names, output, force=force,
                                       on_progress=lambda w: progress.advance(task))
         except OSError as exc:
-            fail(f"无法写入文件夹 {output}：{exc.strerror or exc}")
+            fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")
     table = Table(header_style="bold")
     table.add_column("单位")
     table.add_column("文件")

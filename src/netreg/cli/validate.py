@@ -21,7 +21,7 @@ from .options import (
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹（文件夹会递归查找 .xlsx）", metavar="路径...")],
+    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹（文件夹会逐层查找其中所有文件，.zip 会解开）", metavar="路径")],
     config_path: ConfigOpt = None,
     units_file: UnitsOpt = None,
     as_of: AsOfOpt = None,
@@ -51,7 +51,7 @@ def validate(
         else:
             for issue in report.issues:  # e.g. a path that does not exist
                 typer.echo(f"{issue.file}：{issue.message}", err=True)
-        fail("没有找到可以读取的登记表文件（.xlsx）", 2)
+        fail("没有找到可以读取的登记表文件", 2)
     if annotate is not None:
         from ..excel.annotate import write_annotated
 
@@ -76,8 +76,17 @@ def validate(
 def _print_json(report) -> None:
     from ..render.json import iter_json
 
-    out = sys.stdout
+    # UTF-8 bytes whatever the console's code page (GBK on a Chinese Windows): a group name
+    # with an emoji must not end the run, and `> out.json` must be readable as JSON.
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
     for chunk in iter_json(report):
-        out.write(chunk)
-    out.write("\n")
-    out.flush()
+        if out is None:
+            sys.stdout.write(chunk)
+        else:
+            out.write(chunk.encode("utf-8"))
+    if out is None:
+        sys.stdout.write("\n")
+    else:
+        out.write(b"\n")
+        out.flush()

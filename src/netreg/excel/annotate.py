@@ -19,6 +19,7 @@ from ..errors import NetregError
 from ..model.issues import SEVERITY_LABEL, Issue, severity_rank
 from ..model.report import FileResult, Report
 from ..util.atomic import atomic_path
+from ..util.oserror import os_reason
 from . import cells
 from .opinions import FILLS, SHEET, opinion_sheet
 
@@ -160,7 +161,7 @@ def _run_jobs(jobs: list, report: Report, config: Campaign | None) -> list[str |
         try:
             _write_job(job, report, config)
         except OSError as exc:  # one unit's problem must not cost the others
-            return f"无法写入 {job.target.name}（{exc.strerror or type(exc).__name__}）"
+            return f"无法写入 {job.target.name}（{os_reason(exc)}）"
         except Exception as exc:
             return f"生成时发生意外错误（{type(exc).__name__}）"
         return None

@@ -7,7 +7,6 @@ import re
 import unicodedata
 
 # Only the workbook writers (template, annotate, summary) import this module, never start-up.
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 UNNAMED = "未命名单位"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -66,9 +65,13 @@ def wrapped_lines(text: object, width: float) -> int:
 FORMULA_START = ("=", "+", "-", "@")  # text starting so is a formula (or DDE) to Excel and CSV
 
 
+# Every character XML 1.0 forbids: openpyxl's control characters, lone surrogates, U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_cell_text(value: str) -> str:
-    """``value`` without the control characters a worksheet cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if ILLEGAL_CHARACTERS_RE.search(value) else value
+    """``value`` without the characters a worksheet (XML 1.0) cannot hold."""
+    return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
 
 
 def write_text(cell, value: str) -> None:

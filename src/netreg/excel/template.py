@@ -278,10 +278,11 @@ def _header(ws: Worksheet, form: Form, widths: list[float]) -> int:
 
 
 def _blank_rows(ws: Worksheet, form: Form, first_data: int, count: int) -> None:
-    """Bordered rows with 序号 pre-filled, then the form's footnote."""
+    """Bordered rows with 序号 pre-filled, then the form's footnote. No fixed row height: a row
+    grows with the text typed into it (a fixed one clips a long 网站栏目 on the printed copy
+    that gets signed and stamped)."""
     ncol = len(form.columns)
     for row in range(first_data, first_data + count):
-        ws.row_dimensions[row].height = 24
         for i, col in enumerate(form.columns, start=1):
             cell = ws.cell(row, i)
             cell.border = BOX

@@ -28,6 +28,21 @@ class Input:
     problem: Unreadable | None = None  # refused before any reader (an archive member)
 
 
+def displayed(path: Path) -> str:
+    """The path as people read it. A name that is not valid UTF-8 (unzipped on Linux from a
+    Chinese Windows zip: GBK bytes) is decoded as GB18030 instead of showing escapes."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return raw.decode("utf-8", "replace")
+
+
 def is_silent(name: str) -> bool:
     """Lock files (~$x.xlsx, .~lock.x#), hidden files and system files: not the unit's."""
     return name.startswith(("~$", ".")) or name.lower() in SYSTEM_FILES
@@ -77,14 +92,14 @@ def collect(paths: list[Path], limits) -> tuple[list[Input], list[Issue]]:
                     if f.is_file():
                         add(f)
                     elif f.is_symlink():  # dangling or looping link: say so, never skip silently
-                        issues.append(make("file-unreadable", file=str(f), reason=Reason.MISSING,
+                        issues.append(make("file-unreadable", file=displayed(f), reason=Reason.MISSING,
                                            problem="文件不存在或无法访问（链接指向的文件不存在）"))
         elif p.name.startswith("~$"):
             continue
         elif p.is_file():
             add(p)
         else:
-            issues.append(make("file-unreadable", file=str(p), reason=Reason.MISSING,
+            issues.append(make("file-unreadable", file=displayed(p), reason=Reason.MISSING,
                                problem="文件或文件夹不存在，或无法访问", advice="请检查路径是否写对。"))
     return found, issues
 
@@ -97,14 +112,14 @@ def _expand(path: Path, limits, issues: list[Issue]) -> list[Input]:
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
     except OSError:
-        return [Input(path, str(path))]  # the reader says why it cannot be opened
+        return [Input(path, displayed(path))]  # the reader says why it cannot be opened
     if not is_archive(head, path):
-        return [Input(path, str(path))]
+        return [Input(path, displayed(path))]
     if path.stat().st_size > limits.max_file_mb * 1024 * 1024:
-        return [Input(path, str(path), Unreadable(
+        return [Input(path, displayed(path), Unreadable(
             f"压缩包过大（{path.stat().st_size / 1048576:.0f} MB，上限 {limits.max_file_mb:g} MB）", Reason.TOO_LARGE))]
     try:
-        members = expand(path, limits, _WORKDIR.new(), shown=str(path).replace(os.sep, "/"))
+        members = expand(path, limits, _WORKDIR.new(), shown=displayed(path).replace(os.sep, "/"))
     except Unreadable as exc:
-        return [Input(path, str(path), exc)]
+        return [Input(path, displayed(path), exc)]
     return [Input(m.path if m.path is not None else path, m.shown, m.problem) for m in members]

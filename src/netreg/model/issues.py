@@ -62,7 +62,7 @@ CODES: dict[str, Code] = _codes({
     "formula-cell": (W, "单元格含公式", "此单元格是公式（{value}），系统不计算公式，已按文本保留。请直接填写内容，不要使用公式或嵌入图片。"),
     "extra-column": (W, "多余的列", "“{field}”列不属于本表，内容已保留在汇总表中；请确认是否填错了位置。"),
     "required-missing": (E, "必填项为空", "“{field}”为必填项，请补填。"),
-    "phone-invalid": (E, "电话号码无效", "“{value}”不是有效的电话号码：手机号应为 11 位，座机请写区号，如 0395-1234567。"),
+    "phone-invalid": (E, "电话号码无效", "“{value}”不是有效的电话号码{why}"),
     "date-invalid": (E, "日期无效", "“{value}”不是有效的日期，请按 2024-05-01 的格式填写。"),
     "date-in-future": (E, "日期晚于今天", "日期 {value} 晚于统计日期 {as_of}，请核实。"),
     "date-imprecise": (W, "日期不完整", "日期“{value}”只写到月份，请补全到具体日期，如 2024-05-01。"),
@@ -86,7 +86,8 @@ CODES: dict[str, Code] = _codes({
 })
 DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"},
             "file-unsupported": {"advice": "请发送 Excel（.xlsx、.xls）、WPS 表格（.et）、Word（.docx）或 CSV 格式的电子版登记表。"},
-            "unit-not-listed": {"detail": ""}}
+            "unit-not-listed": {"detail": ""},
+            "phone-invalid": {"why": "：手机号应为 11 位，座机请写区号，如 0395-1234567。"}}
 
 
 @dataclass(frozen=True, slots=True)

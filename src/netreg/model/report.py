@@ -47,6 +47,7 @@ class Report:
     issues: tuple[Issue, ...]
     units: tuple[str, ...]  # the unit list the run matched against
     as_of: date
+    roster: int = 0  # students' phone numbers read from the roster files
 
     def count(self, severity: Severity) -> int:
         return sum(1 for i in self.issues if i.severity is severity)
@@ -60,9 +61,13 @@ class Report:
         return self.count(Severity.WARNING)
 
     def exit_code(self, strict: bool = False) -> int:
+        """0 nothing to fix; 1 errors (or warnings, ``strict``), or a unit that must fix its
+        return (a blank template sent back as it was); 2 nothing could be read."""
         if not any(f.ok for f in self.files):
             return 2
-        return 1 if self.errors or (strict and self.warnings) else 0
+        if self.errors or (strict and self.warnings):
+            return 1
+        return 1 if any(s.state is UnitState.FIX for s in unit_statuses(self)) else 0
 
     def to_dict(self, issues: bool = True) -> dict:
         units = {f.unit for f in self.files if f.unit}
@@ -185,7 +190,9 @@ def figures(records) -> Figures:
 
     platform = ACCOUNTS.identity.columns[0]
     platforms = Counter(r.values.get(platform) or "未填写" for r in records if r.form is ACCOUNTS)
-    categories = Counter(INFLUENCERS.category_of(r.values) for r in records if r.form is INFLUENCERS)
+    # a person under the follower threshold is no 网络大V: not in the chart (the issue list names them)
+    categories = Counter(INFLUENCERS.category_of(r.values) for r in records if r.form is INFLUENCERS
+                         and not any(i.code == "below-threshold" for i in r.issues))
     flag = ZOMBIE_GROUPS.rule(Cleanup).flag
     cleaned = Counter(r.values.get(flag) for r in records if r.form is ZOMBIE_GROUPS)
     return Figures(sorted(platforms.items(), key=lambda kv: -kv[1]), categories["teacher"], categories["student"],

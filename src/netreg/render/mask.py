@@ -20,9 +20,14 @@ def mask_digits(text: str) -> str:
 
 
 def masked(issue: Issue) -> tuple[str, str]:
-    """(value, message) as shown to people."""
+    """(value, message) as shown to people. A masked invalid number says how many digits it
+    has: the stars would hide the very count that is wrong (138***4567（10 位）)."""
     value, message = issue.value or "", issue.message
     if issue.code in PHONE_CODES and value:
-        value = mask_digits(value)
+        shown = mask_digits(value)
+        if shown != value and issue.code != "student-phone-binding":
+            counts = [len(d) for d in _DIGITS.findall(value)]
+            shown += "（" + "、".join(f"{n} 位" for n in counts) + "）"
+        value = shown
         message = message.replace(issue.value, value)
     return value, message

@@ -35,6 +35,8 @@ def render_text(report: Report, console) -> None:
                       Text(str(f.warnings), style="yellow" if f.warnings else ""))
     console.print(files)
     console.print(files_line(report))
+    if report.roster:
+        console.print(f"学生花名册：读入 {report.roster} 个学生手机号，用于检查新媒体账号绑定的手机号")
     by_file: dict[str, list[Issue]] = {}
     for issue in report.issues:
         by_file.setdefault(issue.file or "（其他）", []).append(issue)
@@ -74,7 +76,7 @@ def files_line(report: Report) -> str:
 
 def top_problems(issues: list[Issue], n: int = 5) -> str:
     top = Counter(i.code for i in issues).most_common(n)
-    return "最常见的问题：" + "；".join(f"{title(c)} {k} 处" for c, k in top)
+    return "最常见的问题：" + "；".join(f"{title(c)}{k}处" for c, k in top)  # no space: never "2" / "处"
 
 
 def forms_text(ids: list[int]) -> str:

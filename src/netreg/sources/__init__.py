@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
+from ..util.oserror import os_reason
 from .base import HEAD_BYTES, OLE2_MAGIC, ZIP_MAGIC, Book, Reason, Unreadable
 
 # Module names in this package, in the order their ``accepts`` is asked: the office
@@ -69,7 +70,7 @@ def _head(path: Path, limits) -> bytes:
         size = path.stat().st_size
         head = read_head(path)
     except OSError as exc:
-        raise Unreadable(f"无法打开文件（{exc.strerror or exc}）", Reason.MISSING) from None
+        raise Unreadable(f"无法打开文件（{os_reason(exc)}）", Reason.MISSING) from None
     if size == 0:
         raise Unreadable("文件是空的（0 字节）")
     if size > limits.max_file_mb * 1024 * 1024:

@@ -43,6 +43,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
+from ..util.oserror import os_reason
 from . import guard
 from .base import OLE2_MAGIC, ZIP_MAGIC, Book, Grid, Reason, Unreadable
 from .ole2 import _BOOK, BAD, LOCKED, Ole2, _too_large, ole2_kind, scan_biff
@@ -239,7 +240,7 @@ class CalamineSource:
         except Unreadable:
             raise
         except (FileNotFoundError, PermissionError) as exc:
-            raise Unreadable(f"无法打开文件（{exc.strerror or exc}）", Reason.MISSING) from None
+            raise Unreadable(f"无法打开文件（{os_reason(exc)}）", Reason.MISSING) from None
         except Exception:  # noqa: BLE001 - a broken container, chain or record of any kind
             raise Unreadable(BAD) from None
         return _load(path, fmt, merges, limits)

@@ -23,6 +23,7 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
+from ..util.oserror import os_reason
 from .base import OLE2_MAGIC, ZIP_MAGIC, Book, Grid, Reason, Unreadable
 
 EXTENSIONS = (".csv", ".txt", ".tsv")
@@ -49,7 +50,7 @@ class DelimitedSource:
                                  f"请只导出需要报送的表格", Reason.TOO_LARGE)
             text = _decode(path.read_bytes())
         except OSError as exc:
-            raise Unreadable(f"无法打开文件（{exc.strerror or exc}）") from None
+            raise Unreadable(f"无法打开文件（{os_reason(exc)}）") from None
         if not text.strip():
             raise Unreadable("文件是空的（没有任何内容），请重新导出后发送")
         delimiter = sniff(text, default="\t" if path.suffix.lower() == ".tsv" else ",")

@@ -2,13 +2,15 @@
 
 Workers are forked, so the function and the items (a whole report, for annotation) are
 inherited rather than pickled; only results travel back. Below a minimum number of items, on
-one core, or where processes cannot be forked (Windows, macOS' default), it runs in this
-process. A worker that dies (out of memory…) costs nothing: what is left is done here.
+one core, or off Linux (Windows cannot fork; macOS can but its system libraries are not
+fork-safe), it runs in this process. A worker that dies (out of memory…) costs nothing: what
+is left is done here.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -28,7 +30,10 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iter
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, 4)
-    if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    # Fork only where it is the platform's own way (Linux): macOS offers fork but its system
+    # libraries are not fork-safe, and Windows has none; there the work runs in this process.
+    if len(items) < min_items or workers < 2 or not sys.platform.startswith("linux") \
+            or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(fn, items)
         return
     from concurrent.futures import ProcessPoolExecutor

@@ -1,0 +1,237 @@
+"""What the coordinator sees and trusts (issue: defects a newcomer met, Windows): totals, the
+roster, English that reached the user, exit codes, masked phones, the chart, odd characters
+and file names, JSON on a GBK console."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from builders import FILLER, filled_template
+from typer.testing import CliRunner
+
+from netreg.cli import app
+from netreg.config import Campaign
+from netreg.pipeline import validate_paths
+
+AS_OF = date(2025, 11, 25)
+GROUP = {"group_type": "微信群", "group_name": "医学院教职工群", "members": 120, "purpose": "工作通知",
+         "real_name": "是", "admin": "王强", "phone": "13912345678"}
+STAR = {"platform": "抖音", "account_id": "dy001", "account_name": "小王说", "followers": 5000, "topic": "校园",
+        "person": "王一", "title": "讲师", "phone": "13812340001"}
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netreg", *args], capture_output=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_a_roster_without_recognisable_columns_fails_clearly(tmp_path):
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
+    roster = tmp_path / "花名册.csv"
+    roster.write_text("学号,学生,班级\n2023001,赵六,护理1班\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--roster", str(roster)])
+    assert result.exit_code == 2
+    assert "找不到“姓名”列和“手机号”列" in result.output and "学号 | 学生 | 班级" in result.output
+    named = tmp_path / "学生花名册.csv"
+    named.write_text("学号,学生姓名,联系电话\n2023001,赵六,13612349999\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--roster", str(named)])
+    assert "学生花名册：读入 1 个学生手机号" in result.output
+
+
+def test_no_english_in_usage_config_and_file_errors(tmp_path):
+    usage = run("--help").stdout.decode()
+    assert "[选项] 命令 [参数]..." in usage.splitlines()[0] and "OPTIONS" not in usage
+    bad = tmp_path / "netreg.toml"
+    bad.write_text("school = 某学院\n", encoding="utf-8")
+    err = run("validate", str(tmp_path), "-c", str(bad)).stderr.decode()
+    assert "第 1 行第 10 列附近" in err and "Invalid" not in err
+    bad.write_bytes('school = "漯河某学院"\n'.encode("gbk"))  # saved as ANSI by Notepad
+    from netreg.config import load_config
+
+    assert load_config(bad).school == "漯河某学院"
+    err = run("validate", str(tmp_path), "--units", str(tmp_path / "没有这个名单.txt")).stderr.decode()
+    assert "文件或文件夹不存在" in err and "No such file" not in err
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
+    (tmp_path / "是文件夹.xlsx").mkdir()
+    err = run("merge", str(tmp_path / "in"), "-o", str(tmp_path / "是文件夹.xlsx"), "--force").stderr.decode()
+    assert "是文件夹.xlsx" in err and "Is a directory" not in err and "Traceback" not in err
+
+
+def test_a_blank_template_sent_back_as_it_was_exits_1(tmp_path):
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {}, filler=None)
+    result = CliRunner().invoke(app, ["validate", str(tmp_path), "--as-of", "2025-11-25"])
+    assert result.exit_code == 1
+    report = validate_paths([tmp_path], Campaign(), as_of=AS_OF)
+    assert report.errors == 0 and report.exit_code() == 1
+
+
+def test_a_masked_invalid_phone_still_shows_how_many_digits_it_has(tmp_path):
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {4: [{**GROUP, "phone": "1391234567"}]})
+    result = CliRunner().invoke(app, ["validate", str(tmp_path), "--as-of", "2025-11-25"])
+    assert "139***4567（10 位）" in result.output and "1391234567" not in result.output
+
+
+def test_the_influencer_chart_leaves_out_accounts_under_the_threshold(tmp_path):
+    from netreg.model.report import figures
+
+    rows = [STAR, {**STAR, "account_id": "dy002", "followers": 1500, "person": "李二"}]
+    report = validate_paths([filled_template(tmp_path / "医学院.xlsx", "医学院", {5: rows})], Campaign(), as_of=AS_OF)
+    assert [i.code for i in report.issues if i.code == "below-threshold"] == ["below-threshold"]
+    assert figures(report.records).teachers == 1
+
+
+def test_characters_xml_forbids_never_reach_the_summary(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "医学院-附件4.csv").write_text(
+        "填报单位：医学院,,,,,填表人：王丽,填表人电话：13912345678\n"
+        "序号,群组类型,群名称,群人数,主要用途,是否全部实名,群管理员姓名,联系电话,备注\n"
+        "1,微信群,教职工\uffff群,120,工作通知,是,王强,13912345678,\ufffe备注\n", encoding="utf-8")
+    out = tmp_path / "汇总.xlsx"
+    proc = run("merge", str(folder), "-o", str(out), "--as-of", "2025-11-25")
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    ws = openpyxl.load_workbook(out)["附件4"]  # parses: the sheet XML is valid
+    assert [c.value for c in ws[3]][3:4] == ["教职工群"]
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_decoded_and_read(tmp_path):
+    if sys.platform == "win32":
+        pytest.skip("file names are always Unicode on Windows")
+    folder = tmp_path / "in"
+    source = filled_template(tmp_path / "src.xlsx", "医学院", {4: [GROUP]}, FILLER)
+    raw = os.path.join(os.fsencode(str(folder)), "医学院报送.xlsx".encode("gbk"))
+    folder.mkdir()
+    with open(raw, "wb") as fh:
+        fh.write(source.read_bytes())
+    report = validate_paths([folder], Campaign(), as_of=AS_OF)
+    assert [Path(f.path).name for f in report.files] == ["医学院报送.xlsx"]
+    proc = run("merge", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--as-of", "2025-11-25")
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    assert "医学院报送.xlsx" in proc.stdout.decode() or (tmp_path / "汇总.xlsx").is_file()
+
+
+def test_json_is_utf8_whatever_the_console_and_an_emoji_never_ends_the_run(tmp_path):
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {4: [{**GROUP, "group_name": "教职工群😀"}]})
+    proc = run("validate", str(tmp_path), "--format", "json", "--as-of", "2025-11-25",
+               env={"PYTHONIOENCODING": "gbk"})
+    assert proc.returncode in (0, 1), proc.stderr.decode("utf-8", "replace")
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["summary"]["rows"] == 1
+
+
+def test_a_video_account_marked_blue_v_is_certified(tmp_path):
+    account = {"platform": "视频号", "account_name": "漯职医学院", "account_id": "sph1234", "followers": 800,
+               "opened": date(2022, 3, 15), "purpose": "招生宣传", "admin": "李娜", "phone": "13812345678"}
+    for note, flagged in (("蓝V", False), ("企业认证", False), ("已认证", False), ("尚未认证", True), ("", True)):
+        path = filled_template(tmp_path / note / "医学院.xlsx", "医学院", {2: [{**account, "note": note or None}]})
+        report = validate_paths([path], Campaign(), as_of=AS_OF)
+        assert any(i.code == "video-account-uncertified" for i in report.issues) is flagged, note
+
+
+@pytest.mark.parametrize("typed, value", [("14912345678", "14912345678"), ("+86 174 9123 4567", "17491234567"),
+                                          ("17400012345", "17400012345"), ("0395-3136789转801", "0395-3136789-801"),
+                                          ("0395-3136789-801", "0395-3136789-801")])
+def test_numbers_people_really_use_are_phones(typed, value):
+    from netreg.check.normalize import parse_phone
+
+    assert parse_phone(typed).value == value and parse_phone(typed).code is None
+
+
+def test_a_13_digit_iot_number_gets_its_own_message(tmp_path):
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {4: [{**GROUP, "phone": "1441234567890"}]})
+    report = validate_paths([tmp_path], Campaign(), as_of=AS_OF)
+    [issue] = [i for i in report.issues if i.code == "phone-invalid"]
+    assert "物联网卡号" in issue.message and "11 位" not in issue.message
+
+
+def test_at_80_columns_no_number_is_split_from_its_unit():
+    import tempfile
+
+    from rich.console import Console
+
+    from netreg.config import read_units_file
+    from netreg.excel.summary import merge
+    from netreg.render.terminal import render_merge_overview
+
+    root = Path(__file__).resolve().parents[1]
+    report = validate_paths([root / "samples" / "returned"], Campaign(), as_of=AS_OF,
+                            units=read_units_file(root / "samples" / "units.txt"))
+    with tempfile.TemporaryDirectory() as tmp:
+        result = merge(report, Path(tmp) / "汇总.xlsx", school="漯河职业技术学院")
+        console = Console(record=True, width=80)
+        render_merge_overview(result, console)
+    lines = console.export_text().splitlines()
+    assert not [line for line in lines if line.lstrip().startswith(("处", "行", "个"))], lines
+
+
+def test_the_html_charts_shrink_with_a_narrow_window(tmp_path):
+    from netreg.excel.summary import merge
+
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
+    merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院", html=tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    svgs = re.findall(r"<svg[^>]*>", html)
+    assert svgs and all("viewBox" in s and "width: 100%" in s and 'width="' not in s for s in svgs)
+
+
+def test_a_rules_table_sets_each_codes_level_or_turns_it_off(tmp_path):
+    from netreg.config import ConfigError, load_config, render_default_config
+
+    assert "[rules]" in render_default_config()
+    toml = tmp_path / "netreg.toml"
+    toml.write_text(render_default_config() + '"website-stale" = "error"\n"video-account-uncertified" = "off"\n',
+                    encoding="utf-8")
+    config = load_config(toml)
+    site = {"site_name": "医学院官网", "owner": "张伟", "admin": "李娜", "phone": "13812345678",
+            "sections": "学院概况", "last_update": date(2025, 6, 1)}
+    video = {"platform": "视频号", "account_name": "漯职医学院", "account_id": "sph1234", "followers": 800,
+             "opened": date(2022, 3, 15), "purpose": "招生宣传", "admin": "李娜", "phone": "13812345678"}
+    path = filled_template(tmp_path / "医学院.xlsx", "医学院", {1: [site], 2: [video]})
+    default = validate_paths([path], Campaign(), as_of=AS_OF)
+    assert {(i.code, i.severity) for i in default.issues} >= {("website-stale", "warning"),
+                                                               ("video-account-uncertified", "info")}
+    mine = validate_paths([path], config, as_of=AS_OF)
+    assert ("website-stale", "error") in {(i.code, i.severity) for i in mine.issues}
+    assert "video-account-uncertified" not in {i.code for i in mine.issues}
+    assert mine.exit_code() == 1 and default.exit_code() == 0
+    for bad, words in (('"no-such-code" = "error"', "没有这个问题代码"), ('"website-stale" = "严重"', "应为")):
+        toml.write_text(f"[rules]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=words):
+            load_config(toml)
+
+
+def test_work_is_forked_only_on_linux(monkeypatch):
+    from netreg.util import parallel
+
+    pids = lambda _item: os.getpid()  # noqa: E731
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    assert set(parallel.forked_map(pids, list(range(40)), 2)) == {os.getpid()}
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    if (os.cpu_count() or 1) >= 2:
+        assert set(parallel.forked_map(pids, list(range(40)), 2)) - {os.getpid()}
+
+
+def test_the_forms_data_rows_grow_with_what_is_typed(tmp_path):
+    """The copy that gets signed and stamped: a fixed row height clipped a long 网站栏目. Rows
+    without a fixed height are fitted by Excel, WPS and LibreOffice as the unit types. (LibreOffice
+    does not refit rows of a file written by another program when it only converts it, so the
+    printed effect of text typed by openpyxl cannot be shown here.)"""
+    from netreg.excel.template import build_workbook
+    from netreg.model.forms import FORMS
+
+    wb = build_workbook(Campaign(), "医学院")
+    for form in FORMS:
+        ws = wb[form.sheet]
+        first = 4 + form.header_rows  # the first data row (tests/builders.first_data_row)
+        heights = {ws.row_dimensions[r].height for r in range(first, first + 15)}
+        assert heights == {None}, (form.sheet, heights)
+        assert not ws.sheet_format.customHeight
