@@ -235,3 +235,33 @@ def test_the_forms_data_rows_grow_with_what_is_typed(tmp_path):
         heights = {ws.row_dimensions[r].height for r in range(first, first + 15)}
         assert heights == {None}, (form.sheet, heights)
         assert not ws.sheet_format.customHeight
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_annotate_stops_at_once_and_leaves_no_partial_file(tmp_path):
+    import signal
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench
+
+    bench.generate(tmp_path / "in", 150, seed=5)
+    out = tmp_path / "修改意见"
+    proc = subprocess.Popen([sys.executable, "-m", "netreg", "validate", str(tmp_path / "in"), "--annotate", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.is_dir() and len(list(out.glob("*.xlsx"))) >= 3):
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be interrupted"
+    # Ctrl-C in a terminal reaches the whole process group; a stop button or kill -INT reaches
+    # netreg alone, and its workers must then be stopped by it
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 5
+    assert proc.returncode == 130 and "已中断" in err.decode() and "Traceback" not in err.decode()
+    time.sleep(2)  # no worker left behind, writing on
+    assert list(out.glob(".netreg-*")) == []
+    count = len(list(out.iterdir()))
+    time.sleep(1)
+    assert len(list(out.iterdir())) == count < 150

@@ -141,7 +141,13 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
     _assign_targets(jobs, out_dir, sources)
     jobs = [job for job in jobs if job.target is not None]
     written, failed = [], []
-    for job, error in zip(jobs, _run_jobs(jobs, report, config)):
+    try:
+        outcomes = _run_jobs(jobs, report, config)
+    except BaseException:  # Ctrl-C: workers killed mid-write leave their temporary files
+        for tmp in out_dir.glob(".netreg-*.tmp"):
+            tmp.unlink(missing_ok=True)
+        raise
+    for job, error in zip(jobs, outcomes):
         if error is None:
             written.append(job.target)
         else:
