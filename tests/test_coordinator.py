@@ -265,3 +265,64 @@ def test_ctrl_c_during_annotate_stops_at_once_and_leaves_no_partial_file(tmp_pat
     count = len(list(out.iterdir()))
     time.sleep(1)
     assert len(list(out.iterdir())) == count < 150
+
+
+def test_merge_says_what_it_is_doing_in_every_phase(tmp_path):
+    from rich.console import Console
+
+    from netreg.excel.summary import merge
+
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
+    phases = []
+    merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院", html=tmp_path / "r.html", on_phase=phases.append)
+    assert [p.split(" ")[0] for p in phases] == ["正在整理", "正在写入汇总表", "正在生成网页报告"]
+    # and the command shows them (a live status line on a terminal): its status line, recorded
+    seen = []
+    real = Console.status
+
+    def recording(self, text, **kw):
+        status = real(self, text, **kw)
+        update = status.update
+        status.update = lambda t=None, **k: (seen.append(t), update(t, **k))
+        seen.append(text)
+        return status
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(Console, "status", recording):
+        result = CliRunner().invoke(app, ["merge", str(tmp_path / "in"), "-o", str(tmp_path / "b.xlsx"),
+                                          "--as-of", "2025-11-25"])
+    assert result.exit_code in (0, 1)
+    assert any("已读取 1 个文件" in str(t) for t in seen) and any("正在写入汇总表" in str(t) for t in seen)
+
+
+def test_annotate_says_when_it_replaces_last_rounds_copies(tmp_path):
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [{**GROUP, "real_name": "否"}]})
+    args = ["validate", str(tmp_path / "in"), "--annotate", str(tmp_path / "out"), "--as-of", "2025-11-25"]
+    first = CliRunner().invoke(app, args)
+    assert "已生成 1 份修改意见表" in first.output and "替换" not in first.output
+    second = CliRunner().invoke(app, args)
+    assert "已生成 1 份修改意见表" in second.output and "其中 1 份替换了上一轮的同名文件" in second.output
+
+
+def test_summary_sheets_print_whole_cells(tmp_path):
+    """附件N and 问题清单: text wraps at the top of its cell and a row is as tall as its longest
+    cell needs; 总览's charts sit below its table, so the printed table fills the page width."""
+    from netreg.excel.summary import merge
+
+    long_purpose = "工作通知、" * 20
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院",
+                    {4: [{**GROUP, "purpose": long_purpose}, {**GROUP, "group_name": "短群", "purpose": "通知"}]})
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
+    merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院")
+    wb = openpyxl.load_workbook(tmp_path / "汇总.xlsx")
+    ws = wb["附件4"]
+    purpose = next(c.column for c in ws[2] if c.value == "主要用途")
+    tall = ws.cell(3, purpose)
+    assert tall.value == long_purpose.rstrip("、") or tall.value.startswith("工作通知")
+    assert tall.alignment.wrap_text and tall.alignment.vertical == "top"
+    lines = (len(long_purpose) * 2) / (ws.column_dimensions[tall.column_letter].width - 1.5)
+    assert ws.row_dimensions[3].height >= 15 * lines > (ws.row_dimensions[4].height or 15)
+    anchors = [c.anchor._from.col for c in wb["总览"]._charts]
+    assert anchors and max(anchors) < wb["总览"].max_column  # beside the data blocks, not beyond the table

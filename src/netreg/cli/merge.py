@@ -47,15 +47,24 @@ def merge(
     from ..render.terminal import render_merge_overview
 
     console = new_console()
-    with console.status("正在读取和校验…"):
-        report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
-    if not any(f.ok for f in report.files):
-        for issue in report.issues:
-            typer.echo(f"{issue.file}：{issue.message}", err=True)
-        fail("没有找到可以读取的登记表文件", 2)
-    try:  # OutputExists is a NetregError: the boundary prints it
-        result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths)
-    except OSError as exc:
-        fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")
+    with console.status("正在读取和校验…") as status:
+        read = [0]
+
+        def on_file(_path) -> None:
+            read[0] += 1
+            status.update(f"正在读取和校验…（已读取 {read[0]} 个文件）")
+
+        report = validate_paths(paths, config, units=units, as_of=day, roster=roster, on_file=on_file)
+        if not any(f.ok for f in report.files):
+            status.stop()
+            for issue in report.issues:
+                typer.echo(f"{issue.file}：{issue.message}", err=True)
+            fail("没有找到可以读取的登记表文件", 2)
+        try:  # OutputExists is a NetregError: the boundary prints it
+            result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths,
+                                   on_phase=status.update)
+        except OSError as exc:
+            status.stop()
+            fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")
     render_merge_overview(result, console)
     raise typer.Exit(report.exit_code())

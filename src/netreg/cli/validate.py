@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -43,11 +42,12 @@ def validate(
     if roster is not None and not roster.is_file():
         fail(f"找不到学生花名册 {roster}")
     from ..pipeline import validate_paths
+    from ..render.json import write_json
 
     report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
     if not report.files:
         if fmt == "json":
-            _print_json(report)
+            write_json(report)
         else:
             for issue in report.issues:  # e.g. a path that does not exist
                 typer.echo(f"{issue.file}：{issue.message}", err=True)
@@ -58,35 +58,18 @@ def validate(
         done = write_annotated(report, annotate, config=config)
         if fmt == "text":
             out = new_console()
-            out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}")
+            replaced = f"（其中 {len(done.replaced)} 份替换了上一轮的同名文件）" if done.replaced else ""
+            out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}{replaced}")
             for unit, why in done.failed:
                 out.print(f"[bold red]未能生成[/] {unit} 的修改意见表：{why}")
         for unit, why in done.failed:  # JSON keeps stdout for the document
             if fmt == "json":
                 typer.echo(f"未能生成 {unit} 的修改意见表：{why}", err=True)
     if fmt == "json":
-        _print_json(report)
+        write_json(report)
     else:
         from ..render.terminal import render_text
 
         render_text(report, new_console())
     raise typer.Exit(report.exit_code(strict))
 
-
-def _print_json(report) -> None:
-    from ..render.json import iter_json
-
-    # UTF-8 bytes whatever the console's code page (GBK on a Chinese Windows): a group name
-    # with an emoji must not end the run, and `> out.json` must be readable as JSON.
-    sys.stdout.flush()
-    out = getattr(sys.stdout, "buffer", None)
-    for chunk in iter_json(report):
-        if out is None:
-            sys.stdout.write(chunk)
-        else:
-            out.write(chunk.encode("utf-8"))
-    if out is None:
-        sys.stdout.write("\n")
-    else:
-        out.write(b"\n")
-        out.flush()

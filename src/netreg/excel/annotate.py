@@ -116,6 +116,7 @@ class Annotated:
 
     written: list[Path]
     failed: list[tuple[str, str]]  # (unit, why, in Chinese)
+    replaced: list[Path] = ()  # written over a copy of an earlier round with the same name
 
 
 class CopyRefused(NetregError):
@@ -140,6 +141,7 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
     jobs = _unit_jobs(report)
     _assign_targets(jobs, out_dir, sources)
     jobs = [job for job in jobs if job.target is not None]
+    existed = {job.target for job in jobs if job.target.exists()}
     written, failed = [], []
     try:
         outcomes = _run_jobs(jobs, report, config)
@@ -152,7 +154,7 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
             written.append(job.target)
         else:
             failed.append((job.unit, error))
-    return Annotated(written, failed)
+    return Annotated(written, failed, [t for t in written if t in existed])
 
 
 PARALLEL_MIN_JOBS = 6  # below this, starting worker processes costs more than it saves

@@ -23,6 +23,7 @@ class Body:
     sheet: str
     first_row: int  # Excel row of the first data row
     rows: list  # lists of plain values (str, int, date, None)
+    widths: tuple[float, ...] = ()  # column widths: text wraps in them and its row grows to show it
 
 
 
@@ -45,12 +46,30 @@ def _number(v) -> str:
     return "%.16g" % v if math.isfinite(v) else ""
 
 
-def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style: int) -> str:
+LINE_PT = 15  # a line of 11-point text
+
+
+def _lines(text: str, usable: float) -> int:
+    """Lines ``text`` takes wrapped in ``usable`` column units: a CJK character (3 UTF-8 bytes)
+    is 2 units, anything else about 1.1 (an estimate; text_width per character costs 20×)."""
+    lines = 0
+    for part in text.split("\n"):
+        wide = (len(part.encode("utf-8")) - len(part)) // 2
+        lines += max(1, math.ceil((2 * wide + 1.1 * (len(part) - wide)) / usable - 1e-9))
+    return lines
+
+
+def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style: int,
+             wrap: tuple[int, int, int, int] | None = None, usable: tuple[float, ...] = ()) -> str:
     # The hot loop of a merge (a million cells at province scale): exact type tests, and
-    # str.replace, which returns the same string when there is nothing to escape.
+    # str.replace, which returns the same string when there is nothing to escape. ``wrap``: the
+    # (text, formula-like text, date, number) styles that wrap at the top; ``usable``: the
+    # columns' text widths.
     rs = str(r)
     out = [f'<row r="{rs}">']
     add = out.append
+    lines = 1
+    day, number = (date_style, "") if wrap is None else (wrap[2], f' s="{wrap[3]}"')
     for ci, v in enumerate(row):
         if v is None:
             continue
@@ -65,18 +84,25 @@ def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style:
             if not v:
                 add(f'<c r="{letters[ci]}{rs}" t="inlineStr"/>')
                 continue
-            style = f' s="{text_style}"' if v.startswith(FORMULA_START) else ""
+            if wrap is None:
+                style = f' s="{text_style}"' if v.startswith(FORMULA_START) else ""
+            else:
+                style = f' s="{wrap[1] if v.startswith(FORMULA_START) else wrap[0]}"'
+                if ci < len(usable) and (len(v) * 2 > usable[ci] or "\n" in v):
+                    lines = max(lines, _lines(v, usable[ci]))
             space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
             v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             add(f'<c r="{letters[ci]}{rs}"{style} t="inlineStr"><is><t{space}>{v}</t></is></c>')
         elif isinstance(v, datetime):
             serial = (v - datetime(1899, 12, 30)).total_seconds() / 86400
-            add(f'<c r="{letters[ci]}{rs}" s="{date_style}" t="n"><v>{_number(serial)}</v></c>')
+            add(f'<c r="{letters[ci]}{rs}" s="{day}" t="n"><v>{_number(serial)}</v></c>')
         elif isinstance(v, date):
-            add(f'<c r="{letters[ci]}{rs}" s="{date_style}" t="n"><v>{(v - _EPOCH).days}</v></c>')
+            add(f'<c r="{letters[ci]}{rs}" s="{day}" t="n"><v>{(v - _EPOCH).days}</v></c>')
         else:
-            add(f'<c r="{letters[ci]}{rs}" t="n"><v>{_number(v)}</v></c>')
+            add(f'<c r="{letters[ci]}{rs}"{number} t="n"><v>{_number(v)}</v></c>')
     add("</row>")
+    if lines > 1:  # no program refits the row of a file it only opens: give it its height
+        out[0] = f'<row r="{rs}" ht="{LINE_PT * lines}" customHeight="1">'
     return "".join(out)
 
 
@@ -97,6 +123,18 @@ def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
     text_cell = WriteOnlyCell(probe, value="=")
     text_cell.quotePrefix = True
     date_style, text_style = date_cell.style_id, text_cell.style_id  # registered before saving
+    from openpyxl.styles import Alignment
+
+    wrapped = []  # plain text, formula-like text, a date, a number: all at the top of a grown row
+    for value, prefix, fmt in (("x", False, None), ("=", True, None), (date(2000, 1, 1), False, "yyyy-mm-dd"),
+                               (1, False, None)):
+        c = WriteOnlyCell(probe, value=value)
+        c.quotePrefix = prefix
+        if fmt:
+            c.number_format = fmt
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        wrapped.append(c.style_id)
+    wrap = tuple(wrapped)
     written: dict[str, int] = {}
     skeleton = target.with_name(target.name + ".skeleton")
     wb.save(skeleton)
@@ -116,12 +154,14 @@ def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
                 head, tail = data.split(b"</sheetData>", 1)
                 width = max((len(r) for r in body.rows), default=0)
                 letters = _letters(width)
+                usable = tuple(max(w - 1.5, 1.0) for w in body.widths)
                 with zout.open(item.filename, "w", force_zip64=True) as fh:
                     fh.write(head)
                     pending: deque = deque()
                     for k in range(0, len(body.rows), 2000):
                         chunk = body.rows[k:k + 2000]
-                        xml = "".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style)
+                        xml = "".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style,
+                                               wrap if usable else None, usable)
                                       for j, row in enumerate(chunk)).encode("utf-8")
                         pending.append(deflate.submit(fh.write, xml))
                         while len(pending) > 2:  # bounded memory; surfaces a write error early

@@ -103,7 +103,7 @@ def _form_body(wb, form: F.Form, records: list, school: str) -> Body:
             if name not in extras:
                 extras.append(name)
     headers = ["序号", "填报单位", *(c.label for c in cols), *extras, "问题", "来源文件", "原行号"]
-    widths = [6, 16, *(max(c.width, 8) for c in cols), *(12 for _ in extras), 30, 24, 8]
+    widths = [6, 16, *(max(c.width, 8) for c in cols), *(12 for _ in extras), 24, 24, 8]
     _setup_table(ws, 2, len(headers), len(records), widths)
     ws.append([cell(ws, f"{form.title(school)}（汇总）", "bold")])
     _header(ws, headers)
@@ -114,18 +114,19 @@ def _form_body(wb, form: F.Form, records: list, school: str) -> Body:
         problems = "；".join(f"{title(i.code)}（{i.field or ''}）" for i in rec.issues)
         rows.append([n, rec.unit, *(values.get(k) for k in keys), *(rec.extras.get(e) for e in extras),
                      problems or None, rec.file, rec.row])
-    return Body(form.sheet, 3, rows)
+    return Body(form.sheet, 3, rows, tuple(widths))
 
 
 def _issue_body(wb, issues: list[Issue]) -> Body:
     ws = wb.create_sheet("问题清单")
     headers = ["序号", "级别", "单位", "文件", "工作表", "单元格", "列名", "填写内容", "问题", "说明", "问题代码"]
-    _setup_table(ws, 1, len(headers), len(issues), [6, 6, 16, 24, 10, 8, 14, 18, 16, 60, 20])
+    widths = [6, 6, 16, 24, 10, 8, 14, 18, 16, 60, 20]
+    _setup_table(ws, 1, len(headers), len(issues), widths)
     _header(ws, headers)
     rows = [[n, SEVERITY_LABEL[i.severity], i.unit or "", i.file or "", i.sheet or "",
              i.cell or (f"第{i.row}行" if i.row else ""), i.field or "", i.value or "", title(i.code),
              i.message, i.code] for n, i in enumerate(issues, start=1)]
-    return Body("问题清单", 2, rows)
+    return Body("问题清单", 2, rows, tuple(widths))
 
 
 def _append_rows(wb, bodies: list[Body]) -> dict[str, int]:
@@ -167,7 +168,10 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
          + ([("未区分", fig.uncategorised)] if fig.uncategorised else [])),
         ("“僵尸”群清理情况", "个数", [("已清理", fig.cleaned), ("未清理", fig.pending)]),
     ]
-    for (name, unit_label, items), anchor in zip(blocks, ["M3", "M20", "M37"]):
+    # Charts beside the data blocks, below the table and within its width (anchored to the
+    # right of the table they made the printed page so wide that its type was unreadable).
+    anchors = [f"D{r + 3 + 16 * n}" for n in range(len(blocks))]
+    for (name, unit_label, items), anchor in zip(blocks, anchors):
         ws.append([])
         ws.append([])
         ws.append([cell(ws, name, "bold")])
@@ -246,8 +250,10 @@ def _resolved(path) -> Path:
 
 
 def merge(report: Report, output: Path, *, school: str, html: Path | None = None,
-          force: bool = False, inputs: list[Path] = ()) -> MergeResult:
-    """Write the summary (and the HTML report) for an already validated run."""
+          force: bool = False, inputs: list[Path] = (), on_phase=None) -> MergeResult:
+    """Write the summary (and the HTML report) for an already validated run; ``on_phase`` is
+    told what is being done (Chinese), for a progress line during a long write."""
+    phase = on_phase or (lambda _text: None)
     from ..util.atomic import atomic_path
     from ..util.memory import gc_paused
 
@@ -264,13 +270,16 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
     issues = report.issues + tuple(missing)
     rows_in = sum(f.rows for f in report.files)
     with gc_paused():
+        phase(f"正在整理 {len(report.records)} 行数据和 {len(issues)} 个问题…")
         wb, bodies = build_summary(report, statuses, school, issues)
+        phase(f"正在写入汇总表 {Path(output).name}…")
         with atomic_path(output) as tmp:
             rows_out = save_summary(wb, bodies, tmp)
     result = MergeResult(report, statuses, issues, rows_in, rows_out, Path(output))
     if html:
         from ..render.html import render_html
 
+        phase(f"正在生成网页报告 {Path(html).name}…")
         with atomic_path(html) as tmp:
             tmp.write_text(render_html(result, school), encoding="utf-8")
         result.html = Path(html)

@@ -35,3 +35,24 @@ def _dumps(obj: object, level: int) -> str:
         pad = "\n" + "  " * (level + 1)
         return "[" + ",".join(pad + _dumps(v, level + 1) for v in obj) + "\n" + "  " * level + "]"
     return json.dumps(obj, ensure_ascii=False)
+
+
+def write_json(report: Report, stream=None) -> None:
+    """The document on stdout as UTF-8 bytes whatever the console's code page (GBK on a
+    Chinese Windows): a group name with an emoji must not end the run, and ``> out.json``
+    must be readable as JSON."""
+    import sys
+
+    stream = stream or sys.stdout
+    stream.flush()
+    out = getattr(stream, "buffer", None)
+    for chunk in iter_json(report):
+        if out is None:
+            stream.write(chunk)
+        else:
+            out.write(chunk.encode("utf-8"))
+    if out is None:
+        stream.write("\n")
+    else:
+        out.write(b"\n")
+        out.flush()
