@@ -581,11 +581,9 @@ def _empty(v: object) -> bool:
 
 
 def col_letter(index: int) -> str:
-    s, n = "", index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+    from openpyxl.utils import get_column_letter  # independent of netreg's own helper
+
+    return get_column_letter(index + 1)
 
 
 def cell_name(row: int, col: int) -> str:
