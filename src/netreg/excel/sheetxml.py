@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def _number(v) -> str:
 LINE_PT = 15  # a line of 11-point text
 
 
+@lru_cache(maxsize=65536)  # source paths, problem lists and unit names repeat row after row
 def _lines(text: str, usable: float) -> int:
     """Lines ``text`` takes wrapped in ``usable`` column units: a CJK character (3 UTF-8 bytes)
     is 2 units, anything else about 1.1 (an estimate; text_width per character costs 20×)."""
@@ -60,7 +62,7 @@ def _lines(text: str, usable: float) -> int:
 
 
 def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style: int,
-             wrap: tuple[int, int, int, int] | None = None, usable: tuple[float, ...] = ()) -> str:
+             wrap: tuple | None = None, usable: tuple[float, ...] = ()) -> str:
     # The hot loop of a merge (a million cells at province scale): exact type tests, and
     # str.replace, which returns the same string when there is nothing to escape. ``wrap``: the
     # (text, formula-like text, date, number) styles that wrap at the top; ``usable``: the
@@ -69,7 +71,7 @@ def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style:
     out = [f'<row r="{rs}">']
     add = out.append
     lines = 1
-    day, number = (date_style, "") if wrap is None else (wrap[2], f' s="{wrap[3]}"')
+    day, number = (date_style, "") if wrap is None else (wrap[2], wrap[3])
     for ci, v in enumerate(row):
         if v is None:
             continue
@@ -87,9 +89,16 @@ def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style:
             if wrap is None:
                 style = f' s="{text_style}"' if v.startswith(FORMULA_START) else ""
             else:
-                style = f' s="{wrap[1] if v.startswith(FORMULA_START) else wrap[0]}"'
-                if ci < len(usable) and (len(v) * 2 > usable[ci] or "\n" in v):
-                    lines = max(lines, _lines(v, usable[ci]))
+                style = wrap[1] if v.startswith(FORMULA_START) else wrap[0]
+                if ci < len(usable):
+                    n, u = len(v), usable[ci]
+                    if "\n" in v:
+                        lines = max(lines, _lines(v, u))
+                    elif n * 2 > u:  # shorter surely fits; else estimate inline (hot loop)
+                        wide = (len(v.encode("utf-8")) - n) >> 1
+                        need = (2 * wide + 1.1 * (n - wide)) / u
+                        if need > lines:
+                            lines = math.ceil(need - 1e-9)
             space = ' xml:space="preserve"' if v[:1].isspace() or v[-1:].isspace() else ""
             v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             add(f'<c r="{letters[ci]}{rs}"{style} t="inlineStr"><is><t{space}>{v}</t></is></c>')
@@ -134,7 +143,7 @@ def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
             c.number_format = fmt
         c.alignment = Alignment(wrap_text=True, vertical="top")
         wrapped.append(c.style_id)
-    wrap = tuple(wrapped)
+    wrap = (f' s="{wrapped[0]}"', f' s="{wrapped[1]}"', wrapped[2], f' s="{wrapped[3]}"')  # formatted once
     written: dict[str, int] = {}
     skeleton = target.with_name(target.name + ".skeleton")
     wb.save(skeleton)
