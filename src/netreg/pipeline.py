@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Callable
 
 from .check.cross import cross_checks
 from .check.roster import read_roster
-from .errors import NetregError
 from .check.rows import Context, check_table
 from .check.units import Attribution, unit_of
+from .errors import NetregError
 from .intake.folder import Input, collect
 from .model import forms as F
 from .model.issues import (
@@ -35,6 +35,7 @@ from .sources import open_book
 from .sources.base import Reason, Unreadable
 from .util.cells import col_letter
 from .util.memory import gc_paused
+from .util.oserror import os_reason
 
 if TYPE_CHECKING:
     from .config import Campaign
@@ -262,13 +263,20 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
                      **form_absent(blank)))
     student_roster = {}
     for r in ([roster] if roster else []) + [Path(p) for p in config.roster_files]:
+        if not r.is_file():
+            loose.append(make("file-unreadable", file=str(r), reason=Reason.MISSING, problem="学生花名册文件不存在",
+                              advice="请检查 --roster 或 netreg.toml 中 roster_files 写的路径。"))
+            continue
         try:
             student_roster.update(read_roster(r, config))
         except NetregError:
             raise  # a roster with no name or phone column: fail clearly, never check without it
-        except Exception as exc:
+        except OSError as exc:
+            loose.append(make("file-unreadable", file=str(r), reason=Reason.MISSING,
+                              problem=f"学生花名册无法读取（{os_reason(exc)}）", advice=""))
+        except Exception:  # noqa: BLE001 - a damaged roster is one issue, never a traceback
             loose.append(make("file-unreadable", file=str(r), reason=Reason.CORRUPT,
-                              problem=f"学生花名册无法读取（{type(exc).__name__}）"))
+                              problem="学生花名册文件已损坏，无法读取", advice="请重新导出花名册（.xlsx 或 .csv）。"))
     cross_checks(records, base, student_roster)
     for rec in records:
         if config.rules:
