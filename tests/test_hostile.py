@@ -652,8 +652,9 @@ def test_limits_are_configurable_and_checked_before_parsing(corpus, tmp_path):
     assert [i.code for i in rep.issues] == ["file-unreadable"] and "解压后过大" in rep.issues[0].message
 
 
-def test_a_rust_panic_in_calamine_is_one_unreadable_file(corpus, monkeypatch):
-    """pyo3 turns a Rust panic into PanicException, a BaseException: it must not escape."""
+def test_a_rust_panic_in_calamine_never_escapes(corpus, monkeypatch, tmp_path):
+    """pyo3 turns a Rust panic into PanicException, a BaseException: it must not escape. A sound
+    package is then read by the second reader; a damaged one is one unreadable file."""
     import python_calamine
 
     PanicException = type("PanicException", (BaseException,), {})
@@ -665,6 +666,12 @@ def test_a_rust_panic_in_calamine_is_one_unreadable_file(corpus, monkeypatch):
 
     monkeypatch.setattr(python_calamine, "CalamineWorkbook", Panicking)
     rep = validate_paths([corpus.good], Campaign(), as_of=AS_OF)
+    assert rep.files[0].reader == "openpyxl" and len(rep.records) == len(GOOD_ROWS)
+    damaged = tmp_path / "医学院.xlsx"  # a zip whose sheet part is not XML at all: neither reader can
+    with zipfile.ZipFile(corpus.good) as zin, zipfile.ZipFile(damaged, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, b"\x00garbage" if info.filename.startswith("xl/worksheets/") else zin.read(info))
+    rep = validate_paths([damaged], Campaign(), as_of=AS_OF)
     message = rep.issues[0].message  # in Chinese; no Python or Rust class name reaches the user
     assert [i.code for i in rep.issues] == ["file-unreadable"] and "损坏" in message and "Exception" not in message
 

@@ -275,3 +275,69 @@ def test_the_notices_word_tables_pasted_into_a_spreadsheet_are_read(tmp_path):
     planted = sorted(p.code for p in unit.plants)
     assert sorted(i.code for i in report.issues if i.code in planted) == planted
     assert report.errors == sum(1 for i in report.issues if i.code in planted and i.severity == "error")
+
+
+def _utf16_sheet(src: Path, out: Path) -> Path:
+    """``src`` with its first sheet part re-encoded as UTF-16 (as some libraries write it)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                text = text.split("?>", 1)[1] if text.startswith("<?xml") else text
+                data = ('<?xml version="1.0" encoding="UTF-16"?>' + text).encode("utf-16")
+            zout.writestr(info, data)
+    return out
+
+
+def test_a_sheet_calamine_would_read_as_empty_is_read_by_the_second_reader(tmp_path):
+    """python-calamine returns a UTF-16 sheet as an empty grid, without an error: such a file
+    is read with openpyxl, and the JSON says which reader read it."""
+    import json as json_
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "工作群"
+    for row in TOP + [GROUPS_HEADER, GROUP_ROW]:
+        wb.active.append(row)
+    wb.save(tmp_path / "src.xlsx")
+    (tmp_path / "in").mkdir()
+    path = _utf16_sheet(tmp_path / "src.xlsx", tmp_path / "in" / "医学院.xlsx")
+    report = validate(path)
+    assert [(r.unit, r.values["group_name"]) for r in report.records] == [("医学院", "医学院教职工群")]
+    from netreg.render.json import render_json
+
+    doc = json_.loads(render_json(report))
+    assert [(f["format"], f["reader"]) for f in doc["files"]] == [("xlsx", "openpyxl")]
+
+
+def test_a_package_calamine_refuses_is_read_by_the_second_reader(tmp_path, monkeypatch):
+    import python_calamine
+
+    path = raw_workbook(tmp_path / "医学院.xlsx", {"工作群": TOP + [GROUPS_HEADER, GROUP_ROW]})
+
+    class Refusing:
+        @staticmethod
+        def from_filelike(fh):
+            raise python_calamine.CalamineError("XmlError: unexpected")  # as on POI / SheetJS files
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Refusing)
+    report = validate(path)
+    assert [r.values["group_name"] for r in report.records] == ["医学院教职工群"]
+    assert report.files[0].reader == "openpyxl" and not [i for i in report.issues if i.code.startswith("file-")]
+
+
+def test_an_entity_declaration_in_a_utf16_part_is_refused_before_any_parser(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(GROUPS_HEADER)
+    wb.save(tmp_path / "src.xlsx")
+    with zipfile.ZipFile(tmp_path / "src.xlsx") as zin, zipfile.ZipFile(tmp_path / "x.xlsx", "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = data.decode("utf-8")
+                body = body.split("?>", 1)[1] if body.startswith("<?xml") else body
+                data = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY xxe SYSTEM '
+                        '"file:///etc/passwd">]>' + body).encode("utf-16")
+            zout.writestr(info, data)
+    report = validate(tmp_path / "x.xlsx")
+    assert [(i.code, i.reason) for i in report.issues] == [("file-unreadable", "malicious")]

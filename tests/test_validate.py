@@ -817,7 +817,7 @@ def test_cli_json_is_one_document_equal_to_the_library_report(tmp_path):
     assert set(doc["summary"]) == {"files", "units", "rows", "errors", "warnings", "infos"}
     assert doc["summary"]["files"] == 2 and doc["summary"]["rows"] == 10
     for f in doc["files"]:
-        assert set(f) == {"path", "unit", "status", "format", "forms", "errors", "warnings"}
+        assert set(f) == {"path", "unit", "status", "format", "reader", "forms", "errors", "warnings"}
     ok = next(f for f in doc["files"] if f["status"] == "ok")
     assert ok["path"] == str(path) and ok["forms"]["1"] == {"sheet": "附件1", "rows": 2}
     for i in doc["issues"]:

@@ -117,7 +117,8 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         else:
             issues.append(make("sheet-ignored", file=shown, unit=unit, sheet=ignored.name,
                                what="表格" if scan.format == "docx" else "工作表"))
-    return FileCheck(FileResult(shown, unit, "ok", forms, format=scan.format, source=source), issues, records,
+    return FileCheck(FileResult(shown, unit, "ok", forms, format=scan.format, source=source, reader=scan.reader),
+                     issues, records,
                      frozenset(filled), frozenset(blank), tuple(scan.sheets), scan.summary)
 
 

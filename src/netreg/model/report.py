@@ -23,6 +23,7 @@ class FileResult:
     infos: int = 0
     format: str | None = None  # xlsx, docx, csv… of a file that was read
     source: str | None = None  # where its bytes are, when not at ``path`` (an archive member)
+    reader: str | None = None  # the library that read it (calamine, openpyxl, python-docx, csv)
 
     @property
     def ok(self) -> bool:
@@ -34,6 +35,7 @@ class FileResult:
 
     def to_dict(self) -> dict:
         return {"path": self.path, "unit": self.unit, "status": self.status, "format": self.format,
+                "reader": self.reader,
                 "forms": {str(k): {"sheet": s, "rows": n} for k, (s, n) in sorted(self.forms.items())},
                 "errors": self.errors, "warnings": self.warnings}
 

@@ -97,6 +97,7 @@ class BookScan:
     unrecognised: list[Ignored]
     sheets: list[str]
     summary: bool = False  # a netreg summary: its rows name their units
+    reader: str = ""  # the library that read the file
 
 
 UNIT_HEADERS = frozenset({"填报单位", "单位", "单位名称", "报送单位", "所属单位", "部门", "单位部门"})
@@ -128,7 +129,7 @@ def scan_book(book: Book) -> BookScan:
             if texts:
                 unrecognised.append(Ignored(grid.name, any(names_a_form(t) for t in texts[:200])))
     return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
-                    [g.name for g in book.sheets], summary)
+                    [g.name for g in book.sheets], summary, book.reader)
 
 
 def _ranges(ranges):

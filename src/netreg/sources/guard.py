@@ -26,7 +26,8 @@ from .base import Reason, Unreadable
 
 CHUNK = 1 << 20
 MAX_TAG = 1 << 16  # a tag longer than this is not waited for across chunks
-_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+_DECLARATIONS = tuple(d.encode(enc) for d in ("<!DOCTYPE", "<!ENTITY")
+                      for enc in ("ascii", "utf-16-le", "utf-16-be"))  # UTF-16 parts exist too
 _KEEP = len(max(_DECLARATIONS, key=len)) - 1
 _NOT_XML = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff")
 _TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<>]*)>")

@@ -124,8 +124,11 @@ def read_xlsx(path: Path, limits) -> Book:
             struck_styles = _struck_styles(zf)
             struck = {name: _struck_rows(zf, part, struck_styles) for name, part in parts.items()} \
                 if struck_styles else {}
+            utf16 = _utf16(zf, parts.values())
     except Exception:  # defusedxml refusals, broken XML, broken zip members
         raise Unreadable("文件内部结构损坏或含有不安全内容，请用 Excel 或 WPS 打开后重新保存再发送") from None
+    if utf16:  # calamine reads a UTF-16 sheet as empty, without a word: openpyxl reads it
+        return read_with_openpyxl(path, limits, meta)
     grids: list[Grid] = []
     try:
         # By content: calamine's from_path picks the format by extension, and an .xlsx saved
@@ -153,8 +156,66 @@ def read_xlsx(path: Path, limits) -> Book:
             raise  # is a BaseException (pyo3); KeyboardInterrupt and SystemExit are not ours
         if kind == "PasswordError":
             raise Unreadable("文件设置了打开密码（已加密），请取消密码后重新保存", Reason.ENCRYPTED) from None
-        raise Unreadable("文件内容损坏，无法解析，请用 Excel 或 WPS 打开后重新保存再发送") from None
+        failed = True  # a sound package calamine cannot parse: another reader before giving up
+    else:
+        failed = False
+    if failed:
+        return read_with_openpyxl(path, limits, meta)
     return Book(path, "xlsx", tuple(grids), meta, reader="calamine")
+
+
+def _utf16(zf: zipfile.ZipFile, parts) -> bool:
+    """Whether a sheet part is UTF-16 encoded (written by some libraries; Excel reads it)."""
+    for part in parts:
+        try:
+            with zf.open(part) as fh:
+                head = fh.read(4)
+        except KeyError:
+            continue
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"<\x00?\x00", b"\x00<\x00?"):
+            return True
+    return False
+
+
+def read_with_openpyxl(path: Path, limits, meta: dict[str, str]) -> Book:
+    """The second reader, for packages calamine refuses or misreads: openpyxl in read-only
+    mode (values; no merged ranges there), bounded by the same cell limit while it streams."""
+    import warnings
+
+    import openpyxl
+
+    grids: list[Grid] = []
+    try:
+        with path.open("rb") as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+            for ws in wb.worksheets:
+                ws.reset_dimensions()  # WPS may declare A1:A1 for a full sheet
+                cells: list[list] = []
+                width = 0
+                for row in ws.iter_rows(values_only=True):
+                    row = list(row)
+                    while row and row[-1] is None:
+                        row.pop()
+                    width = max(width, len(row))
+                    cells.append(row)
+                    if len(cells) * max(width, 1) > limits.max_cells:
+                        raise Unreadable(f"工作表“{ws.title}”过大（超过 {limits.max_cells} 个单元格的上限），"
+                                         "请删除多余的空行空列", Reason.TOO_LARGE)
+                while cells and not cells[-1]:
+                    cells.pop()
+                if ws.title == F.META_SHEET:
+                    for r in cells:
+                        if len(r) >= 2 and r[0]:
+                            meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
+                    continue
+                grids.append(Grid(ws.title, cells))
+            wb.close()
+    except Unreadable:
+        raise
+    except Exception:  # noqa: BLE001 - neither reader can: the file is damaged
+        raise Unreadable("文件内容损坏，无法解析，请用 Excel 或 WPS 打开后重新保存再发送") from None
+    return Book(path, "xlsx", tuple(grids), meta, reader="openpyxl")
 
 
 def _merged(ranges) -> tuple[tuple[int, int, int, int], ...]:
