@@ -74,7 +74,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         unit = unit_of(where, None, units, config.school).unit
         if isinstance(exc, Unreadable):
             said = {"advice": ""} if "请" in exc.text else {}  # the reason already says what to do
-            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text, fmt=exc.kind,
+            issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text,
                                kind=exc.kind, **said))
         else:
             issues.append(make("file-unreadable", file=shown, unit=unit, reason=Reason.CORRUPT,

@@ -62,8 +62,8 @@ def validate(
             out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}{replaced}")
             for unit, why in done.failed:
                 out.print(f"[bold red]未能生成[/] {unit} 的修改意见表：{why}")
-        for unit, why in done.failed:  # JSON keeps stdout for the document
-            if fmt == "json":
+        else:  # JSON keeps stdout for the document
+            for unit, why in done.failed:
                 typer.echo(f"未能生成 {unit} 的修改意见表：{why}", err=True)
     if fmt == "json":
         write_json(report)

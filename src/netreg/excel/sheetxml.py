@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -50,10 +49,10 @@ def _number(v) -> str:
 LINE_PT = 15  # a line of 11-point text
 
 
-@lru_cache(maxsize=65536)  # source paths, problem lists and unit names repeat row after row
 def _lines(text: str, usable: float) -> int:
     """Lines ``text`` takes wrapped in ``usable`` column units: a CJK character (3 UTF-8 bytes)
-    is 2 units, anything else about 1.1 (an estimate; text_width per character costs 20×)."""
+    is 2 units, anything else about 1.1 (an estimate; text_width per character costs 20×).
+    Only multi-line text comes here: ``_row_xml`` makes the same estimate inline for one line."""
     lines = 0
     for part in text.split("\n"):
         wide = (len(part.encode("utf-8")) - len(part)) // 2

@@ -46,7 +46,7 @@ def _codes(table: dict[str, tuple]) -> dict[str, Code]:
 
 CODES: dict[str, Code] = _codes({
     "file-unreadable": (E, "文件无法读取", "无法读取此文件：{problem}。{advice}"),
-    "file-legacy-format": (E, "旧版文件格式", "这是{fmt}，netreg 无法读取这种旧格式。请用 Word 或 WPS 打开后“另存为” Word 文档（*.docx），或把表格另存为 Excel 工作簿（*.xlsx），再重新发送。"),
+    "file-legacy-format": (E, "旧版文件格式", "这是{kind}，netreg 无法读取这种旧格式。请用 Word 或 WPS 打开后“另存为” Word 文档（*.docx），或把表格另存为 Excel 工作簿（*.xlsx），再重新发送。"),
     "file-unsupported": (E, "文件类型不支持", "这是{kind}，不是可以读取的登记表。{advice}"),
     "file-duplicate": (I, "重复的文件", "与 {other} 的内容完全相同，只读取一次。"),
     "netreg-output": (I, "netreg 生成的文件", "这是 netreg 生成的{what}，不是单位报送的登记表，已跳过。"),
