@@ -326,3 +326,79 @@ def test_summary_sheets_print_whole_cells(tmp_path):
     assert ws.row_dimensions[3].height >= 15 * lines > (ws.row_dimensions[4].height or 15)
     anchors = [c.anchor._from.col for c in wb["总览"]._charts]
     assert anchors and max(anchors) < wb["总览"].max_column  # beside the data blocks, not beyond the table
+
+
+@pytest.fixture
+def locked(monkeypatch):
+    """Make a file impossible to replace, as Windows does with a workbook open in Excel or WPS.
+    The real refusal where the file system has it (chattr +i: EPERM even for root), else the
+    same PermissionError raised where Windows raises it, on the rename."""
+    import errno
+    import shutil
+
+    frozen = []
+
+    def lock(path: Path) -> None:
+        path = Path(path)
+        if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0:
+            frozen.append(path)
+            return
+        real = os.replace
+
+        def refuse(src, dst, *a, **k):
+            if Path(dst).resolve() == path.resolve():
+                raise PermissionError(errno.EACCES, "Access is denied", str(src), None, str(dst))
+            return real(src, dst, *a, **k)
+
+        monkeypatch.setattr(os, "replace", refuse)
+
+    yield lock
+    for path in frozen:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+def test_a_summary_open_in_excel_is_named_and_the_html_is_still_written(tmp_path, locked):
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
+    out = tmp_path / "汇总.xlsx"
+    out.write_bytes(b"last round's summary")
+    locked(out)
+    result = CliRunner().invoke(app, ["merge", str(tmp_path / "in"), "-o", str(out), "--html", str(tmp_path / "报告.html"),
+                                      "--force", "--as-of", "2025-11-25"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "未能保存" in text and "汇总.xlsx" in text and "请先在 Excel/WPS 中关闭此文件" in text
+    assert "汇总表已保存" not in text and "网页报告已保存" in text
+    assert "医学院" in (tmp_path / "报告.html").read_text(encoding="utf-8")
+    assert out.read_bytes() == b"last round's summary"
+    assert not list(tmp_path.glob(".netreg-*"))
+
+
+def test_template_force_names_each_file_it_could_not_replace_and_writes_the_rest(tmp_path, locked):
+    out = tmp_path / "登记表"
+    assert CliRunner().invoke(app, ["template", "-o", str(out), "--unit", "医学院", "--unit", "护理学院"]).exit_code == 0
+    before = (out / "医学院.xlsx").read_bytes()
+    locked(out / "医学院.xlsx")
+    result = CliRunner().invoke(app, ["template", "-o", str(out), "--unit", "医学院", "--unit", "护理学院", "--force"],
+                                terminal_width=200)
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "医学院" in line and "护理" not in line)
+    assert "未能保存" in line and "请先在 Excel/WPS" in result.output
+    assert "生成 1 份登记表" in result.output and "1 份未能保存" in result.output
+    assert (out / "医学院.xlsx").read_bytes() == before
+
+
+def test_annotate_counts_a_locked_copy_as_not_written_and_names_stale_ones(tmp_path, locked):
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [{**GROUP, "real_name": "否"}]})
+    filled_template(tmp_path / "in" / "护理学院.xlsx", "护理学院", {4: [{**GROUP, "real_name": "否"}]})
+    filled_template(tmp_path / "old" / "药学院.xlsx", "药学院", {4: [{**GROUP, "real_name": "否"}]})
+    out = tmp_path / "修改意见"
+    CliRunner().invoke(app, ["validate", str(tmp_path / "in"), str(tmp_path / "old"), "--annotate", str(out)])
+    copies = sorted(p.name for p in out.glob("*.xlsx"))
+    assert len(copies) == 3
+    locked(out / next(n for n in copies if n.startswith("医学院")))
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--annotate", str(out)], terminal_width=200)
+    text = " ".join(result.output.split())
+    assert "已生成 1 份修改意见表" in text
+    assert "未能生成 医学院 的修改意见表" in text and "请先在 Excel/WPS 中关闭此文件" in text
+    assert "仍是上一轮的" in text
+    assert "另有 1 份以前生成的修改意见表本次没有更新" in text and "药学院" in text

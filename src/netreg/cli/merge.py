@@ -32,7 +32,7 @@ def merge(
 ) -> None:
     """校验全部回收的登记表并生成全校汇总表（总览、附件1～5、问题清单），可选网页报告。
 
-    退出码：0 没有错误；1 有错误；2 用法错误或没有可读取的文件。
+    退出码：0 没有错误；1 有错误；2 用法错误、没有可读取的文件或结果未能保存。
 
     示例：netreg merge samples/returned -o 汇总.xlsx --html 汇总报告.html --as-of 2025-11-25
     """
@@ -67,4 +67,4 @@ def merge(
             status.stop()
             fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")
     render_merge_overview(result, console)
-    raise typer.Exit(report.exit_code())
+    raise typer.Exit(2 if result.failed else report.exit_code())

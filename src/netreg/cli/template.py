@@ -44,7 +44,14 @@ def template(
     table.add_column("文件")
     table.add_column("结果")
     for w in written:
-        table.add_row(w.unit, str(w.path), "已生成" if w.status == "written" else "已存在，未覆盖（加 --force 可覆盖）")
+        table.add_row(w.unit, str(w.path), _STATUS.get(w.status) or f"[bold red]未能保存：{w.why}[/]")
     console.print(table)
     done = sum(w.status == "written" for w in written)
-    console.print(f"共 {len(written)} 个单位，生成 {done} 份登记表，保存在 {output}")
+    failed = sum(w.status == "failed" for w in written)
+    console.print(f"共 {len(written)} 个单位，生成 {done} 份登记表，保存在 {output}"
+                  + (f"；[bold red]{failed} 份未能保存[/]，见上表" if failed else ""))
+    if failed:
+        raise typer.Exit(2)
+
+
+_STATUS = {"written": "已生成", "exists": "已存在，未覆盖（加 --force 可覆盖）"}

@@ -62,6 +62,10 @@ def validate(
             out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}{replaced}")
             for unit, why in done.failed:
                 out.print(f"[bold red]未能生成[/] {unit} 的修改意见表：{why}")
+            if done.stale:
+                out.print(f"[yellow]注意[/]：{annotate} 中另有 {len(done.stale)} 份以前生成的修改意见表本次没有更新"
+                          f"（{'、'.join(p.name for p in done.stale[:5])}{' 等' if len(done.stale) > 5 else ''}），"
+                          "请勿把它们当作本轮意见发出")
         else:  # JSON keeps stdout for the document
             for unit, why in done.failed:
                 typer.echo(f"未能生成 {unit} 的修改意见表：{why}", err=True)

@@ -117,6 +117,7 @@ class Annotated:
     written: list[Path]
     failed: list[tuple[str, str]]  # (unit, why, in Chinese)
     replaced: list[Path] = ()  # written over a copy of an earlier round with the same name
+    stale: list[Path] = ()  # copies netreg wrote in an earlier round, in the folder, not rewritten now
 
 
 class CopyRefused(NetregError):
@@ -153,8 +154,26 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
         if error is None:
             written.append(job.target)
         else:
+            if job.target in existed:  # e.g. open in WPS: last round's copy is still there
+                error += f"；文件夹中的 {job.target.name} 仍是上一轮的，已过期，请勿发出"
             failed.append((job.unit, error))
-    return Annotated(written, failed, [t for t in written if t in existed])
+    this_round = {job.target for job in jobs}  # a failed one is already said
+    stale = sorted(p for p in out_dir.glob("*.xlsx") if p not in this_round and _annotated_copy(p))
+    return Annotated(written, failed, [t for t in written if t in existed], stale)
+
+
+def _annotated_copy(path: Path) -> bool:
+    """Whether netreg wrote ``path`` as a 修改意见表 (its custom properties say so)."""
+    import zipfile
+
+    from ..model.forms import META_PREFIX
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            props = z.read("docProps/custom.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{META_PREFIX}kind"'.encode() in props and b">annotated<" in props
 
 
 PARALLEL_MIN_JOBS = 6  # below this, starting worker processes costs more than it saves

@@ -8,11 +8,12 @@ normalised), 问题清单 (every issue). Every record of the report is written e
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from ..errors import NetregError
+from ..util.oserror import os_reason
 from ..model import forms as F
 from ..model.issues import SEVERITY_LABEL, Issue, title
 from ..model.report import (
@@ -231,8 +232,9 @@ class MergeResult:
     issues: tuple[Issue, ...]  # the report's, then unit-missing for each unit that returned nothing
     rows_in: int
     rows_out: int
-    output: Path
+    output: Path | None  # None: it could not be written (see ``failed``)
     html: Path | None = None
+    failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, why, in Chinese)
 
     def count(self, severity) -> int:
         return sum(1 for i in self.issues if i.severity is severity)
@@ -273,14 +275,23 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
         phase(f"正在整理 {len(report.records)} 行数据和 {len(issues)} 个问题…")
         wb, bodies = build_summary(report, statuses, school, issues)
         phase(f"正在写入汇总表 {Path(output).name}…")
-        with atomic_path(output) as tmp:
-            rows_out = save_summary(wb, bodies, tmp)
-    result = MergeResult(report, statuses, issues, rows_in, rows_out, Path(output))
+        failed = []
+        try:  # a summary left open in Excel/WPS must not cost the HTML report
+            with atomic_path(output) as tmp:
+                rows_out = save_summary(wb, bodies, tmp)
+        except OSError as exc:
+            failed.append((Path(output), os_reason(exc)))
+            rows_out = 0
+    result = MergeResult(report, statuses, issues, rows_in, rows_out, None if failed else Path(output),
+                         failed=failed)
     if html:
         from ..render.html import render_html
 
         phase(f"正在生成网页报告 {Path(html).name}…")
-        with atomic_path(html) as tmp:
-            tmp.write_text(render_html(result, school), encoding="utf-8")
-        result.html = Path(html)
+        try:
+            with atomic_path(html) as tmp:
+                tmp.write_text(render_html(result, school), encoding="utf-8")
+            result.html = Path(html)
+        except OSError as exc:
+            failed.append((Path(html), os_reason(exc)))
     return result

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..config import Campaign
 from ..model.forms import FORMAT_VERSION, FORMS, META_PREFIX, META_SHEET, Form, Kind
 from ..util.atomic import atomic_path
+from ..util.oserror import os_reason
 from ..util.resources import jinja_env
 from . import cells
 from .validation import Lists, add_validations
@@ -43,7 +44,8 @@ RIGHT = Alignment(horizontal="right", vertical="center")
 class Written:
     unit: str
     path: Path
-    status: str  # "written" or "exists" (file present and force=False: left alone)
+    status: str  # "written", "exists" (present and force=False: left alone) or "failed"
+    why: str = ""  # for "failed", in Chinese (a workbook open in Excel/WPS cannot be replaced)
 
 
 # --------------------------------------------------------------------------- file names
@@ -94,18 +96,22 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
     targets = _target_paths(units, out_dir)
     todo = [(unit, path) for unit, path in targets if force or not path.exists()]
 
-    def write(item: tuple[str, Path]) -> None:
+    def write(item: tuple[str, Path]) -> str:
         unit, path = item
-        with atomic_path(path) as tmp:
-            build_workbook(config, unit).save(tmp)
+        try:  # one file open in Excel/WPS must not stop the others
+            with atomic_path(path) as tmp:
+                build_workbook(config, unit).save(tmp)
+        except OSError as exc:
+            return os_reason(exc)
+        return ""
 
     done = forked_map(write, todo, PARALLEL_MIN_UNITS)
     pending = set(todo)
     results: list[Written] = []
     for unit, path in targets:
         if (unit, path) in pending:
-            next(done)  # in order: this unit's workbook is now written
-            result = Written(unit, path, "written")
+            why = next(done)  # in order: this unit's workbook is now written, or could not be
+            result = Written(unit, path, "failed", why) if why else Written(unit, path, "written")
         else:
             result = Written(unit, path, "exists")
         results.append(result)

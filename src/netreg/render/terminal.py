@@ -128,11 +128,15 @@ def render_merge_overview(result, console) -> None:
     if result.issues:
         console.print(top_problems(result.issues))
     console.print(files_line(result.report))
-    same = result.rows_in == result.rows_out
+    same = result.rows_in == result.rows_out or result.output is None
     unread = sum(not f.ok for f in result.report.files)
     console.print(Text(f"数据行：读入 {result.rows_in} 行（{sum(f.ok for f in result.report.files)} 个文件"
-                       + (f"，另有 {unread} 个文件未读取" if unread else "") + f"），写入汇总 {result.rows_out} 行" +
-                       ("（一致）" if same else "（不一致！请联系技术人员）"), style="bold green" if same else "bold red"))
-    console.print(f"汇总表已保存：{result.output}")
+                       + (f"，另有 {unread} 个文件未读取" if unread else "") + "）"
+                       + (f"，写入汇总 {result.rows_out} 行" + ("（一致）" if same else "（不一致！请联系技术人员）")
+                          if result.output else ""), style="bold green" if same else "bold red"))
+    if result.output:
+        console.print(f"汇总表已保存：{result.output}")
     if result.html:
         console.print(f"网页报告已保存：{result.html}")
+    for path, why in result.failed:
+        console.print(Text(f"未能保存 {path}：{why}", style="bold red"))

@@ -6,24 +6,29 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+# Windows refuses to replace a workbook open in Excel or WPS: access denied (5) or a sharing
+# violation (32/33). Both are the coordinator's to fix with one click.
+_LOCKED = "拒绝访问；如果此文件正在 Excel 或 WPS 中打开，请先在 Excel/WPS 中关闭此文件"
+_IN_USE = "文件正被其他程序使用，请先在 Excel/WPS 中关闭此文件"
+
 _REASONS = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.EISDIR: "这是一个文件夹，不是文件",
     errno.ENOTDIR: "路径中有一部分不是文件夹",
-    errno.EACCES: "没有权限（如果文件正在 Excel 或 WPS 中打开，请先关闭它）",
-    errno.EPERM: "没有权限（如果文件正在 Excel 或 WPS 中打开，请先关闭它）",
+    errno.EACCES: _LOCKED,
+    errno.EPERM: _LOCKED,
     errno.ENOSPC: "磁盘空间不足",
     errno.EROFS: "这个位置是只读的",
     errno.ENAMETOOLONG: "文件名或路径太长",
     errno.EEXIST: "已有同名文件",
-    errno.EBUSY: "文件正被其他程序使用（如 Excel、WPS），请先关闭它",
+    errno.EBUSY: _IN_USE,
 }
 
 
 def os_reason(exc: OSError) -> str:
     """One Chinese phrase for ``exc``; Windows' sharing violation (WinError 32/33) included."""
     if getattr(exc, "winerror", None) in (32, 33):
-        return "文件正被其他程序使用（如 Excel、WPS），请先关闭它"
+        return _IN_USE
     return _REASONS.get(exc.errno, "无法访问（系统错误）")
 
 
