@@ -209,15 +209,73 @@ def test_a_rules_table_sets_each_codes_level_or_turns_it_off(tmp_path):
             load_config(toml)
 
 
-def test_work_is_forked_only_on_linux(monkeypatch):
+def _pid(_item) -> int:  # module level: a spawned worker unpickles it by name
+    return os.getpid()
+
+
+def test_workers_are_forked_on_linux_and_spawned_elsewhere(monkeypatch):
     from netreg.util import parallel
 
-    pids = lambda _item: os.getpid()  # noqa: E731
+    monkeypatch.delenv("NETREG_START_METHOD", raising=False)
+    monkeypatch.setattr(parallel.sys, "platform", "win32")
+    assert parallel.start_method() == "spawn"
     monkeypatch.setattr(parallel.sys, "platform", "darwin")
-    assert set(parallel.forked_map(pids, list(range(40)), 2)) == {os.getpid()}
+    assert parallel.start_method() == "spawn"
+    # a spawned pool costs a fresh Python per worker: below SPAWN_FACTOR × the minimum, no pool
+    assert set(parallel.forked_map(_pid, list(range(7)), 2)) == {os.getpid()}
     monkeypatch.setattr(parallel.sys, "platform", "linux")
+    assert parallel.start_method() == "fork"
     if (os.cpu_count() or 1) >= 2:
-        assert set(parallel.forked_map(pids, list(range(40)), 2)) - {os.getpid()}
+        assert set(parallel.forked_map(lambda _i: os.getpid(), list(range(40)), 2)) - {os.getpid()}
+        monkeypatch.setenv("NETREG_START_METHOD", "spawn")
+        pids = list(parallel.forked_map(_pid, list(range(40)), 2))
+        assert len(pids) == 40 and set(pids) - {os.getpid()}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no workers")
+def test_validation_and_copies_with_spawned_workers_equal_the_serial_ones(tmp_path, monkeypatch):
+    """Windows has no fork: what workers get must survive pickling (a campaign, a whole report)
+    and the results must be those of one process."""
+    from netreg import pipeline
+    from netreg.excel import annotate
+
+    units = ["医学院", "图书馆", "教务处", "团委", "护理学院", "信息工程学院", "经济管理学院", "药学院"]
+    for u in units:
+        filled_template(tmp_path / "in" / f"{u}.xlsx", u, {4: [{**GROUP, "real_name": "否", "group_name": f"{u}群"}]})
+    config = Campaign(rules={"website-stale": "off"})
+    serial = validate_paths([tmp_path / "in"], config, as_of=AS_OF)
+    monkeypatch.setenv("NETREG_START_METHOD", "spawn")
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_FILES", 2)  # × SPAWN_FACTOR = 8 files
+    spawned = validate_paths([tmp_path / "in"], config, as_of=AS_OF)
+    assert [(i.file, i.code, i.cell, i.message) for i in spawned.issues] == \
+        [(i.file, i.code, i.cell, i.message) for i in serial.issues]
+    assert [r.values for r in spawned.records] == [r.values for r in serial.records]
+    monkeypatch.setattr(annotate, "PARALLEL_MIN_JOBS", 2)
+    copies = annotate.write_annotated(spawned, tmp_path / "修改意见", config=config)
+    assert len(copies.written) == len(units) and not copies.failed
+    assert all(openpyxl.load_workbook(p)["修改意见"].max_row > 1 for p in copies.written)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: no workers")
+def test_the_netreg_command_with_spawned_workers_gives_what_forked_ones_give(tmp_path):
+    """The installed ``netreg`` command, as Windows runs it: a spawned worker starts from the
+    command's own script, so only the parent may run the command."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench
+
+    rows = bench.generate(tmp_path / "in", 100, seed=3)
+    command = Path(sys.executable).with_name("netreg")
+    assert command.exists()
+
+    def validate(method: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(command), "validate", str(tmp_path / "in"), "--format", "json"], capture_output=True,
+                              env={**os.environ, "NETREG_START_METHOD": method}, timeout=300)
+
+    spawned, forked = validate("spawn"), validate("fork")
+    assert spawned.returncode == forked.returncode and spawned.stderr == forked.stderr == b""
+    one, two = json.loads(spawned.stdout), json.loads(forked.stdout)
+    assert one["summary"] == two["summary"] and one["summary"]["rows"] == rows and one["summary"]["files"] == 100
 
 
 def test_the_forms_data_rows_grow_with_what_is_typed(tmp_path):

@@ -140,11 +140,11 @@ def netreg_output(book) -> str | None:
 
 def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: date):
     """check_file results in input order; on both cores when there are many files."""
+    from functools import partial
+
     from .util.parallel import forked_map
 
-    def check(inp: Input):
-        return check_file(inp, config, units, as_of)
-
+    check = partial(check_file, config=config, units=units, as_of=as_of)  # picklable: spawned workers
     yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from itertools import combinations
 from pathlib import Path
@@ -96,16 +97,7 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
     targets = _target_paths(units, out_dir)
     todo = [(unit, path) for unit, path in targets if force or not path.exists()]
 
-    def write(item: tuple[str, Path]) -> str:
-        unit, path = item
-        try:  # one file open in Excel/WPS must not stop the others
-            with atomic_path(path) as tmp:
-                build_workbook(config, unit).save(tmp)
-        except OSError as exc:
-            return os_reason(exc)
-        return ""
-
-    done = forked_map(write, todo, PARALLEL_MIN_UNITS)
+    done = forked_map(partial(_write_one, config=config), todo, PARALLEL_MIN_UNITS)
     pending = set(todo)
     results: list[Written] = []
     for unit, path in targets:
@@ -118,6 +110,17 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
         if on_progress is not None:
             on_progress(result)
     return results
+
+
+def _write_one(item: tuple[str, Path], config: Campaign) -> str:
+    """Write one unit's workbook: "" when written, else why not (in Chinese)."""
+    unit, path = item
+    try:  # one file open in Excel/WPS must not stop the others
+        with atomic_path(path) as tmp:
+            build_workbook(config, unit).save(tmp)
+    except OSError as exc:
+        return os_reason(exc)
+    return ""
 
 
 # --------------------------------------------------------------------------- workbook

@@ -1,10 +1,15 @@
 """One function over many items, on both cores: validation reads files, annotation writes copies.
 
-Workers are forked, so the function and the items (a whole report, for annotation) are
-inherited rather than pickled; only results travel back. Below a minimum number of items, on
-one core, or off Linux (Windows cannot fork; macOS can but its system libraries are not
-fork-safe), it runs in this process. A worker that dies (out of memory…) costs nothing: what
-is left is done here.
+On Linux workers are forked: the function and the items (a whole report, for annotation) are
+inherited rather than pickled; only results travel back. Elsewhere (Windows has no fork; macOS
+has it but its system libraries are not fork-safe) workers are spawned: each starts a fresh
+Python (about 0.6 s here to import what a worker needs), so the function and the items are
+pickled once per worker, which is why callers pass a module-level function or a
+``functools.partial`` of one, never a closure. A spawned pool pays off only for more items, so
+its minimum is SPAWN_FACTOR times the caller's.
+
+Below the minimum, or on one core, the work runs in this process. A worker that dies (out of
+memory…) costs nothing: what is left is done here.
 """
 
 from __future__ import annotations
@@ -16,12 +21,26 @@ from typing import Callable, Iterator, Sequence, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-_SHARED: tuple = ()  # (fn, items) while a pool runs; forked workers inherit it
+SPAWN_FACTOR = 4
+_SHARED: tuple = ()  # (fn, items) in every worker: inherited when forked, installed when spawned
+
+
+def _install(fn, items) -> None:
+    global _SHARED
+    _SHARED = (fn, items)
 
 
 def _call(index: int):
     fn, items = _SHARED
     return fn(items[index])
+
+
+def start_method() -> str:
+    """``fork`` on Linux, ``spawn`` elsewhere; NETREG_START_METHOD=spawn tries the Windows way here."""
+    chosen = os.environ.get("NETREG_START_METHOD", "")
+    if chosen in ("fork", "spawn"):
+        return chosen
+    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iterator[R]:
@@ -30,18 +49,24 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iter
     import multiprocessing
 
     workers = min(os.cpu_count() or 1, 4)
-    # Fork only where it is the platform's own way (Linux): macOS offers fork but its system
-    # libraries are not fork-safe, and Windows has none; there the work runs in this process.
-    if len(items) < min_items or workers < 2 or not sys.platform.startswith("linux") \
-            or "fork" not in multiprocessing.get_all_start_methods():
+    method = start_method()
+    if method not in multiprocessing.get_all_start_methods():
+        method = "spawn"
+    if method == "spawn":
+        min_items *= SPAWN_FACTOR
+    if len(items) < min_items or workers < 2:
         yield from map(fn, items)
         return
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    _SHARED = (fn, items)
     done = 0
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    if method == "fork":
+        _SHARED = (fn, items)
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_install, initargs=(fn, list(items)))
     try:
         chunk = max(1, min(16, len(items) // (workers * 4)))
         for result in pool.map(_call, range(len(items)), chunksize=chunk):
