@@ -460,3 +460,42 @@ def test_annotate_counts_a_locked_copy_as_not_written_and_names_stale_ones(tmp_p
     assert "未能生成 医学院 的修改意见表" in text and "请先在 Excel/WPS 中关闭此文件" in text
     assert "仍是上一轮的" in text
     assert "另有 1 份以前生成的修改意见表本次没有更新" in text and "药学院" in text
+
+
+def test_forms_sent_in_two_files_are_never_asked_for_again(tmp_path):
+    """A unit that sends 附件1 in one file and 附件2～5 in another has sent everything: neither
+    the report nor either annotated copy asks it to 补报."""
+    site = {"site_name": "医学院网站", "owner": "医学院", "admin": "王强", "phone": "13912345678", "sections": "新闻",
+            "last_update": "2025-11-20"}
+    filled_template(tmp_path / "in" / "医学院-第一部分.xlsx", "医学院", {1: [site]})
+    filled_template(tmp_path / "in" / "医学院-第二部分.xlsx", "医学院",
+                    {2: [{"account_name": "无"}], 3: [{"admin": "无"}], 4: [GROUP], 5: [{"platform": "无"}]})
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--annotate", str(tmp_path / "out"),
+                                      "--as-of", "2025-11-25", "--format", "json"])
+    assert result.exit_code == 0
+    assert not [i for i in json.loads(result.stdout)["issues"] if i["code"] in ("form-not-found", "form-empty")]
+    copies = sorted((tmp_path / "out").glob("*.xlsx"))
+    assert len(copies) == 2
+    for copy in copies:
+        text = " ".join(str(c) for row in openpyxl.load_workbook(copy)["修改意见"].iter_rows(values_only=True)
+                        for c in row if c)
+        assert "未发现问题" in text and "补报" not in text
+
+
+def test_an_annotated_copy_prints_long_text_whole(tmp_path):
+    """A program-written file (here openpyxl; a generator; our own copy) has no row heights: a
+    long 网站栏目 printed one line tall, cut off. The copy gives each such row its height."""
+    import shutil
+
+    from office import convert
+
+    sections = "学院新闻、通知公告、师资队伍、教学科研、学生工作、党建工作、招生就业、校友风采、下载中心、联系我们"
+    site = {"site_name": "医学院网站", "owner": "医学院", "admin": "王强", "phone": "13912345678",
+            "sections": sections, "last_update": "2025-11-20"}
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {1: [site, {**site, "sections": "News"}]})
+    CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--annotate", str(tmp_path / "out"), "--as-of", "2025-11-25"])
+    pdf = convert(next((tmp_path / "out").glob("*.xlsx")), "pdf", tmp_path / "pdf")
+    if not shutil.which("pdftotext"):
+        pytest.fail("pdftotext (poppler-utils) is needed to read the printed page")
+    printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert sections in "".join(printed.split())

@@ -309,6 +309,8 @@ def _annotate(wb: openpyxl.Workbook, job: _Job, report: Report, config: Campaign
         text = text[:MAX_COMMENT_CHARS]
         width, height = _comment_size(text)
         cell.comment = Comment(text, AUTHOR, height=height, width=width)
+    for other in wb.worksheets:  # the copy is printed: wrapped text must show whole
+        cells.fit_row_heights(other)
     ws = wb.create_sheet(SHEET, 0)
     opinion_sheet(wb, ws, job, report, config, located=located)
     for other in wb._sheets[1:]:  # several selected tabs = grouped sheets in Excel

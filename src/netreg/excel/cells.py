@@ -62,6 +62,37 @@ def wrapped_lines(text: object, width: float) -> int:
     return sum(max(1, math.ceil(text_width(part) / usable - 1e-9)) for part in str(text).split("\n"))
 
 
+def fit_row_heights(ws, first_row: int = 1, line_pt: float = 15.0) -> int:
+    """Give every row whose wrapped text needs more lines the height to show it all; a row is
+    only ever made taller. Excel and WPS refit a row while someone types in it, but a file
+    written by a program (openpyxl, a generator, our copy) prints with each row one line tall
+    and the rest of the text cut off. Returns the rows made taller."""
+    from openpyxl.utils import get_column_letter
+
+    merged = {(r, c) for rng in ws.merged_cells.ranges
+              for r in range(rng.min_row, rng.max_row + 1) for c in range(rng.min_col, rng.max_col + 1)}
+    widths: dict[int, float] = {}
+    grown = 0
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for cell in row:
+            value = cell.value
+            if not isinstance(value, str) or len(value) < 4 or not cell.alignment.wrap_text \
+                    or (cell.row, cell.column) in merged:
+                continue
+            if cell.column not in widths:
+                dim = ws.column_dimensions.get(get_column_letter(cell.column))
+                widths[cell.column] = dim.width if dim is not None and dim.width else 8.43
+            lines = max(lines, wrapped_lines(value, widths[cell.column]))
+        if lines > 1 and row:
+            dims = ws.row_dimensions[row[0].row]
+            need = line_pt * lines + 3
+            if (dims.height or line_pt) < need:
+                dims.height = need
+                grown += 1
+    return grown
+
+
 FORMULA_START = ("=", "+", "-", "@")  # text starting so is a formula (or DDE) to Excel and CSV
 
 
