@@ -154,8 +154,8 @@ def test_failed_write_leaves_no_half_written_summary(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", boom)
-    with pytest.raises(OSError):
-        _run(folder, out)
+    result = _run(folder, out)
+    assert result.output is None and [(p, why) for p, why in result.failed] == [(out, "无法访问（系统错误）")]
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     import gc

@@ -141,6 +141,18 @@ def _append_rows(wb, bodies: list[Body]) -> dict[str, int]:
     return written
 
 
+def _file_names(files, width: float) -> str:
+    """A unit's files in one line of a column ``width`` wide: all names when they fit, else the
+    first and how many (a cell printed one line tall cuts the rest off; 附件N name each row's file)."""
+    from .cells import wrapped_lines
+
+    names = [Path(p).name for p in files]
+    whole = "、".join(names)
+    if len(names) < 2 or wrapped_lines(whole, width) == 1:
+        return whole
+    return f"{names[0]} 等 {len(names)} 个文件"
+
+
 def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
     from openpyxl.chart.label import DataLabelList
@@ -153,7 +165,7 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
     ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个")])
     _header(ws, headers)
     for n, s in enumerate(statuses, start=1):
-        ws.append([n, cell(ws, s.unit), s.label, cell(ws, "、".join(Path(p).name for p in s.files)),
+        ws.append([n, cell(ws, s.unit), s.label, cell(ws, _file_names(s.files, 30)),
                    *(s.rows.get(f.id, 0) for f in F.FORMS), s.errors, s.warnings])
     totals = ["", "合计", f"{reported} 个单位已报送", "",
               *(sum(s.rows.get(f.id, 0) for s in statuses) for f in F.FORMS),
