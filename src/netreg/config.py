@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 
 from typing import Literal
@@ -35,6 +36,29 @@ class Limits(BaseModel):
     max_uncompressed_mb: float = Field(300, gt=0)
     max_compression_ratio: float = Field(200, gt=1)
     max_cells: int = Field(2_000_000, ge=1000)
+
+
+class Mail(BaseModel):
+    """The campaign mailbox (netreg.toml [mail]). The password is never here: it comes from
+    NETREG_MAIL_PASSWORD or a prompt, and is never written anywhere."""
+
+    model_config = ConfigDict(extra="forbid")
+    imap_host: str = ""
+    imap_port: int | None = Field(None, ge=1, le=65535)  # None: 993 for ssl, 143 otherwise
+    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    smtp_host: str = ""
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # None: 465 for ssl, 587 for starttls, 25 for none
+    smtp_security: Literal["ssl", "starttls", "none"] = "ssl"
+    user: str = ""  # the login, and the sender address of letters
+    folder: str = "INBOX"
+    since: date | None = None  # messages received before this day are not fetched
+
+    def imap_address(self) -> tuple[str, int]:
+        return self.imap_host, self.imap_port or (993 if self.imap_security == "ssl" else 143)
+
+    def smtp_address(self) -> tuple[str, int]:
+        default = {"ssl": 465, "starttls": 587, "none": 25}[self.smtp_security]
+        return self.smtp_host, self.smtp_port or default
 
 
 DEFAULT_PLATFORMS = [
@@ -84,6 +108,7 @@ class Campaign(BaseModel):
     roster_files: list[str] = []
     limits: Limits = Field(default_factory=Limits)
     rules: dict[str, Literal["error", "warning", "info", "off"]] = {}  # issue code -> its level here
+    mail: Mail = Field(default_factory=Mail)
 
     @field_validator("rules")
     @classmethod
