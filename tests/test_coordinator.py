@@ -61,8 +61,10 @@ def test_no_english_in_usage_config_and_file_errors(tmp_path):
     assert "文件或文件夹不存在" in err and "No such file" not in err
     filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
     (tmp_path / "是文件夹.xlsx").mkdir()
-    err = run("merge", str(tmp_path / "in"), "-o", str(tmp_path / "是文件夹.xlsx"), "--force").stderr.decode()
-    assert "是文件夹.xlsx" in err and "Is a directory" not in err and "Traceback" not in err
+    done = run("merge", str(tmp_path / "in"), "-o", str(tmp_path / "是文件夹.xlsx"), "--force")
+    said = done.stdout.decode() + done.stderr.decode()
+    assert done.returncode == 2 and "是文件夹.xlsx" in said and "这是一个文件夹" in said
+    assert "Is a directory" not in said and "Traceback" not in said
 
 
 def test_a_blank_template_sent_back_as_it_was_exits_1(tmp_path):

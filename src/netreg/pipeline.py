@@ -71,7 +71,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         if output is None:
             scan = scan_book(book)
     except Exception as exc:  # Unreadable, or a reader bug: it must not cost the other files
-        unit = unit_of(where, None, units, config.school).unit
+        unit = inp.unit or unit_of(where, None, units, config.school).unit
         if isinstance(exc, Unreadable):
             said = {"advice": ""} if "请" in exc.text else {}  # the reason already says what to do
             issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text,
@@ -87,7 +87,9 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
                          frozenset(), frozenset(), ())
     att = unit_of(where, scan, units, config.school)
     unit = att.unit
-    if scan.summary or (not scan.tables and att.doubt is not None):
+    if inp.unit and not scan.summary:
+        unit = inp.unit  # the coordinator said whose it is
+    elif scan.summary or (not scan.tables and att.doubt is not None):
         # a summary's rows name their own units; a file with no form and no unit named is a
         # note or a list beside the forms: nobody's return
         unit = None
@@ -215,11 +217,22 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
         return _validate_paths(paths, config, units=units, as_of=as_of, roster=roster, on_file=on_file)
 
 
+def validate_inputs(inputs: list[Input], config: Campaign, *, units: list[str] | None = None,
+                    as_of: date | None = None, roster: Path | None = None,
+                    on_file: Callable[[Path], None] | None = None) -> Report:
+    """As ``validate_paths``, for inputs already collected (a campaign's stored submissions,
+    each shown by the name it arrived with)."""
+    with gc_paused():
+        return _validate_paths([], config, units=units, as_of=as_of, roster=roster, on_file=on_file,
+                               collected=(list(inputs), []))
+
+
 def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None,
-                    as_of: date | None, roster: Path | None, on_file: Callable[[Path], None] | None) -> Report:
+                    as_of: date | None, roster: Path | None, on_file: Callable[[Path], None] | None,
+                    collected: tuple[list[Input], list[Issue]] | None = None) -> Report:
     units = list(units if units is not None else config.units)
     as_of = as_of or date.today()
-    inputs, loose = collect(paths, config.limits)
+    inputs, loose = collected or collect(paths, config.limits)
     inputs, copies = _first_copies(inputs)
     base = Context.build(config, as_of)
     results: list[FileResult] = []

@@ -26,6 +26,7 @@ class Input:
     path: Path  # the bytes on disk (an archive member: its extracted copy)
     shown: str  # the name the user knows: 回收/包.zip/医学院.xlsx
     problem: Unreadable | None = None  # refused before any reader (an archive member)
+    unit: str | None = None  # the unit the coordinator gave (intake --unit, the sender's), over the content's
 
 
 def displayed(path: Path) -> str:

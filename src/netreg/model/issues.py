@@ -83,6 +83,9 @@ CODES: dict[str, Code] = _codes({
     "category-missing": (E, "未区分教师/学生", "请在“职务职称（教师填写）”或“专业年级（学生填写）”中填写一项，以区分教师与学生。"),
     "category-ambiguous": (W, "教师/学生两栏都填了", "“职务职称”和“专业年级”都已填写，请只保留一项：教师填职务职称，学生填专业年级。"),
     "duplicate-influencer": (W, "“网络大V”重复", "{platform}账号“{value}”在“网络大V”表中重复出现（另见 {other}），请核实。"),
+    "submission-late": (W, "逾期报送", "{unit}{what}，截止日期为 {deadline}。"),
+    "paper-missing": (W, "纸质版未交", "{unit}尚未交来加盖公章的纸质版登记表（一式两份），请送{office}。"),
+    "file-superseded": (I, "已被新报送替代", "此文件（第 {n} 次报送，{received} 收到）中的{forms}已由后来报送的 {later} 替代，不再计入。"),
 })
 DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"},
             "file-unsupported": {"advice": "请发送 Excel（.xlsx、.xls）、WPS 表格（.et）、Word（.docx）或 CSV 格式的电子版登记表。"},

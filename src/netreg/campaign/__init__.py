@@ -1,0 +1,1 @@
+"""The campaign: the ledger of submissions and what counts."""

@@ -1,0 +1,304 @@
+"""The campaign ledger: every submission ever received, in ``netreg.db`` (standard-library
+sqlite3), and the files themselves in ``收件/``, read-only, named by their content hash.
+
+Nothing is ever deleted: an excluded submission is kept and marked, a duplicate is recorded as
+one. The schema is versioned with ``PRAGMA user_version`` and migrated forward when a ledger of
+an earlier version is opened; a ledger newer than this netreg is refused, never rewritten.
+Every change is one transaction (``BEGIN IMMEDIATE``): two ``intake`` runs at once queue for
+the write lock instead of corrupting or double-numbering anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from ..errors import NetregError
+from ..util.oserror import os_reason
+
+DB_NAME = "netreg.db"
+STORE_NAME = "收件"
+
+# Each entry takes a ledger from version n to n + 1; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: submissions, the coordinator's overrides and the paper copies
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,              -- 1, 2, 3… in the order they were recorded
+        received TEXT NOT NULL,              -- ISO local time: --received, the Date of the mail, or mtime
+        recorded TEXT NOT NULL,
+        sender TEXT,
+        name TEXT NOT NULL,                  -- as it arrived: 医学院.xlsx, 包.zip/医学院.xlsx
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        stored TEXT,                         -- file name in 收件/ (NULL: nothing stored)
+        format TEXT,
+        unit TEXT,
+        unit_forced INTEGER NOT NULL DEFAULT 0,
+        forms TEXT NOT NULL DEFAULT '',      -- '1,2,5': the forms it holds (filled in or 无)
+        state TEXT NOT NULL,                 -- new | duplicate | unreadable | unknown-unit
+        duplicate_of INTEGER REFERENCES submissions(id),
+        origin TEXT NOT NULL DEFAULT 'file'  -- file | mail
+    );
+    CREATE INDEX submissions_sha ON submissions(sha256);
+    CREATE INDEX submissions_unit ON submissions(unit);
+    CREATE TABLE overrides (                 -- netreg exclude / include, newest wins
+        id INTEGER PRIMARY KEY,
+        submission INTEGER NOT NULL REFERENCES submissions(id),
+        action TEXT NOT NULL,                -- exclude | include
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE paper (                     -- netreg paper: newest entry per unit wins
+        id INTEGER PRIMARY KEY,
+        unit TEXT NOT NULL,
+        received TEXT,                       -- NULL: --undo
+        at TEXT NOT NULL
+    );
+    """,
+    # 2: the mailbox: each message fetched once, with what it carried
+    """
+    CREATE TABLE messages (
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_id TEXT,
+        sender TEXT,
+        subject TEXT,
+        received TEXT,
+        attachments INTEGER NOT NULL,
+        fetched TEXT NOT NULL,
+        PRIMARY KEY (folder, uidvalidity, uid)
+    );
+    ALTER TABLE submissions ADD COLUMN message INTEGER;  -- rowid of messages, for mail
+    """,
+]
+VERSION = len(MIGRATIONS)
+
+
+class LedgerError(NetregError):
+    """The ledger cannot be opened or written (one Chinese line)."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    received: datetime
+    sender: str | None
+    name: str
+    sha256: str
+    size: int
+    stored: str | None
+    format: str | None
+    unit: str | None
+    forms: frozenset[int]
+    state: str
+    duplicate_of: int | None
+    origin: str
+    excluded: str | None = None  # the reason, when the coordinator excluded it
+
+    @property
+    def readable(self) -> bool:
+        return self.state in ("new", "unknown-unit") and self.stored is not None
+
+
+def now() -> str:
+    return datetime.now().replace(microsecond=0).isoformat(sep=" ")
+
+
+class Ledger:
+    """An open ledger. Use as a context manager; ``with ledger.write():`` is one transaction."""
+
+    def __init__(self, folder: Path, connection: sqlite3.Connection):
+        self.folder = Path(folder)
+        self.db = connection
+
+    # ------------------------------------------------------------------ open / create
+    @classmethod
+    def open(cls, folder: Path, *, create: bool = False) -> Ledger:
+        folder = Path(folder)
+        path = folder / DB_NAME
+        if not path.exists() and not create:
+            raise LedgerError(f"{folder} 中没有报送台账 {DB_NAME}：请先在该文件夹运行 netreg init，"
+                              "或用 --campaign 指定活动文件夹")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            db.execute("PRAGMA foreign_keys = ON")
+            ledger = cls(folder, db)
+            ledger._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"报送台账 {path} 无法打开（{_db_reason(exc)}）") from None
+        except OSError as exc:
+            raise LedgerError(f"报送台账 {path} 无法打开：{os_reason(exc)}") from None
+        return ledger
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise LedgerError(f"报送台账 {self.folder / DB_NAME} 由更新版本的 netreg 创建（版本 {version}），"
+                              "请升级 netreg 后再使用")
+        if version == VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another run may have migrated
+            for n in range(version, VERSION):
+                for statement in _statements(MIGRATIONS[n]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {n + 1}")
+            if version == 0:
+                self.db.execute("INSERT INTO meta VALUES ('created', ?)", (now(),))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def write(self):
+        return _Transaction(self.db)
+
+    @property
+    def store(self) -> Path:
+        return self.folder / STORE_NAME
+
+    def created(self) -> date:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'created'").fetchone()
+        return datetime.fromisoformat(row[0]).date() if row else date.today()
+
+    # ------------------------------------------------------------------ files
+    def keep(self, data: bytes, name: str) -> tuple[str, str]:
+        """Store ``data`` read-only in 收件/ (once per content); returns (sha256, stored name)."""
+        digest = hashlib.sha256(data).hexdigest()
+        suffix = "".join(Path(name).suffixes[-1:]).lower()[:12]
+        stored = digest + suffix
+        target = self.store / stored
+        if not target.exists():
+            from ..util.atomic import atomic_path
+
+            self.store.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(data)
+            os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
+        return digest, stored
+
+    def path_of(self, sub: Submission) -> Path:
+        return self.store / sub.stored
+
+    # ------------------------------------------------------------------ submissions
+    def first_with(self, sha256: str) -> int | None:
+        row = self.db.execute("SELECT id FROM submissions WHERE sha256 = ? AND state != 'duplicate' ORDER BY id LIMIT 1",
+                              (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def add(self, *, received: datetime, sender: str | None, name: str, sha256: str, size: int,
+            stored: str | None, format: str | None, unit: str | None, unit_forced: bool,
+            forms: frozenset[int], state: str, duplicate_of: int | None, origin: str,
+            message: int | None = None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO submissions (received, recorded, sender, name, sha256, size, stored, format, unit,"
+            " unit_forced, forms, state, duplicate_of, origin, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (received.replace(microsecond=0).isoformat(sep=" "), now(), sender, name, sha256, size, stored, format,
+             unit, int(unit_forced), ",".join(str(f) for f in sorted(forms)), state, duplicate_of, origin, message))
+        return cur.lastrowid
+
+    def submissions(self) -> list[Submission]:
+        excluded = self._excluded()
+        rows = self.db.execute(
+            "SELECT id, received, sender, name, sha256, size, stored, format, unit, forms, state, duplicate_of, origin"
+            " FROM submissions ORDER BY id").fetchall()
+        return [Submission(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
+                           frozenset(int(f) for f in r[9].split(",") if f), r[10], r[11], r[12], excluded.get(r[0]))
+                for r in rows]
+
+    def get(self, sid: int) -> Submission | None:
+        return next((s for s in self.submissions() if s.id == sid), None)
+
+    def round_of(self, unit: str, sid: int) -> int:
+        """第 N 次报送: the submission's place among the unit's submissions that are not duplicates."""
+        return self.db.execute("SELECT COUNT(*) FROM submissions WHERE unit = ? AND state != 'duplicate' AND id <= ?",
+                               (unit, sid)).fetchone()[0]
+
+    def _excluded(self) -> dict[int, str]:
+        latest: dict[int, tuple[str, str]] = {}
+        for sid, action, reason in self.db.execute("SELECT submission, action, reason FROM overrides ORDER BY id"):
+            latest[sid] = (action, reason)
+        return {sid: reason for sid, (action, reason) in latest.items() if action == "exclude"}
+
+    def override(self, sid: int, action: str, reason: str) -> None:
+        self.db.execute("INSERT INTO overrides (submission, action, reason, at) VALUES (?,?,?,?)",
+                        (sid, action, reason, now()))
+
+    # ------------------------------------------------------------------ paper copies
+    def paper(self) -> dict[str, date]:
+        latest: dict[str, str | None] = {}
+        for unit, received in self.db.execute("SELECT unit, received FROM paper ORDER BY id"):
+            latest[unit] = received
+        return {u: date.fromisoformat(d) for u, d in latest.items() if d}
+
+    def set_paper(self, unit: str, day: date | None) -> None:
+        self.db.execute("INSERT INTO paper (unit, received, at) VALUES (?,?,?)",
+                        (unit, day.isoformat() if day else None, now()))
+
+    # ------------------------------------------------------------------ mailbox
+    def message_seen(self, folder: str, uidvalidity: int, uid: int) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+                               (folder, uidvalidity, uid)).fetchone() is not None
+
+    def add_message(self, folder: str, msg, attachments: int) -> int:
+        cur = self.db.execute(
+            "INSERT INTO messages (folder, uidvalidity, uid, message_id, sender, subject, received, attachments, fetched)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (folder, msg.uidvalidity, msg.uid, msg.message_id, msg.sender, msg.subject,
+             msg.received.replace(tzinfo=None, microsecond=0).isoformat(sep=" "), attachments, now()))
+        return cur.lastrowid
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")  # the write lock now: a second intake waits here
+        return self.db
+
+    def __exit__(self, kind, exc, tb) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _db_reason(exc: sqlite3.DatabaseError) -> str:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "另一个 netreg 正在使用它，请稍后再试"
+    if "not a database" in text or "malformed" in text:
+        return "文件已损坏或不是 netreg 的台账"
+    if "readonly" in text or "read-only" in text:
+        return "文件或文件夹是只读的"
+    return "数据库错误"
+
+
+def find_campaign(folder: Path | None) -> Path | None:
+    """The campaign folder: ``folder`` if given, else the current folder when it holds a ledger."""
+    if folder is not None:
+        return Path(folder)
+    here = Path.cwd()
+    return here if (here / DB_NAME).exists() else None
