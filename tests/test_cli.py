@@ -70,8 +70,10 @@ def test_init_writes_every_default_and_it_loads_back_equal(tmp_path):
     assert Campaign.model_validate(data) == Campaign()
     assert set(data) == set(Campaign.model_fields)  # every key is spelled out
     assert "# " in written.read_text(encoding="utf-8")  # commented for a non-programmer
-    again = netreg("init", str(tmp_path))
-    assert again.returncode == 2 and "已存在" in again.stderr
+    written.write_text(written.read_text(encoding="utf-8") + "\n# 我改过\n", encoding="utf-8")
+    again = netreg("init", str(tmp_path))  # idempotent: what is there is kept
+    assert again.returncode == 0 and "已存在，保留原样" in again.stdout and "我改过" in written.read_text(encoding="utf-8")
+    assert (tmp_path / "netreg.db").is_file()
     assert netreg("init", str(tmp_path), "--force").returncode == 0
 
 

@@ -49,6 +49,9 @@ def test_a_roster_without_recognisable_columns_fails_clearly(tmp_path):
 def test_no_english_in_usage_config_and_file_errors(tmp_path):
     usage = run("--help").stdout.decode()
     assert "[选项] 命令 [参数]..." in usage.splitlines()[0] and "OPTIONS" not in usage
+    for command in ("validate", "merge", "init", "intake", "history", "paper", "exclude"):
+        page = run(command, "--help").stdout.decode()
+        assert "用法：" in page and not re.search(r"<[A-Za-z\[\]]+>|Path|list\[", page), page
     bad = tmp_path / "netreg.toml"
     bad.write_text("school = 某学院\n", encoding="utf-8")
     err = run("validate", str(tmp_path), "-c", str(bad)).stderr.decode()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .check.units import match_unit, unit_key  # noqa: F401 (re-exported)
 from .errors import NetregError
@@ -109,6 +109,11 @@ class Campaign(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     rules: dict[str, Literal["error", "warning", "info", "off"]] = {}  # issue code -> its level here
     mail: Mail = Field(default_factory=Mail)
+    _units_file: Path | None = PrivateAttr(None)  # units = "名单.xlsx" in netreg.toml: the table it names
+
+    @property
+    def units_file(self) -> Path | None:
+        return self._units_file
 
     @field_validator("rules")
     @classmethod
@@ -213,8 +218,16 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {path} 格式有误：{_toml_where(str(exc))}") from None
+    units_file = None
+    if isinstance(data.get("units"), str):  # units = "单位名单.xlsx": a table beside the toml
+        units_file = Path(path).parent / data["units"]
+        from .campaign.contacts import read_contacts
+
+        data["units"] = [c.unit for c in read_contacts(units_file)]
     try:
-        return Campaign.model_validate(data)
+        config = Campaign.model_validate(data)
+        config._units_file = units_file
+        return config
     except ValidationError as exc:
         first = _describe(exc.errors()[0])
         more = f"（另有 {exc.error_count() - 1} 处错误）" if exc.error_count() > 1 else ""
@@ -222,24 +235,11 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
 
 
 def read_units_file(path: Path) -> list[str]:
-    """One unit per line (a .txt or the first column of a .csv); '#' starts a comment."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = Path(path).read_text(encoding="gb18030")
-    except OSError as exc:
-        raise ConfigError(f"无法读取单位名单 {path}：{os_reason(exc)}") from None
-    units: list[str] = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0]
-        if Path(path).suffix.lower() == ".csv":
-            line = line.split(",", 1)[0]
-        line = " ".join(line.split())
-        if line and line not in units and line not in ("单位", "单位名称"):
-            units.append(line)
-    if not units:
-        raise ConfigError(f"单位名单 {path} 是空的：请每行写一个单位名称")
-    return units
+    """The unit names of a list file: one a line (.txt), or a table (.xlsx/.xls/.csv) whose
+    first column, or the column headed 单位, names them; '#' starts a comment in a .txt."""
+    from .campaign.contacts import read_contacts
+
+    return [c.unit for c in read_contacts(path)]
 
 
 def render_default_config(config: Campaign | None = None) -> str:

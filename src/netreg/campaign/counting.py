@@ -36,9 +36,10 @@ class Counting:
         return [s for s in self.submissions if self.state[s.id] == COUNTED]
 
 
-def count(subs: list[Submission] | tuple[Submission, ...], *, until: int | None = None) -> Counting:
-    """The counting over ``subs`` (those with id ≤ ``until`` when given)."""
-    subs = tuple(s for s in subs if until is None or s.id <= until)
+def count(subs: list[Submission] | tuple[Submission, ...], *, until: int | None = None,
+          by: date | None = None) -> Counting:
+    """The counting over ``subs`` (those recorded up to id ``until`` and received by day ``by``)."""
+    subs = tuple(s for s in subs if (until is None or s.id <= until) and (by is None or s.received.date() <= by))
     state: dict[int, str] = {}
     forms: dict[int, set[int]] = {}
     later: dict[int, int] = {}
@@ -120,7 +121,7 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
     from ..pipeline import validate_inputs
 
     as_of = as_of or date.today()
-    counting = count(ledger.submissions(), until=until)
+    counting = count(ledger.submissions(), until=until, by=as_of)
     chosen = [s for s in counting.submissions if s.id in counting.forms and (only is None or s.unit == only)]
     inputs = [Input(ledger.path_of(s), shown_name(s), unit=s.unit) for s in chosen]
     unit_list = list(units if units is not None else config.units)

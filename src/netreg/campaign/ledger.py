@@ -74,6 +74,7 @@ MIGRATIONS: list[str] = [
         received TEXT,
         attachments INTEGER NOT NULL,
         fetched TEXT NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,     -- 1 once every attachment is recorded
         PRIMARY KEY (folder, uidvalidity, uid)
     );
     ALTER TABLE submissions ADD COLUMN message INTEGER;  -- rowid of messages, for mail
@@ -256,16 +257,26 @@ class Ledger:
 
     # ------------------------------------------------------------------ mailbox
     def message_seen(self, folder: str, uidvalidity: int, uid: int) -> bool:
-        return self.db.execute("SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+        return self.db.execute("SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ? AND done = 1",
                                (folder, uidvalidity, uid)).fetchone() is not None
 
     def add_message(self, folder: str, msg, attachments: int) -> int:
-        cur = self.db.execute(
+        """Record a message being taken in (again, if a run was cut short); its rowid."""
+        received = msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received
+        self.db.execute(
             "INSERT INTO messages (folder, uidvalidity, uid, message_id, sender, subject, received, attachments, fetched)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (folder, uidvalidity, uid) DO UPDATE SET fetched = excluded.fetched",
             (folder, msg.uidvalidity, msg.uid, msg.message_id, msg.sender, msg.subject,
-             msg.received.replace(tzinfo=None, microsecond=0).isoformat(sep=" "), attachments, now()))
-        return cur.lastrowid
+             received.replace(microsecond=0).isoformat(sep=" "), attachments, now()))
+        return self.db.execute("SELECT rowid FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+                               (folder, msg.uidvalidity, msg.uid)).fetchone()[0]
+
+    def message_done(self, rowid: int) -> None:
+        self.db.execute("UPDATE messages SET done = 1 WHERE rowid = ?", (rowid,))
+
+    def messages(self) -> list[tuple]:
+        """(sender, subject, received, attachments) of every message taken in, oldest first."""
+        return self.db.execute("SELECT sender, subject, received, attachments FROM messages ORDER BY received").fetchall()
 
 
 class _Transaction:

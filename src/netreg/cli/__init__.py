@@ -17,7 +17,7 @@ import typer  # noqa: E402
 
 from .. import __version__
 from ..util.clickzh import install as _install_chinese
-from . import diff, init, merge, template, validate
+from . import diff, init, intake, ledger, merge, template, validate
 
 _install_chinese()
 
@@ -66,7 +66,8 @@ def main_options(
     """网站、新媒体平台、工作群组及“网络大V”登记备案工具。"""
 
 
-for _cmd in (template.template, validate.validate, merge.merge, init.init, diff.diff):
+for _cmd in (template.template, validate.validate, merge.merge, init.init, intake.intake, ledger.status,
+             ledger.history, ledger.paper, ledger.exclude, ledger.include, diff.diff):
     command(_cmd)
 
 

@@ -10,20 +10,23 @@ import typer
 from ..util.oserror import os_reason, os_target
 from .options import (
     AsOfOpt,
+    CampaignOpt,
+    PathsArg,
+    checked_report,
     ConfigOpt,
     RosterOpt,
     UnitsOpt,
     fail,
     new_console,
     parse_day,
-    setup,
 )
 
 
 def merge(
-    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹", metavar="路径")],
     output: Annotated[Path, typer.Option("--output", "-o", help="汇总表保存位置（.xlsx）", metavar="文件")],
+    paths: PathsArg = None,
     config_path: ConfigOpt = None,
+    campaign: CampaignOpt = None,
     units_file: UnitsOpt = None,
     as_of: AsOfOpt = None,
     roster: RosterOpt = None,
@@ -38,12 +41,10 @@ def merge(
     """
     if output.suffix.lower() != ".xlsx":
         fail("汇总表文件名须以 .xlsx 结尾，如 -o 汇总.xlsx")
-    config, units = setup(config_path, units_file)
     day = parse_day(as_of)
     if roster is not None and not roster.is_file():
         fail(f"找不到学生花名册 {roster}")
     from ..excel.summary import merge as write_summary
-    from ..pipeline import validate_paths
     from ..render.terminal import render_merge_overview
 
     console = new_console()
@@ -54,14 +55,15 @@ def merge(
             read[0] += 1
             status.update(f"正在读取和校验…（已读取 {read[0]} 个文件）")
 
-        report = validate_paths(paths, config, units=units, as_of=day, roster=roster, on_file=on_file)
+        report, config, view = checked_report(paths, campaign, config_path, units_file, day, roster, on_file)
         if not any(f.ok for f in report.files):
             status.stop()
             for issue in report.issues:
                 typer.echo(f"{issue.file}：{issue.message}", err=True)
             fail("没有找到可以读取的登记表文件", 2)
         try:  # OutputExists is a NetregError: the boundary prints it
-            result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths,
+            result = write_summary(report, output, school=config.school, html=html, force=force, inputs=paths or [],
+                                   campaign=view,
                                    on_phase=status.update)
         except OSError as exc:
             status.stop()

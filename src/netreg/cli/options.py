@@ -15,6 +15,10 @@ AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="统计日期 YY
 RosterOpt = Annotated[Optional[Path], typer.Option("--roster", help="学生花名册（.xlsx 或 .csv，含“姓名”“手机号”列），用于发现绑定学生手机号的账号", metavar="文件")]
 
 
+CampaignOpt = Annotated[Optional[Path], typer.Option("--campaign", help="报送活动文件夹（含 netreg.toml 和台账 netreg.db；默认当前文件夹）", metavar="文件夹")]
+FormatOpt = Annotated[str, typer.Option("--format", help="输出格式：text 或 json", metavar="格式")]
+
+
 def fail(message: str, code: int = 2) -> None:
     typer.echo(f"错误：{message}", err=True)
     raise typer.Exit(code)
@@ -45,3 +49,62 @@ def new_console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+def open_campaign(folder: Path | None, units_path: Path | None = None):
+    """The campaign's ledger, settings (its netreg.toml) and contacts; a LedgerError or
+    ConfigError goes to the boundary."""
+    from ..campaign.contacts import read_contacts
+    from ..campaign.ledger import Ledger
+    from ..config import CONFIG_NAME, load_config
+
+    folder = folder or Path(".")
+    ledger = Ledger.open(folder)
+    toml = folder / CONFIG_NAME
+    config = load_config(toml) if toml.is_file() else load_config(None, search_cwd=False)
+    table = units_path or config.units_file
+    contacts = read_contacts(table) if table else []
+    units = [c.unit for c in contacts] if contacts else list(config.units)
+    return ledger, config, units, contacts
+
+
+def parse_when(text: str | None, what: str):
+    """A date or a date and time the user typed (2025-11-20, 2025-11-20 14:30), or None."""
+    if not text:
+        return None
+    from datetime import datetime
+
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt)
+        except ValueError:
+            continue
+    fail(f"{what}“{text}”无法识别，请写成 2025-11-20 或 2025-11-20 14:30")
+
+
+PathsArg = Annotated[Optional[list[Path]], typer.Argument(
+    help="回收的登记表文件或文件夹（文件夹逐层查找，.zip 会解开）；在报送活动文件夹中可不写，即校验台账中计入的报送",
+    metavar="路径", show_default=False)]
+
+
+def checked_report(paths, campaign, config_path, units_file, day, roster, on_file=None):
+    """(report, config, view): the files given, or with none, the campaign's counted
+    submissions (view: the campaign's, else None)."""
+    if paths:
+        from ..pipeline import validate_paths
+
+        config, units = setup(config_path, units_file)
+        return validate_paths(paths, config, units=units, as_of=day, roster=roster, on_file=on_file), config, None
+    from ..campaign.ledger import find_campaign
+
+    folder = find_campaign(campaign)
+    if folder is None:
+        fail("请给出回收的文件或文件夹；或在报送活动文件夹（netreg init 建立，含 netreg.db）中运行，或用 --campaign 指定")
+    ledger, config, units, _ = open_campaign(folder, units_file)
+    if config_path is not None:
+        config = setup(config_path, None)[0]
+    from ..campaign.counting import campaign_report
+
+    with ledger:
+        view = campaign_report(ledger, config, units=units, as_of=day, roster=roster, on_file=on_file)
+    return view.report, config, view

@@ -9,19 +9,22 @@ import typer
 
 from .options import (
     AsOfOpt,
+    CampaignOpt,
+    PathsArg,
+    checked_report,
     ConfigOpt,
     RosterOpt,
     UnitsOpt,
     fail,
     new_console,
     parse_day,
-    setup,
 )
 
 
 def validate(
-    paths: Annotated[list[Path], typer.Argument(help="回收的登记表文件或文件夹（文件夹会逐层查找其中所有文件，.zip 会解开）", metavar="路径")],
+    paths: PathsArg = None,
     config_path: ConfigOpt = None,
+    campaign: CampaignOpt = None,
     units_file: UnitsOpt = None,
     as_of: AsOfOpt = None,
     roster: RosterOpt = None,
@@ -37,14 +40,12 @@ def validate(
     """
     if fmt not in ("text", "json"):
         fail("--format 只能是 text 或 json")
-    config, units = setup(config_path, units_file)
     day = parse_day(as_of)
     if roster is not None and not roster.is_file():
         fail(f"找不到学生花名册 {roster}")
-    from ..pipeline import validate_paths
     from ..render.json import write_json
 
-    report = validate_paths(paths, config, units=units, as_of=day, roster=roster)
+    report, config, _ = checked_report(paths, campaign, config_path, units_file, day, roster)
     if not report.files:
         if fmt == "json":
             write_json(report)

@@ -153,20 +153,41 @@ def _file_names(files, width: float) -> str:
     return f"{names[0]} 等 {len(names)} 个文件"
 
 
-def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> None:
+CAMPAIGN_COLUMNS = ["逾期", "纸质版", "报送次数", "最后报送时间"]
+
+
+def campaign_columns(view, statuses: list[UnitStatus]) -> dict[str, list]:
+    """总览's campaign columns of each unit: 逾期, 纸质版 (the day it arrived), 报送次数, 最后报送时间."""
+    from ..campaign.counting import is_late
+
+    out = {}
+    for st in statuses:
+        own = [s for s in view.counting.submissions if s.unit == st.unit and s.state != "duplicate"]
+        last = max((s.received for s in own), default=None)
+        paper = view.paper.get(st.unit)
+        out[st.unit] = ["逾期" if is_late(st.unit, view, view.report.as_of) else "",
+                        paper.isoformat() if paper else "未交", len(own),
+                        last.strftime("%Y-%m-%d %H:%M") if last else ""]
+    return out
+
+
+def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra: dict[str, list] | None = None) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
     from openpyxl.chart.label import DataLabelList
 
     ws = wb.create_sheet("总览")
-    headers = ["序号", "单位", "状态", "来源文件", *(f"附件{f.id}行数" for f in F.FORMS), "错误", "警告"]
-    _setup_table(ws, 3, len(headers), len(statuses), [6, 22, 12, 30, 10, 10, 10, 10, 10, 8, 8])
+    more = CAMPAIGN_COLUMNS if extra else []
+    headers = ["序号", "单位", "状态", "来源文件", *(f"附件{f.id}行数" for f in F.FORMS), "错误", "警告", *more]
+    _setup_table(ws, 3, len(headers), len(statuses), [6, 22, 12, 30, 10, 10, 10, 10, 10, 8, 8]
+                 + ([6, 11, 9, 17] if extra else []))
     reported = sum(s.reported for s in statuses)
     ws.append([cell(ws, f"{school}网站、新媒体平台、工作群组及“网络大V”登记备案汇总", "title")])
     ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个")])
     _header(ws, headers)
     for n, s in enumerate(statuses, start=1):
         ws.append([n, cell(ws, s.unit), s.label, cell(ws, _file_names(s.files, 30)),
-                   *(s.rows.get(f.id, 0) for f in F.FORMS), s.errors, s.warnings])
+                   *(s.rows.get(f.id, 0) for f in F.FORMS), s.errors, s.warnings,
+                   *((extra or {}).get(s.unit, ["", "", "", ""]) if extra else [])])
     totals = ["", "合计", f"{reported} 个单位已报送", "",
               *(sum(s.rows.get(f.id, 0) for s in statuses) for f in F.FORMS),
               sum(s.errors for s in statuses), sum(s.warnings for s in statuses)]
@@ -211,7 +232,8 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str) -> No
         r = end
 
 
-def build_summary(report: Report, statuses: list[UnitStatus], school: str, issues: tuple[Issue, ...] | None = None):
+def build_summary(report: Report, statuses: list[UnitStatus], school: str, issues: tuple[Issue, ...] | None = None,
+                  extra: dict[str, list] | None = None):
     """The summary skeleton (openpyxl, write-only) and the big sheets' rows; ``issues`` for
     问题清单 (default: the report's)."""
     issues = report.issues if issues is None else issues
@@ -219,7 +241,7 @@ def build_summary(report: Report, statuses: list[UnitStatus], school: str, issue
 
     wb = Workbook(write_only=True)
     mark_output(wb, "summary")
-    _overview(wb, report, statuses, school)
+    _overview(wb, report, statuses, school, extra)
     unit_order = {s.unit: i for i, s in enumerate(statuses)}
     records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable
     bodies = [_form_body(wb, form, [rec for rec in records if rec.form is form], school) for form in F.FORMS]
@@ -247,6 +269,7 @@ class MergeResult:
     output: Path | None  # None: it could not be written (see ``failed``)
     html: Path | None = None
     failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, why, in Chinese)
+    campaign: dict[str, list] | None = None  # unit -> 逾期, 纸质版, 报送次数, 最后报送时间 (a campaign's merge)
 
     def count(self, severity) -> int:
         return sum(1 for i in self.issues if i.severity is severity)
@@ -264,7 +287,7 @@ def _resolved(path) -> Path:
 
 
 def merge(report: Report, output: Path, *, school: str, html: Path | None = None,
-          force: bool = False, inputs: list[Path] = (), on_phase=None) -> MergeResult:
+          force: bool = False, inputs: list[Path] = (), on_phase=None, campaign=None) -> MergeResult:
     """Write the summary (and the HTML report) for an already validated run; ``on_phase`` is
     told what is being done (Chinese), for a progress line during a long write."""
     phase = on_phase or (lambda _text: None)
@@ -285,7 +308,8 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
     rows_in = sum(f.rows for f in report.files)
     with gc_paused():
         phase(f"正在整理 {len(report.records)} 行数据和 {len(issues)} 个问题…")
-        wb, bodies = build_summary(report, statuses, school, issues)
+        extra = campaign_columns(campaign, statuses) if campaign is not None else None
+        wb, bodies = build_summary(report, statuses, school, issues, extra)
         phase(f"正在写入汇总表 {Path(output).name}…")
         failed = []
         try:  # a summary left open in Excel/WPS must not cost the HTML report
@@ -295,7 +319,7 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
             failed.append((Path(output), os_reason(exc)))
             rows_out = 0
     result = MergeResult(report, statuses, issues, rows_in, rows_out, None if failed else Path(output),
-                         failed=failed)
+                         failed=failed, campaign=extra)
     if html:
         from ..render.html import render_html
 

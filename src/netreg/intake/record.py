@@ -5,6 +5,7 @@ duplicate of the first, never counted twice."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +33,9 @@ class Taken:
 
 def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: list[str], *,
                 received: Callable[[Input], datetime], sender: str | None = None, origin: str = "file",
-                message: int | None = None, on_file: Callable[[Taken], None] | None = None) -> list[Taken]:
+                message: int | None = None, on_file: Callable[[Taken], None] | None = None,
+                name: Callable[[Input], str] = lambda inp: inp.shown) -> list[Taken]:
+    """Record each input (checked under its full name: a folder may name the unit)."""
     from ..pipeline import check_file
 
     out = []
@@ -45,31 +48,32 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
         result = checked.result
         first = next((i.message for i in checked.issues if i.code in ("file-unreadable", "file-unsupported",
                                                                          "file-legacy-format", "netreg-output")), "")
+        called = name(inp)
         if data is None:
-            taken = Taken(inp.shown, None, result.unit, None, frozenset(), UNREADABLE, first or "文件无法打开")
+            taken = Taken(called, None, result.unit, None, frozenset(), UNREADABLE, first or "文件无法打开")
         else:
-            digest, stored = ledger.keep(data, inp.shown)
+            digest, stored = ledger.keep(data, called)
             unit = inp.unit or result.unit
             state = "new" if result.ok and unit else "unknown-unit" if result.ok else "unreadable"
             with ledger.write():
                 earlier = ledger.first_with(digest)
                 earlier_sub = ledger.get(earlier) if earlier else None
                 repeat = earlier_sub is not None and not (earlier_sub.unit is None and inp.unit)
-                sid = ledger.add(received=received(inp), sender=sender, name=inp.shown, sha256=digest, size=len(data),
+                sid = ledger.add(received=received(inp), sender=sender, name=called, sha256=digest, size=len(data),
                                  stored=stored, format=result.format, unit=unit, unit_forced=inp.unit is not None,
                                  forms=checked.filled, state="duplicate" if repeat else state,
                                  duplicate_of=earlier if repeat else None, origin=origin, message=message)
                 n = ledger.round_of(unit, sid) if unit and not repeat else None
             if repeat:
-                taken = Taken(inp.shown, sid, earlier_sub.unit, None, earlier_sub.forms, DUPLICATE,
+                taken = Taken(called, sid, earlier_sub.unit, None, earlier_sub.forms, DUPLICATE,
                               f"与第 {earlier} 号报送（{earlier_sub.name}）内容完全相同，不重复计入")
             elif state == "unreadable":
-                taken = Taken(inp.shown, sid, unit, n, frozenset(), UNREADABLE, first)
+                taken = Taken(called, sid, unit, n, frozenset(), UNREADABLE, first)
             elif state == "unknown-unit":
-                taken = Taken(inp.shown, sid, None, None, checked.filled, NO_UNIT,
+                taken = Taken(called, sid, None, None, checked.filled, NO_UNIT,
                               "请用 netreg intake 文件 --unit 单位名称 重新登记")
             else:
-                taken = Taken(inp.shown, sid, unit, n, checked.filled, NEW)
+                taken = Taken(called, sid, unit, n, checked.filled, NEW)
         out.append(taken)
         if on_file is not None:
             on_file(taken)
@@ -83,15 +87,25 @@ def take_paths(ledger: Ledger, paths: list[Path], config: Campaign, units: list[
     archive's) modification time."""
     inputs, loose = collect(paths, config.limits)
     out = [Taken(i.file or "", None, None, None, frozenset(), UNREADABLE, i.message) for i in loose]
-    if unit is not None:
-        inputs = [Input(i.path, i.shown, i.problem, unit) for i in inputs]
+    inputs = [Input(i.path, i.shown, i.problem, unit) for i in inputs]
 
     def when(inp: Input) -> datetime:
         if received is not None:
             return received
-        return _mtime(Path(inp.shown)) or _mtime(Path(inp.path)) or datetime.now()
+        return _mtime(Path(inp.shown)) or datetime.now()  # a zip member: the zip's
 
-    return out + take_inputs(ledger, inputs, config, units, received=when, sender=sender, on_file=on_file)
+    return out + take_inputs(ledger, inputs, config, units, received=when, sender=sender, on_file=on_file,
+                             name=lambda inp: _short(inp.shown, paths))
+
+
+def _short(shown: str, paths: list[Path]) -> str:
+    """The name a file arrived by: relative to the folder given (回收/医学院.xlsx → 医学院.xlsx;
+    包.zip/医学院.xlsx stays so), the file's own name when a file was given."""
+    for p in paths:
+        base = str(p) if Path(p).is_dir() else str(Path(p).parent)
+        if base not in (".", "") and shown.startswith(base.rstrip("/\\") + os.sep):
+            return shown[len(base.rstrip("/\\")) + 1:]
+    return shown
 
 
 def _mtime(path: Path) -> datetime | None:
@@ -103,3 +117,64 @@ def _mtime(path: Path) -> datetime | None:
         except OSError:
             continue
     return None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One new message: who sent it, when, and what became of each attachment."""
+
+    sender: str
+    subject: str
+    received: datetime
+    files: list[Taken]
+
+
+def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list, password: str, *,
+              on_message: Callable[[Fetched], None] | None = None, ssl_context=None) -> list[Fetched]:
+    """Fetch the messages of the campaign mailbox not yet seen and record every attachment
+    (zip members included) with the message's sender and Date. A message is marked seen only
+    after its attachments are recorded: a run cut short fetches it again, and its files are
+    then recorded as duplicates, never lost."""
+    import shutil
+    import tempfile
+
+    from ..campaign.contacts import unit_of_sender
+    from .mail import fetch_new
+
+    folder = config.mail.folder
+    out = []
+    for msg in fetch_new(config.mail, password, lambda v, u: ledger.message_seen(folder, v, u),
+                         ssl_context=ssl_context):
+        received = msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received
+        unit = unit_of_sender(msg.sender, contacts)
+        work = Path(tempfile.mkdtemp(prefix="netreg-mail-"))
+        try:
+            paths = []
+            for n, att in enumerate(msg.attachments, 1):
+                target = work / str(n) / (Path(att.name).name or f"附件{n}")  # mail.py strips paths already
+                target.parent.mkdir()
+                target.write_bytes(att.data)
+                paths.append(target)
+            inputs, loose = collect(paths, config.limits) if paths else ([], [])
+            inputs = [Input(i.path, _member_name(i.shown, work), i.problem, unit) for i in inputs]
+            files = [Taken(_member_name(i.file or "", work), None, unit, None, frozenset(), UNREADABLE, i.message)
+                     for i in loose]
+            with ledger.write():
+                message = ledger.add_message(folder, msg, len(msg.attachments))
+            files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
+                                 origin="mail", message=message)
+            with ledger.write():
+                ledger.message_done(message)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        fetched = Fetched(msg.sender, msg.subject, received, files)
+        out.append(fetched)
+        if on_message is not None:
+            on_message(fetched)
+    return out
+
+
+def _member_name(shown: str, work: Path) -> str:
+    """附件名 or 附件名.zip/成员: the name as it arrived, without our temporary folder."""
+    rest = shown[len(str(work)):].lstrip("/\\") if shown.startswith(str(work)) else shown
+    return rest.split("/", 1)[1] if "/" in rest else rest.split("\\", 1)[-1]

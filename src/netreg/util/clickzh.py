@@ -113,6 +113,12 @@ def install() -> None:
         return write_usage(self, prog, args, "用法：" if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = chinese_usage
+    try:  # typer prints an argument's Python type beside its name (路径 <list[Path]>): the name says it
+        from typer.core import TyperArgument
+
+        TyperArgument.display_type_rich = lambda self, ctx: None
+    except (ImportError, AttributeError):
+        pass
     get_help_option = core.Command.get_help_option
 
     def chinese_help_option(self, ctx):
