@@ -52,9 +52,9 @@ def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: d
     subs = [s for s in view.counting.submissions if s.received.date() <= as_of]
     rows = []
     for st in unit_statuses(view.report):
-        own = [s for s in subs if s.unit == st.unit and s.state != "duplicate"]
+        own = [s for s in subs if s.unit == st.unit and s.state != "duplicate" and s.excluded is None]
         changes = None
-        if sum(1 for s in own if s.readable and s.excluded is None) > 1:
+        if sum(1 for s in own if s.readable) > 1:
             found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True)
             changes = found[-1] if found else None
         rows.append(UnitRow(st, is_late(st.unit, view, as_of), view.paper.get(st.unit), len(own),

@@ -162,7 +162,7 @@ def campaign_columns(view, statuses: list[UnitStatus]) -> dict[str, list]:
 
     out = {}
     for st in statuses:
-        own = [s for s in view.counting.submissions if s.unit == st.unit and s.state != "duplicate"]
+        own = [s for s in view.counting.submissions if s.unit == st.unit and s.state != "duplicate" and s.excluded is None]
         last = max((s.received for s in own), default=None)
         paper = view.paper.get(st.unit)
         out[st.unit] = ["逾期" if is_late(st.unit, view, view.report.as_of) else "",

@@ -53,7 +53,10 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
             taken = Taken(called, None, result.unit, None, frozenset(), UNREADABLE, first or "文件无法打开")
         else:
             digest, stored = ledger.keep(data, called)
-            unit = inp.unit or result.unit
+            # an unreadable file's unit can only come from its name: a listed unit's, or none
+            # a guess from the file name (unit-unknown) is no unit; a unit typed in the form is
+            unit = inp.unit or (result.unit if result.unit in units or result.ok and not any(
+                i.code == "unit-unknown" for i in checked.issues) else None)
             state = "new" if result.ok and unit else "unknown-unit" if result.ok else "unreadable"
             with ledger.write():
                 earlier = ledger.first_with(digest)
