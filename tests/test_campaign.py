@@ -145,8 +145,12 @@ def test_intake_says_what_became_of_each_file_and_keeps_them_read_only(campaign,
 def test_merge_in_the_campaign_holds_only_counted_rows(campaign, tmp_path):
     two_rounds(campaign, tmp_path)
     out = tmp_path / "汇总.xlsx"
-    result = cli("merge", "-o", str(out), "--as-of", "2025-11-28", campaign=campaign)
+    result = cli("merge", "-o", str(out), "--html", str(tmp_path / "报告.html"), "--as-of", "2025-11-28",
+                 campaign=campaign)
     assert result.exit_code == 1, result.output  # 医学院 still has errors
+    page = (tmp_path / "报告.html").read_text(encoding="utf-8")
+    timeline = page[page.index("报送时间线"):page.index("各单位报送情况")]
+    assert "2025-11-20" in timeline and "2025-11-27（逾期）" in timeline and "医学院" in timeline
     wb = openpyxl.load_workbook(out)
     groups = [r for r in wb["附件4"].iter_rows(min_row=3, values_only=True) if r[1] == "医学院"]
     assert len(groups) == 2  # round 2's two groups, not round 1's as well

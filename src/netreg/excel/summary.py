@@ -171,6 +171,17 @@ def campaign_columns(view, statuses: list[UnitStatus]) -> dict[str, list]:
     return out
 
 
+def arrivals(view) -> list[tuple[date, list[str], bool]]:
+    """Each day something arrived: the units that sent (in order, once a day) and whether it was after the deadline."""
+    days: dict[date, list[str]] = {}
+    for s in sorted(view.counting.submissions, key=lambda s: s.received):
+        if s.state != "duplicate" and s.excluded is None:
+            names = days.setdefault(s.received.date(), [])
+            if (s.unit or "（单位未定）") not in names:
+                names.append(s.unit or "（单位未定）")
+    return [(d, names, view.deadline is not None and d > view.deadline) for d, names in days.items()]
+
+
 def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra: dict[str, list] | None = None) -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
     from openpyxl.chart.label import DataLabelList
@@ -270,6 +281,7 @@ class MergeResult:
     html: Path | None = None
     failed: list[tuple[Path, str]] = field(default_factory=list)  # (file, why, in Chinese)
     campaign: dict[str, list] | None = None  # unit -> 逾期, 纸质版, 报送次数, 最后报送时间 (a campaign's merge)
+    arrivals: list[tuple[date, list[str], bool]] = field(default_factory=list)  # day, units that sent, after the deadline
 
     def count(self, severity) -> int:
         return sum(1 for i in self.issues if i.severity is severity)
@@ -319,7 +331,7 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
             failed.append((Path(output), os_reason(exc)))
             rows_out = 0
     result = MergeResult(report, statuses, issues, rows_in, rows_out, None if failed else Path(output),
-                         failed=failed, campaign=extra)
+                         failed=failed, campaign=extra, arrivals=arrivals(campaign) if campaign is not None else [])
     if html:
         from ..render.html import render_html
 

@@ -42,4 +42,8 @@ def render_html(result, school: str) -> str:
         issues_by_unit=by_unit, rows_in=result.rows_in, rows_out=result.rows_out,
         errors=result.count(Severity.ERROR), warnings=result.count(Severity.WARNING),
         top=[(title(c), n) for c, n in Counter(i.code for i in result.issues).most_common(8)],
+        campaign=result.campaign,
+        timeline=[{**bar, "units": "、".join(names), "late": late}
+                  for bar, (_, names, late) in zip(_bars([(d.isoformat(), len(n)) for d, n, _ in result.arrivals]),
+                                                   result.arrivals)],
     )
