@@ -11,14 +11,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .check.units import match_unit, unit_key  # noqa: F401 (re-exported)
-from .errors import NetregError
+from .errors import ConfigError, NetregError  # noqa: F401 (ConfigError is re-exported)
 from .util.oserror import os_reason
 
 CONFIG_NAME = "netreg.toml"
 
 
-class ConfigError(NetregError):
-    """A configuration problem, with a one-line Chinese message."""
 
 
 class Choice(BaseModel):

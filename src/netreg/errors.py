@@ -4,3 +4,7 @@ and prints its message (Chinese, one line); bad data never raises, it becomes an
 
 class NetregError(Exception):
     """A problem with one line of Chinese for the user (``str(exc)``)."""
+
+
+class ConfigError(NetregError):
+    """A configuration problem (netreg.toml, the unit list), with a one-line Chinese message."""

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import NetregError
+from ..errors import ConfigError
 from ..util.oserror import os_reason
 
 
-class UnitListError(NetregError):
+class UnitListError(ConfigError):
     """The unit list file cannot be read (one Chinese line)."""
 
 HEADERS = {"unit": ("单位", "单位名称", "单位全称", "部门"), "aliases": ("别名", "简称", "其他名称"),

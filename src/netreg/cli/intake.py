@@ -21,7 +21,7 @@ def intake(
 ) -> None:
     """把收到的登记表记入报送台账：每个文件（文件夹递归、.zip 内的每个文件）一行，说明单位、第几次报送、含哪些附件、结果。
 
-    示例：netreg intake 回收/医学院.xlsx --received "2025-11-20 14:30"；netreg intake --mail
+    示例：netreg intake 回收/ 或 netreg intake --mail
     """
     if not paths and not mail:
         fail("请给出收到的文件或文件夹，或加 --mail 从邮箱收取")

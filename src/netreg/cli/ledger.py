@@ -118,5 +118,8 @@ def exclude(sid: IdArg, reason: ReasonOpt, campaign: CampaignOpt = None) -> None
 
 
 def include(sid: IdArg, reason: ReasonOpt, campaign: CampaignOpt = None) -> None:
-    """恢复计入被排除的报送，须写明原因。"""
+    """恢复计入被排除的报送，须写明原因。
+
+    示例：netreg include 12 --reason "核实后确认无误"
+    """
     _override(sid, reason, campaign, "include")
