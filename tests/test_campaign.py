@@ -251,3 +251,13 @@ def test_two_intakes_at_once_lose_nothing_and_number_every_file_once(campaign, t
     rounds = sorted(int(line.split("第 ")[1].split(" 次")[0]) for out, _ in outs for line in out.decode().splitlines()
                     if "次报送" in line)
     assert rounds == list(range(1, 13))  # 第 1…12 次, each once
+
+
+def test_a_unit_named_by_an_alias_of_the_unit_table_is_that_unit(campaign, tmp_path):
+    (campaign / "单位名单.csv").write_text(UNITS_TABLE.replace("护理学院,孙老师", "护理学院,孙老师")
+                                       .replace("单位,联系人,电话,邮箱", "单位,联系人,电话,邮箱,别名")
+                                       .replace("hl@x.edu.cn", "hl@x.edu.cn,护理系、护院"), encoding="utf-8")
+    whole("护理系", tmp_path / "报送.xlsx")
+    taken = cli("intake", str(tmp_path / "报送.xlsx"), campaign=campaign)
+    assert "护理学院 第 1 次报送" in taken.stdout, taken.stdout
+    assert [s.unit for s in Ledger.open(campaign).submissions()] == ["护理学院"]

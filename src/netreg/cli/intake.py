@@ -37,7 +37,7 @@ def intake(
             from ..intake.record import take_paths
 
             taken = take_paths(ledger, list(paths), config, units, received=when, sender=sender, unit=unit,
-                               on_file=lambda t: console.print(intake_line(t)))
+                               on_file=lambda t: console.print(intake_line(t)), contacts=contacts)
             if not taken:
                 console.print("没有找到文件")
         if mail:

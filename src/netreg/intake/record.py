@@ -34,7 +34,7 @@ class Taken:
 def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: list[str], *,
                 received: Callable[[Input], datetime], sender: str | None = None, origin: str = "file",
                 message: int | None = None, on_file: Callable[[Taken], None] | None = None,
-                name: Callable[[Input], str] = lambda inp: inp.shown) -> list[Taken]:
+                name: Callable[[Input], str] = lambda inp: inp.shown, contacts=()) -> list[Taken]:
     """Record each input (checked under its full name: a folder may name the unit)."""
     from ..pipeline import check_file
 
@@ -57,6 +57,9 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
             # a guess from the file name (unit-unknown) is no unit; a unit typed in the form is
             unit = inp.unit or (result.unit if result.unit in units or result.ok and not any(
                 i.code == "unit-unknown" for i in checked.issues) else None)
+            if not inp.unit and unit not in units:  # an alias of the unit table (医学院 for 护理与医学院)
+                typed = [i.value for i in checked.issues if i.code == "unit-not-listed" and i.value]
+                unit = alias_unit([*typed, result.unit or "", Path(called).stem], contacts) or unit
             state = "new" if result.ok and unit else "unknown-unit" if result.ok else "unreadable"
             with ledger.write():
                 earlier = ledger.first_with(digest)
@@ -85,7 +88,7 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
 
 def take_paths(ledger: Ledger, paths: list[Path], config: Campaign, units: list[str], *,
                received: datetime | None = None, sender: str | None = None, unit: str | None = None,
-               on_file: Callable[[Taken], None] | None = None) -> list[Taken]:
+               on_file: Callable[[Taken], None] | None = None, contacts=()) -> list[Taken]:
     """Record every file under ``paths``. Received: ``received``, else the file's (or its
     archive's) modification time."""
     inputs, loose = collect(paths, config.limits)
@@ -98,7 +101,18 @@ def take_paths(ledger: Ledger, paths: list[Path], config: Campaign, units: list[
         return _mtime(Path(inp.shown)) or datetime.now()  # a zip member: the zip's
 
     return out + take_inputs(ledger, inputs, config, units, received=when, sender=sender, on_file=on_file,
-                             name=lambda inp: _short(inp.shown, paths))
+                             name=lambda inp: _short(inp.shown, paths), contacts=contacts)
+
+
+def alias_unit(texts: list[str], contacts) -> str | None:
+    """The unit one of ``texts`` names by an alias of the unit table, when exactly one does."""
+    from ..check.units import match_unit
+
+    for text in texts:
+        found = {c.unit for c in contacts for alias in c.aliases if match_unit(text, [alias])}
+        if len(found) == 1:
+            return found.pop()
+    return None
 
 
 def _short(shown: str, paths: list[Path]) -> str:
@@ -165,7 +179,7 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
             with ledger.write():
                 message = ledger.add_message(folder, msg, len(msg.attachments))
             files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
-                                 origin="mail", message=message)
+                                 origin="mail", message=message, contacts=contacts)
             with ledger.write():
                 ledger.message_done(message)
         finally:
