@@ -12,6 +12,15 @@ from .options import ConfigOpt, fail, new_console, setup
 
 
 def _read(path: Path, config):
+    from ..campaign.ledger import DB_NAME
+
+    if path.is_dir() and (path / DB_NAME).is_file():  # a campaign: what counts in it
+        from ..campaign.counting import campaign_report
+        from .options import open_campaign
+
+        ledger, own, units, _ = open_campaign(path)
+        with ledger:
+            return campaign_report(ledger, own, units=units).report
     from ..pipeline import validate_paths
 
     report = validate_paths([path], config)
@@ -21,8 +30,8 @@ def _read(path: Path, config):
 
 
 def diff(
-    old: Annotated[Path, typer.Argument(help="上次（如去年）的汇总表，或回收登记表的文件夹", metavar="上次")],
-    new: Annotated[Path, typer.Argument(help="本次（如今年）的汇总表，或回收登记表的文件夹", metavar="本次")],
+    old: Annotated[Path, typer.Argument(help="上次（如去年）的汇总表、报送活动文件夹或回收登记表的文件夹", metavar="上次")],
+    new: Annotated[Path, typer.Argument(help="本次（如今年）的汇总表、报送活动文件夹或回收登记表的文件夹", metavar="本次")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="把对比结果保存为工作簿（.xlsx）", metavar="文件")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="同时生成网页报告（可离线打开、可打印）", metavar="文件")] = None,
     fmt: Annotated[str, typer.Option("--format", help="输出格式：text（表格报告）或 json", metavar="格式")] = "text",

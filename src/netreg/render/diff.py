@@ -110,8 +110,19 @@ def diff_document(diff: Diff) -> dict:
                 "facts": [{"kind": f.kind, "text": f.text} for f in e.facts],
                 "row": {c.label: _plain(e.record.values.get(c.key)) for c in e.form.data_columns}}
 
+    def row(e: Entry) -> dict:
+        return {c.label: _plain(e.record.values.get(c.key)) for c in e.form.data_columns}
+
     total = diff.total
     return {
+        # SPEC §9's contract first: added/removed entries with their row, one item per changed field
+        "added": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "row": row(e)}
+                  for e in diff.entries if e.change == "added"],
+        "removed": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "row": row(e)}
+                    for e in diff.entries if e.change == "removed"],
+        "changed": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "field": ch.field,
+                     "old": _plain(ch.old), "new": _plain(ch.new)}
+                    for e in diff.entries if e.change == "changed" for ch in e.fields],
         "old": diff.old_label, "new": diff.new_label,
         "totals": {"added": total.added, "removed": total.removed, "changed": total.changed},
         "units": [{"unit": u, "added": t.added, "removed": t.removed, "changed": t.changed} for u, t in _tallies(diff)],
