@@ -253,3 +253,18 @@ def test_spawned_workers_write_each_unit_its_own_rows(tmp_path, monkeypatch):
     for i, w in enumerate(written):
         report = validate_paths([w.path], config, units=units, as_of=AS_OF)
         assert [r.values["site_name"] for r in report.records] == [f"信工网站{i}"] * (i + 1)
+
+
+def test_with_a_unit_table_the_contact_is_the_filler_and_an_unchanged_workbook_has_no_errors(summary, tmp_path):
+    """Last year's summary does not say who filled in; the unit table's 联系人 and 电话 do, so a
+    pre-filled workbook sent back unchanged is a clean return."""
+    table = tmp_path / "单位名单.csv"
+    table.write_text("单位,联系人,电话,邮箱\n" + "".join(f"{u},王老师,1391234567{n},u{n}@x.edu.cn\n"
+                                                        for n, u in enumerate(LISTED)), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["template", "--units", str(table), "--prefill", str(summary), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    report = validate_paths([out / "医学院.xlsx"], Campaign(), units=LISTED, as_of=AS_OF)
+    assert report.records and report.errors == 0, [(i.code, i.message) for i in report.issues]
+    ws = openpyxl.load_workbook(out / "医学院.xlsx")[FORMS_BY_ID[2].sheet]
+    assert "王老师" in [c.value for row in ws.iter_rows(max_row=6) for c in row]

@@ -27,9 +27,14 @@ def template(
     names = list(unit or units or config.units)
     from ..excel.prefill import read_prefill, row_count, write_prefilled
 
-    rows, listed = None, set(names)
+    rows, listed, fillers = None, set(names), {}
     if prefill is not None:  # unreadable: NetregError, one Chinese line and exit 2 at the boundary
         rows = read_prefill(prefill, config, names)
+        table_file = units_file or config.units_file  # its 联系人 and 电话 become each form's 填表人
+        if table_file is not None:
+            from ..campaign.contacts import read_contacts
+
+            fillers = {c.unit: (c.contact, c.phone) for c in read_contacts(table_file) if c.contact and c.phone}
         names += [] if unit else [u for u in rows if u not in listed]
     if not names:
         fail("没有单位名单：请用 --units 指定名单文件，或用 --unit 指定单位")
@@ -40,7 +45,7 @@ def template(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("正在生成登记表…", total=len(names))
         try:
-            written = write_prefilled(config, names, rows or {}, output, force=force,
+            written = write_prefilled(config, names, rows or {}, output, force=force, fillers=fillers,
                                       on_progress=lambda w: progress.advance(task))
         except OSError as exc:
             fail(f"无法写入 {os_target(exc, output)}：{os_reason(exc)}")

@@ -87,10 +87,26 @@ def fill_workbook(wb: openpyxl.Workbook, config: Campaign, rows: Rows) -> None:
         _add_notice(wb[INSTRUCTIONS_SHEET])
 
 
-def build_prefilled(config: Campaign, unit: str, rows: Rows) -> openpyxl.Workbook:
+def build_prefilled(config: Campaign, unit: str, rows: Rows, filler: tuple[str, str] | None = None) -> openpyxl.Workbook:
     wb = build_workbook(config, unit)
     fill_workbook(wb, config, rows)
+    if filler and all(filler):
+        for form_id, form_rows in rows.items():
+            if form_rows:
+                _fill_filler(wb[FORMS_BY_ID[form_id].sheet], FORMS_BY_ID[form_id], filler)
     return wb
+
+
+def _fill_filler(ws: Worksheet, form: Form, filler: tuple[str, str]) -> None:
+    """The unit table's 联系人 and 电话 as 填表人 and its phone (the unit corrects them if someone
+    else fills in this year): last year's summary does not say who filled in."""
+    for label, value in zip((blank.FILLER_LABEL, form.phone_label + "："), filler):
+        for row in ws.iter_rows(min_row=1, max_row=6):
+            cell = next((c for c in row if isinstance(c.value, str) and c.value.strip() == label), None)
+            if cell is not None:
+                end = max([rng.max_col for rng in ws.merged_cells.ranges if cell.coordinate in rng] or [cell.column])
+                cells.write_text(ws.cell(cell.row, end + 1), value)
+                break
 
 
 def _fill_sheet(ws: Worksheet, form: Form, config: Campaign, rows: list[dict[str, object]]) -> None:
@@ -168,7 +184,8 @@ def _add_notice(ws: Worksheet) -> None:
 # --------------------------------------------------------------------------- files
 
 def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], out_dir: Path, *,
-                    force: bool = False, on_progress: Callable[[Written], None] | None = None) -> list[Written]:
+                    force: bool = False, on_progress: Callable[[Written], None] | None = None,
+                    fillers: dict[str, tuple[str, str]] | None = None) -> list[Written]:
     """``write_templates`` with each unit's ``rows`` written in (a unit without rows gets the
     blank workbook); existing files are kept unless ``force``."""
     from ..util.parallel import forked_map
@@ -177,7 +194,7 @@ def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], o
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = _target_paths(units, out_dir)
     todo = [(unit, path) for unit, path in targets if force or not path.exists()]
-    items = [(unit, path, rows.get(unit, {})) for unit, path in todo]
+    items = [(unit, path, rows.get(unit, {}), (fillers or {}).get(unit)) for unit, path in todo]
     done = forked_map(partial(_write_one, config=config), items, blank.PARALLEL_MIN_UNITS)
     pending = set(todo)
     results: list[Written] = []
@@ -193,12 +210,12 @@ def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], o
     return results
 
 
-def _write_one(item: tuple[str, Path, Rows], config: Campaign) -> str:
+def _write_one(item: tuple[str, Path, Rows, tuple[str, str] | None], config: Campaign) -> str:
     """Write one unit's pre-filled workbook: "" when written, else why not (in Chinese)."""
-    unit, path, rows = item
+    unit, path, rows, filler = item
     try:
         with atomic_path(path) as tmp:
-            build_prefilled(config, unit, rows).save(tmp)
+            build_prefilled(config, unit, rows, filler).save(tmp)
     except OSError as exc:
         return os_reason(exc)
     return ""
