@@ -5,7 +5,9 @@ almost right, kinds of file netreg does not read (SPEC §3, §4, §6)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -341,3 +343,34 @@ def test_an_entity_declaration_in_a_utf16_part_is_refused_before_any_parser(tmp_
             zout.writestr(info, data)
     report = validate(tmp_path / "x.xlsx")
     assert [(i.code, i.reason) for i in report.issues] == [("file-unreadable", "malicious")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_a_file_that_makes_its_reader_abort_costs_only_that_file(tmp_path, monkeypatch):
+    """A native reader that aborts the process (calamine once asked for 103 GB and got signal 6)
+    must not take the run with it: the file is unreadable and the summary of the others is
+    written. No file makes this calamine build abort, so the reader of one file here calls
+    os.abort() itself, in the worker process that reads it, as the native library would."""
+    from netreg import pipeline
+    from netreg.excel.summary import merge
+
+    real = pipeline.check_file
+
+    def aborting(inp, *args, **kwargs):
+        if "坏" in Path(inp.shown).name:
+            os.abort()
+        return real(inp, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "check_file", aborting)
+    for unit in ("医学院", "团委", "图书馆"):
+        filled_template(tmp_path / "in" / f"{unit}.xlsx", unit, {1: [{"site_name": f"{unit}网站"}]})
+    filled_template(tmp_path / "in" / "坏文件.xlsx", "药学院", {1: [{"site_name": "药学院网站"}]})
+    for files in ([tmp_path / "in"], [tmp_path / "in" / "坏文件.xlsx"]):  # with others, and alone
+        report = validate_paths(files, Campaign(), as_of=date(2025, 11, 25))
+        bad = next(f for f in report.files if "坏文件" in f.path)
+        assert bad.status == "unreadable"
+        assert any(i.code == "file-unreadable" and "异常退出" in i.message for i in report.issues if i.file == bad.path)
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=date(2025, 11, 25))
+    assert sorted(f.unit for f in report.files if f.ok) == sorted(["团委", "图书馆", "医学院"])
+    result = merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院")
+    assert result.output and result.rows_in == result.rows_out == 3

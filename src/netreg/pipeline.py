@@ -147,7 +147,22 @@ def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: d
     from .util.parallel import forked_map
 
     check = partial(check_file, config=config, units=units, as_of=as_of)  # picklable: spawned workers
-    yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES))
+    yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES, on_crash=crashed))
+
+
+def crashed(inp: Input) -> FileCheck:
+    """A file whose reading ended the worker process (a native reader aborted): unreadable,
+    and the run goes on with the other files."""
+    unit = inp.unit
+    issue = make("file-unreadable", file=inp.shown, unit=unit, reason=Reason.CORRUPT,
+                 problem="读取它时读取程序异常退出，文件很可能已损坏",
+                 advice="请单位用 Excel 或 WPS 打开后“另存为” .xlsx，再重新发送。")
+    return FileCheck(FileResult(inp.shown, unit, "unreadable", {}), [issue], [], frozenset(), frozenset(), ())
+
+
+def check_files(inputs: list[Input], config: Campaign, units: list[str], as_of: date) -> list[FileCheck]:
+    """check_file for each input, each read where a crash costs only that file."""
+    return [c for _, c in _check_all(inputs, config, units, as_of)]
 
 
 def leveled(issues: list[Issue], rules: dict[str, str]) -> list[Issue]:

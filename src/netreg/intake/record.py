@@ -36,15 +36,15 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
                 message: int | None = None, on_file: Callable[[Taken], None] | None = None,
                 name: Callable[[Input], str] = lambda inp: inp.shown, contacts=()) -> list[Taken]:
     """Record each input (checked under its full name: a folder may name the unit)."""
-    from ..pipeline import check_file
+    from ..pipeline import check_files
 
     out = []
-    for inp in inputs:
+    checks = check_files(inputs, config, units, date.today())  # a reader that aborts costs one file
+    for inp, checked in zip(inputs, checks):
         try:
             data = None if inp.problem is not None else Path(inp.path).read_bytes()
         except OSError:
             data = None
-        checked = check_file(inp, config, units, date.today())
         result = checked.result
         first = next((i.message for i in checked.issues if i.code in ("file-unreadable", "file-unsupported",
                                                                          "file-legacy-format", "netreg-output")), "")

@@ -9,7 +9,11 @@ pickled once per worker, which is why callers pass a module-level function or a
 its minimum is SPAWN_FACTOR times the caller's.
 
 Below the minimum, or on one core, the work runs in this process. A worker that dies (out of
-memory…) costs nothing: what is left is done here.
+memory…) costs nothing: what is left is done here — or, with ``on_crash`` (parsing untrusted
+files with native libraries that may abort the process), each item left is done alone in its
+own forked process, and an item that kills that one too becomes ``on_crash(item)``: one file
+that makes a reader abort never costs the other files or the run. With ``on_crash`` on Linux the
+work always runs in workers, however few the items.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ def start_method() -> str:
     return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
-def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iterator[R]:
+def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int,
+               on_crash: Callable[[T], R] | None = None) -> Iterator[R]:
     """``fn(item)`` for every item, in order, as results arrive."""
     global _SHARED
     import multiprocessing
@@ -52,9 +57,12 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iter
     method = start_method()
     if method not in multiprocessing.get_all_start_methods():
         method = "spawn"
+    isolate = on_crash is not None and method == "fork"
     if method == "spawn":
         min_items *= SPAWN_FACTOR
-    if len(items) < min_items or workers < 2:
+    if isolate and items:
+        min_items, workers = 1, max(1, min(workers, len(items)))
+    elif len(items) < min_items or workers < 2:
         yield from map(fn, items)
         return
     from concurrent.futures import ProcessPoolExecutor
@@ -74,7 +82,11 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iter
             yield result
     except BrokenProcessPool:
         pool.shutdown(wait=True)
-        yield from map(fn, items[done:])
+        if isolate:
+            for item in items[done:]:
+                yield _alone(fn, item, on_crash)
+        else:
+            yield from map(fn, items[done:])
     except BaseException:  # Ctrl-C, or the caller stopped early: stop now, not after the queue
         _stop(pool)
         raise
@@ -82,6 +94,33 @@ def forked_map(fn: Callable[[T], R], items: Sequence[T], min_items: int) -> Iter
         pool.shutdown(wait=True)
     finally:
         _SHARED = ()
+
+
+def _alone(fn, item, on_crash):
+    """``fn(item)`` in a forked process of its own; ``on_crash(item)`` when that process dies."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    reader, writer = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(fn, item, writer), daemon=True)
+    child.start()
+    writer.close()
+    try:
+        result = reader.recv()
+    except (EOFError, OSError):  # it died before answering: aborted, killed, out of memory
+        result = on_crash(item)
+    finally:
+        reader.close()
+        child.join()
+    return result
+
+
+def _child(fn, item, writer) -> None:
+    try:
+        writer.send(fn(item))
+    finally:
+        writer.close()
+        os._exit(0)  # no atexit, no finalisers of the parent's objects
 
 
 def _stop(pool) -> None:
