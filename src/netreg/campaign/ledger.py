@@ -79,6 +79,21 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE submissions ADD COLUMN message INTEGER;  -- rowid of messages, for mail
     """,
+    # 3: letters sent by netreg remind --send (and failed attempts, retried on the next run)
+    """
+    CREATE TABLE letters (
+        id INTEGER PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,                  -- 催报 | 整改
+        status_key TEXT NOT NULL,            -- hash of (unit, kind, what is needed): never sent twice
+        recipients TEXT NOT NULL,            -- the addresses, comma-separated
+        subject TEXT NOT NULL,
+        sent_at TEXT NOT NULL,               -- ISO local time of the attempt
+        message_id TEXT,
+        error TEXT                           -- NULL: sent; else why not, in Chinese
+    );
+    CREATE INDEX letters_key ON letters(status_key);
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,85 @@
+"""Letters to the units (``netreg remind``): who needs chasing (``plan``), the Word letter
+(``docx``), the e-mail draft (``eml``), 催报名单.xlsx (``roster``) and sending (``send``).
+
+``write_drafts`` writes them all into one folder; nothing heavy is imported until it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from ..campaign.contacts import Contact
+    from ..campaign.status import Status
+    from ..config import Campaign
+    from .plan import Letter
+
+KINDS = ("催报", "整改")
+
+
+@dataclass
+class Drafts:
+    folder: Path
+    letters: list[Letter]
+    docx: dict[str, Path] = field(default_factory=dict)  # unit -> the letter
+    eml: dict[str, Path] = field(default_factory=dict)  # unit -> the draft (units with an address)
+    messages: dict[str, EmailMessage] = field(default_factory=dict)
+    attached: dict[str, list[str]] = field(default_factory=dict)  # unit -> names of the files attached
+    roster: Path | None = None
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (unit, why) for a workbook not attached
+    stale: list[Path] = field(default_factory=list)  # letters of an earlier run not rewritten now
+
+
+def write_drafts(status: Status, config: Campaign, contacts: list[Contact], folder: Path, *,
+                 by: date | None = None) -> Drafts:
+    """For every unit that needs chasing: ``<unit>-催报通知.docx`` or ``-整改通知.docx`` and,
+    when the unit list gives an address, the .eml; and 催报名单.xlsx."""
+    import tempfile
+
+    from ..excel.cells import safe_name
+    from .docx import write_docx
+    from .eml import draft, write_eml
+    from .plan import RECTIFY, plan_letters
+    from .roster import NAME, write_roster
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    drafts = Drafts(folder, plan_letters(status, config, contacts, by=by))
+    for letter in drafts.letters:
+        stem = safe_name(letter.name)
+        docx = drafts.docx[letter.unit] = write_docx(letter, folder / f"{stem}.docx")
+        if not letter.recipients:
+            continue
+        with tempfile.TemporaryDirectory(prefix="netreg-remind-") as tmp:
+            attachments = [docx]
+            if letter.kind == RECTIFY:
+                attachments += _annotated(status, config, letter, Path(tmp), drafts.failed)
+            msg = drafts.messages[letter.unit] = draft(letter, config, attachments)
+        drafts.attached[letter.unit] = [p.name for p in attachments]
+        drafts.eml[letter.unit] = write_eml(msg, folder / f"{stem}.eml")
+    drafts.roster = write_roster(drafts.letters, folder / NAME, as_of=status.as_of, deadline=status.deadline)
+    written = set(drafts.docx.values()) | set(drafts.eml.values())
+    drafts.stale = sorted(p for kind in KINDS for ext in ("docx", "eml") for p in folder.glob(f"*-{kind}通知.{ext}")
+                          if p not in written)
+    return drafts
+
+
+def _annotated(status: Status, config: Campaign, letter: Letter, tmp: Path, failed: list) -> list[Path]:
+    """The unit's annotated workbooks (validate --annotate), from the campaign's report."""
+    from dataclasses import replace
+
+    from ..excel.annotate import write_annotated
+
+    report = status.view.report
+    files = tuple(f for f in report.files if f.unit == letter.unit)
+    paths = {f.path for f in files}
+    own = replace(report, files=files, records=tuple(r for r in report.records if r.file in paths),
+                  issues=tuple(i for i in report.issues if i.file in paths or (i.file is None and i.unit == letter.unit)))
+    done = write_annotated(own, tmp, config=config)
+    failed.extend(done.failed)
+    return sorted(done.written)
