@@ -147,7 +147,10 @@ def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: d
     from .util.parallel import forked_map
 
     check = partial(check_file, config=config, units=units, as_of=as_of)  # picklable: spawned workers
-    yield from zip(inputs, forked_map(check, inputs, PARALLEL_MIN_FILES, on_crash=crashed))
+    results = forked_map(check, inputs, PARALLEL_MIN_FILES, on_crash=crashed)
+    for inp in inputs:
+        yield inp, next(results)
+    next(results, None)  # let the pool finish and shut down here, not at interpreter exit
 
 
 def crashed(inp: Input) -> FileCheck:
