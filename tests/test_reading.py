@@ -374,3 +374,24 @@ def test_a_file_that_makes_its_reader_abort_costs_only_that_file(tmp_path, monke
     assert sorted(f.unit for f in report.files if f.ok) == sorted(["团委", "图书馆", "医学院"])
     result = merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院")
     assert result.output and result.rows_in == result.rows_out == 3
+
+
+def test_a_reader_bug_is_said_in_chinese_and_its_class_only_in_the_debug_log(tmp_path, monkeypatch, capsys):
+    from netreg import pipeline
+
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {1: [{"site_name": "医学院网站"}]})
+
+    def broken(path, limits):
+        raise KeyError("sheet1.xml")  # as a library's own bug would
+
+    monkeypatch.setattr(pipeline, "open_book", broken)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_FILES", 10**9)
+    monkeypatch.delenv("NETREG_DEBUG", raising=False)
+    monkeypatch.setenv("NETREG_START_METHOD", "spawn")  # in this process: the patch applies
+    report = validate_paths([tmp_path], Campaign(), as_of=date(2025, 11, 25))
+    [issue] = [i for i in report.issues if i.code == "file-unreadable"]
+    assert "意外错误" in issue.message and "KeyError" not in issue.message and "sheet1" not in issue.message
+    assert "KeyError" not in capsys.readouterr().err
+    monkeypatch.setenv("NETREG_DEBUG", "1")
+    validate_paths([tmp_path], Campaign(), as_of=date(2025, 11, 25))
+    assert "KeyError" in capsys.readouterr().err

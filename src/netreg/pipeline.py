@@ -77,8 +77,11 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
             issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text,
                                kind=exc.kind, **said))
         else:
+            from .util.debug import note
+
+            note(exc)  # the class and traceback only with NETREG_DEBUG=1, never in the message
             issues.append(make("file-unreadable", file=shown, unit=unit, reason=Reason.CORRUPT,
-                               problem=f"读取时发生意外错误（{type(exc).__name__}），请把此文件发给技术人员"))
+                               problem="读取时发生意外错误，请把此文件发给技术人员"))
         status = "unsupported" if getattr(exc, "code", "") in ("file-unsupported", "file-legacy-format") else "unreadable"
         return FileCheck(FileResult(shown, unit, status, {}, source=source), issues, [], frozenset(), frozenset(), ())
     if output is not None:

@@ -103,7 +103,10 @@ def main() -> None:
         if _is(exc, "ClickException"):
             typer.echo(f"错误：{exc.format_message()}", err=True)
             sys.exit(getattr(exc, "exit_code", 1))
-        typer.echo(f"错误：程序内部出错（{type(exc).__name__}: {exc}）。请把这条信息和所用文件发给技术人员。", err=True)
+        from ..util.debug import HINT, note
+
+        note(exc)
+        typer.echo(f"错误：程序内部出错。请把所用的命令和文件发给技术人员（{HINT}）。", err=True)
         sys.exit(3)
     if code == 130:  # typer turns Ctrl-C into Exit(130), which standalone_mode=False returns silently
         typer.echo("已中断。", err=True)

@@ -195,7 +195,10 @@ def _run_job(job: _Job, report: Report, config: Campaign | None) -> str | None:
     except OSError as exc:  # one unit's problem must not cost the others
         return f"无法写入 {job.target.name}（{os_reason(exc)}）"
     except Exception as exc:
-        return f"生成时发生意外错误（{type(exc).__name__}）"
+        from ..util.debug import note
+
+        note(exc)
+        return "生成时发生意外错误，请把原文件发给技术人员"
     return None
 
 
