@@ -1,15 +1,25 @@
-"""Benchmark: netreg validate / merge against the pandas route and the read/write floor.
+"""Benchmark (issue 16): netreg validate / merge against the pandas and polars routes and the true floor.
 
     python benchmarks/bench.py                # N = 50, 300, 1000
-    python benchmarks/bench.py --sizes 50     # one size
+    python benchmarks/bench.py --big          # and N = 3000
+    python benchmarks/bench.py --sizes 300    # one size
 
-For each N it generates N synthetic returned workbooks (seeded; the notice's layout; 10–60 rows
-per form), then times, each in its own process (wall time, peak RSS of that process):
+    pip install -e '.[bench]'                 # polars + fastexcel (the polars route), pandas
+
+For each N it generates the returns of N units (seeded; the notice's layout; 10–60 rows per
+form) in the mix units send (``MIX``: about 20% .docx, .xls and .csv), then runs each of these
+in its own process, in one run, and reports CPU-seconds (user + sys of the process and of the
+workers it waited for: ``getrusage(RUSAGE_CHILDREN)``), wall time and peak RSS:
   * ``netreg validate DIR --format json`` and ``netreg merge DIR -o out.xlsx`` as a user runs them;
-  * the pandas route: ``pandas.read_excel(sheet_name=None)`` over every file + concat + to_excel;
-  * the floor: python-calamine reading every cell + openpyxl write-only writing as many cells.
-At N <= 100 each is run three times and the median run is reported (a busy moment of the
-machine weighs most on runs of a second or two).
+  * the pandas route: ``read_excel(sheet_name=None)`` / ``read_csv`` + concat + ``to_excel``;
+  * the polars route: fastexcel (calamine) ``read_excel`` / csv + concat + ``write_excel``;
+  * the true floor: every cell read (python-calamine for workbooks; csv; Word tables' cells
+    straight from the XML) — ``read`` — and then the same cells streamed out as raw sheet XML — ``floor``.
+Neither route reads .docx; both check nothing. Compare CPU-seconds and ratios within one run:
+the machine is shared, so wall time (and any figure from another run) moves with its load.
+At N <= 100 each is run three times and the run with the median CPU time is reported.
+The .xls files are .xlsx converted by LibreOffice once and cached (~/.cache/netreg-bench);
+without soffice they are left out of the mix, and the run says so.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
@@ -61,122 +72,387 @@ def _value(col: F.Column, rng: random.Random, n: int):
     return f"{col.label}{n}-{rng.randint(0, 9999)}"
 
 
-def generate(folder: Path, n_files: int, seed: int = 1) -> int:
-    """N workbooks with the notice's layout; returns the number of data rows written."""
+# The mix units return (issue 16: the new formats at their real share, about 20% of units):
+# of every 20 units, 16 send one .xlsx, 2 a .docx (the notice's Word tables), 1 an .xls
+# (Excel 97–2003: an .xlsx converted by LibreOffice once, cached) and 1 five .csv files.
+MIX = ["xlsx"] * 16 + ["docx", "docx", "xls", "csv"]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "netreg-bench"
+
+
+def _unit(i: int) -> str:
+    return DEFAULT_UNITS[i % len(DEFAULT_UNITS)] + ("" if i < len(DEFAULT_UNITS) else f"{i}")
+
+
+def _tables(rng: random.Random, unit: str):
+    """Per form: (form, filler, filler phone, data rows) — the same values whatever the format."""
+    out = []
+    for form in F.FORMS:
+        filler, phone = rng.choice(NAMES), f"139{rng.randint(10**7, 10**8 - 1)}"
+        rows = [[r + 1] + [_value(col, rng, r) for col in form.columns[1:]] for r in range(rng.randint(10, 60))]
+        out.append((form, filler, phone, rows))
+    return out
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _write_xlsx(path: Path, unit: str, tables) -> None:
     import xlsxwriter
+    from datetime import datetime
+
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"created": datetime(2025, 11, 20)})  # same bytes every run: the .xls cache key
+    for form, filler, phone, rows in tables:
+        ws = wb.add_worksheet(form.sheet)
+        ws.write(0, 0, form.sheet)
+        ws.write(0, len(form.columns) - 2, f"填报单位：{unit}")
+        ws.write(1, 0, form.title("漯河职业技术学院"))
+        ws.write(2, 0, f"{form.signer_label}：")
+        ws.write(2, 3, "填表人：")
+        ws.write(2, 4, filler)
+        ws.write(2, 5, f"{form.phone_label}：")
+        ws.write(2, 6, phone)
+        header = 3
+        for c, col in enumerate(form.columns):
+            if col.parent:
+                ws.write(header, c, col.parent)
+                ws.write(header + 1, c, col.header)
+            else:
+                ws.write(header, c, col.header)
+        first = header + form.header_rows
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                ws.write(first + r, c, v)
+    wb.close()
+
+
+def _write_docx(path: Path, unit: str, tables) -> None:
+    """The notice's Word attachments filled in: 附件N, title, 填报单位, the signature line as
+    paragraphs above each table; 附件5's two-row header with 类别 merged over two columns."""
+    import docx
+
+    doc = docx.Document()
+    doc.core_properties.created = datetime_fixed()
+    for form, filler, phone, rows in tables:
+        doc.add_paragraph(form.sheet)
+        doc.add_paragraph(form.title("漯河职业技术学院"))
+        doc.add_paragraph(f"填报单位：{unit}")
+        doc.add_paragraph(f"{form.signer_label}：        填表人：{filler}    {form.phone_label}：{phone}")
+        heads = form.header_rows
+        table = doc.add_table(rows=heads + len(rows), cols=len(form.columns))
+        cells = [list(r.cells) for r in table.rows]  # one pass: table.cell(r, c) is slow
+        if heads == 2:
+            kids = [c for c, col in enumerate(form.columns) if col.parent]
+            for c, col in enumerate(form.columns):
+                if col.parent:
+                    cells[1][c].text = col.header
+                else:
+                    cells[0][c].text = col.header
+                    cells[0][c].merge(cells[1][c])
+            cells[0][kids[0]].merge(cells[0][kids[-1]])
+            cells[0][kids[0]].text = form.columns[kids[0]].parent
+        else:
+            for c, col in enumerate(form.columns):
+                cells[0][c].text = col.header
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if v != "":
+                    cells[heads + r][c].text = _text(v)
+        doc.add_paragraph()
+    doc.save(str(path))
+
+
+def datetime_fixed():
+    from datetime import datetime
+
+    return datetime(2025, 11, 20)
+
+
+def _write_csv(folder: Path, stem: str, unit: str, tables) -> int:
+    """One form per file, as Excel's 'CSV UTF-8' export of each sheet writes it."""
+    import csv
+
+    for form, filler, phone, rows in tables:
+        with (folder / f"{stem}-{form.sheet}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([form.sheet])
+            w.writerow([form.title("漯河职业技术学院")])
+            w.writerow([f"填报单位：{unit}"])
+            w.writerow([f"{form.signer_label}：", "", "", "填表人：", filler, f"{form.phone_label}：", phone])
+            if form.header_rows == 2:
+                first_kid = next(c for c, col in enumerate(form.columns) if col.parent)
+                w.writerow([col.parent if c == first_kid else "" if col.parent else col.header.replace("\n", "")
+                            for c, col in enumerate(form.columns)])
+                w.writerow([col.header.replace("\n", "") if col.parent else "" for col in form.columns])
+            else:
+                w.writerow([col.header.replace("\n", "") for col in form.columns])
+            w.writerows([_text(v) for v in row] for row in rows)
+    return len(tables)
+
+
+def _to_xls(pending: list[tuple[Path, Path]]) -> None:
+    """Convert (xlsx, xls target) pairs with LibreOffice, each once: cached by the xlsx's hash."""
+    import hashlib
+    import shutil
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    todo = []
+    for src, dst in pending:
+        cached = CACHE / (hashlib.sha256(src.read_bytes()).hexdigest()[:32] + ".xls")
+        if not cached.exists():
+            todo.append((src, cached))
+    if todo:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            profile = (tmp / "profile").as_uri()
+            for k in range(0, len(todo), 50):  # one LibreOffice start per 50 files
+                batch = todo[k:k + 50]
+                subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation={profile}",
+                                "--convert-to", "xls", "--outdir", str(tmp / "out")] + [str(s) for s, _ in batch],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=1200)
+                for s, cached in batch:
+                    shutil.move(str(tmp / "out" / (s.stem + ".xls")), cached)
+    for src, dst in pending:
+        cached = CACHE / (hashlib.sha256(src.read_bytes()).hexdigest()[:32] + ".xls")
+        shutil.copyfile(cached, dst)
+        src.unlink()
+
+
+def generate(folder: Path, n_files: int, seed: int = 1) -> int:
+    """N .xlsx workbooks with the notice's layout; returns the number of data rows written
+    (tests/golden.py and tests/test_coordinator.py rely on these exact files)."""
+    return generate_mix(folder, n_files, seed, mix=False)[0]
+
+
+def generate_mix(folder: Path, n_files: int, seed: int = 1, mix: bool = True) -> tuple[int, dict[str, int]]:
+    """N units' returns with the notice's layout, in the formats of ``MIX``; (data rows
+    written, files per format). Unit i's values are the same whatever N and mix (one seeded
+    stream, in order)."""
+    import shutil
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
+    have_soffice = bool(shutil.which("soffice") or shutil.which("libreoffice"))
     rows_total = 0
+    counts: dict[str, int] = {}
+    xls: list[tuple[Path, Path]] = []
     for i in range(n_files):
-        unit = DEFAULT_UNITS[i % len(DEFAULT_UNITS)] + ("" if i < len(DEFAULT_UNITS) else f"{i}")
-        safe = unit.replace("/", "、")
-        wb = xlsxwriter.Workbook(str(folder / f"{i:04d}-{safe}.xlsx"))
-        for form in F.FORMS:
-            ws = wb.add_worksheet(form.sheet)
-            ws.write(0, 0, form.sheet)
-            ws.write(0, len(form.columns) - 2, f"填报单位：{unit}")
-            ws.write(1, 0, form.title("漯河职业技术学院"))
-            ws.write(2, 0, f"{form.signer_label}：")
-            ws.write(2, 3, "填表人：")
-            ws.write(2, 4, rng.choice(NAMES))
-            ws.write(2, 5, f"{form.phone_label}：")
-            ws.write(2, 6, f"139{rng.randint(10**7, 10**8 - 1)}")
-            header = 3
-            for c, col in enumerate(form.columns):
-                if col.parent:
-                    ws.write(header, c, col.parent)
-                    ws.write(header + 1, c, col.header)
-                else:
-                    ws.write(header, c, col.header)
-            first = header + form.header_rows
-            n_rows = rng.randint(10, 60)
-            for r in range(n_rows):
-                ws.write(first + r, 0, r + 1)
-                for c, col in enumerate(form.columns[1:], start=1):
-                    ws.write(first + r, c, _value(col, rng, r))
-            rows_total += n_rows
-        wb.close()
-    return rows_total
+        unit = _unit(i)
+        stem = f"{i:04d}-{unit.replace('/', '、')}"
+        tables = _tables(rng, unit)
+        kind = MIX[i % len(MIX)] if mix else "xlsx"
+        if kind == "xls" and not have_soffice:
+            kind = "xlsx"
+        if kind in ("xlsx", "xls"):
+            _write_xlsx(folder / f"{stem}.xlsx", unit, tables)
+            if kind == "xls":
+                xls.append((folder / f"{stem}.xlsx", folder / f"{stem}.xls"))
+            counts[kind] = counts.get(kind, 0) + 1
+        elif kind == "docx":
+            _write_docx(folder / f"{stem}.docx", unit, tables)
+            counts[kind] = counts.get(kind, 0) + 1
+        else:
+            counts[kind] = counts.get(kind, 0) + _write_csv(folder, stem, unit, tables)
+        rows_total += sum(len(t[3]) for t in tables)
+    if xls:
+        _to_xls(xls)
+    return rows_total, counts
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MB, exit code) of one child process."""
+class Run(NamedTuple):
+    wall: float  # seconds
+    cpu: float  # CPU-seconds, user + sys, of the process and every process it waited for
+    rss: float  # peak RSS (MB) of the largest single process
+    code: int
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> Run:
+    """One child process: wall time, CPU-seconds (getrusage RUSAGE_CHILDREN before and after:
+    its workers count too), peak RSS."""
+    import resource
+
     with tempfile.TemporaryFile() as errfile:  # a pipe read only at the end would fill and block
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errfile, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc.returncode = os.waitstatus_to_exitcode(status)
         errfile.seek(0)
         err = errfile.read().decode("utf-8", "replace")
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{cmd[:4]} failed ({proc.returncode}): {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, proc.returncode
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(wall, cpu, usage.ru_maxrss / 1024, proc.returncode)
 
 
 SMALL_N, SMALL_REPEATS = 100, 3
 
 
-def median_run(repeats: int, cmd: list[str]) -> tuple[float, float, int]:
-    """The run with the median wall time of ``repeats`` runs of ``cmd``."""
-    runs = sorted((timed(cmd) for _ in range(repeats)), key=lambda t: t[0])
+def median_run(repeats: int, cmd: list[str]) -> Run:
+    """The run with the median CPU time of ``repeats`` runs of ``cmd``."""
+    runs = sorted((timed(cmd) for _ in range(repeats)), key=lambda t: t.cpu)
     return runs[len(runs) // 2]
 
 
+# The routes a coordinator could take instead of netreg. Neither reads Word tables (pandas and
+# polars have no .docx reader): they do less than netreg, and check nothing.
 PANDAS_ROUTE = """
 import sys, pathlib, pandas as pd
 frames = []
-for f in sorted(pathlib.Path(sys.argv[1]).glob("*.xlsx")):
-    for name, df in pd.read_excel(f, sheet_name=None, header=None).items():
+for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
+    if f.suffix in (".xlsx", ".xls"):
+        books = pd.read_excel(f, sheet_name=None, header=None, engine=None if f.suffix == ".xlsx" else "calamine")
+    elif f.suffix == ".csv":
+        books = {f.stem: pd.read_csv(f, header=None, names=range(12), dtype=str)}
+    else:
+        continue
+    for name, df in books.items():
         df.insert(0, "file", f.name)
         frames.append(df)
 pd.concat(frames).to_excel(sys.argv[2], index=False)
 """
 
-FLOOR = """
-import sys, pathlib
-from python_calamine import CalamineWorkbook
-from openpyxl import Workbook
-cells = []
-for f in sorted(pathlib.Path(sys.argv[1]).glob("*.xlsx")):
-    book = CalamineWorkbook.from_path(str(f))
-    for name in book.sheet_names:
-        cells.extend(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
-wb = Workbook(write_only=True)
-ws = wb.create_sheet("all")
-for row in cells:
-    ws.append(row)
-wb.save(sys.argv[2])
+POLARS_ROUTE = """
+import csv, sys, pathlib, polars as pl
+frames = []
+for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
+    if f.suffix in (".xlsx", ".xls"):
+        books = pl.read_excel(f, sheet_id=0, has_header=False, engine="calamine", read_options={"dtypes": "string"})
+    elif f.suffix == ".csv":  # ragged (a title line above the table): polars' read_csv refuses it
+        with f.open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+        width = max(map(len, rows))
+        books = {f.stem: pl.DataFrame([r + [None] * (width - len(r)) for r in rows], orient="row",
+                                      schema=[f"column_{i}" for i in range(width)])}
+    else:
+        continue
+    for name, df in books.items():
+        frames.append(df.with_columns(pl.lit(f.name).alias("file")))
+pl.concat(frames, how="diagonal_relaxed").write_excel(sys.argv[2])
 """
+
+# The true floor. Read: python-calamine reads every cell of every workbook (to_python, the
+# whole used area), the csv module every csv, and the cells of every Word table straight from
+# word/document.xml (w:tc text; python-docx builds an object per cell and is no floor). Write:
+# the same cells streamed as raw sheet XML (inline strings and numbers) into a deflated zip —
+# a valid one-sheet .xlsx, less than the summary needs (no styles, one sheet).
+FLOOR = """
+import csv, sys, pathlib, zipfile, datetime
+from xml.etree.ElementTree import iterparse
+from xml.sax.saxutils import escape
+from python_calamine import CalamineWorkbook
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+cells = []
+for f in sorted(pathlib.Path(sys.argv[1]).iterdir()):
+    if f.suffix in (".xlsx", ".xls"):
+        book = CalamineWorkbook.from_path(str(f))
+        for name in book.sheet_names:
+            cells.extend(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    elif f.suffix == ".csv":
+        with f.open(encoding="utf-8-sig", newline="") as fh:
+            cells.extend(csv.reader(fh))
+    elif f.suffix == ".docx":
+        with zipfile.ZipFile(f) as z, z.open("word/document.xml") as doc:
+            row, texts = [], []
+            for event, el in iterparse(doc, ("start", "end")):
+                if event == "end":
+                    if el.tag == W + "t":
+                        texts.append(el.text or "")
+                    elif el.tag == W + "tc":
+                        row.append("".join(texts))
+                    elif el.tag == W + "tr":
+                        cells.append(row)
+                        row = []
+                    elif el.tag == W + "body":
+                        el.clear()
+                elif el.tag == W + "tc":
+                    texts = []
+if len(sys.argv) > 3:
+    sys.exit(0)  # read only
+CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+      '<Default Extension="xml" ContentType="application/xml"/>'
+      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+      '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+WB = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+      'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="all" sheetId="1" r:id="rId1"/></sheets></workbook>')
+WBRELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+          '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+    z.writestr("[Content_Types].xml", CT)
+    z.writestr("_rels/.rels", RELS)
+    z.writestr("xl/workbook.xml", WB)
+    z.writestr("xl/_rels/workbook.xml.rels", WBRELS)
+    with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+        buf = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>']
+        for r, row in enumerate(cells, 1):
+            parts = [f'<row r="{r}">']
+            for v in row:
+                if v is None or v == "":
+                    parts.append("<c/>")
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    parts.append(f"<c><v>{v!r}</v></c>")
+                else:
+                    if isinstance(v, (datetime.date, datetime.time, datetime.timedelta)):
+                        v = v.isoformat() if hasattr(v, "isoformat") else str(v)
+                    parts.append(f'<c t="inlineStr"><is><t>{escape(str(v))}</t></is></c>')
+            parts.append("</row>")
+            buf.append("".join(parts))
+            if len(buf) >= 2000:
+                out.write("".join(buf).encode("utf-8"))
+                buf = []
+        buf.append("</sheetData></worksheet>")
+        out.write("".join(buf).encode("utf-8"))
+"""
+
+ROUTES = ("validate", "merge", "pandas", "polars", "read", "floor")
 
 
 def run(sizes: list[int], keep: Path | None) -> None:
     py = sys.executable
-    print(f"机器：{os.cpu_count()} 核，Python {sys.version.split()[0]}；N ≤ {SMALL_N} 时每项运行 {SMALL_REPEATS} 次取中位数")
-    header = f"{'N':>5} {'行数':>7} | {'validate':>14} | {'merge':>14} | {'pandas':>14} | {'floor':>14} | {'pandas/merge':>12} {'merge/floor':>11}"
-    print(header)
-    print("-" * len(header))
+    print(f"机器：{os.cpu_count()} 核，Python {sys.version.split()[0]}；N ≤ {SMALL_N} 时每项运行 {SMALL_REPEATS} 次取 CPU 时间的中位数")
+    print("每格：CPU 秒（用户+系统，含子进程）/ 墙钟秒 / 峰值内存 MB（最大的单个进程）；"
+          "read = 下限的读取部分，floor = 读取 + 写出原始工作表 XML")
     results: dict[int, tuple] = {}
+    header = (f"{'N':>5} {'文件':>5} {'行数':>7} | " + " | ".join(f"{r:^18}" for r in ROUTES)
+              + f" | {'merge/floor':>11} {'polars/merge':>12} {'pandas/merge':>12}")
     for n in sizes:
         base = Path(tempfile.mkdtemp(prefix=f"netreg-bench-{n}-", dir=keep))
-        rows = generate(base / "in", n)
+        rows, counts = generate_mix(base / "in", n)
+        if "xls" not in counts and n >= len(MIX):
+            print("注意：未找到 LibreOffice（soffice），本次混合中没有 .xls 文件（以 .xlsx 代替）")
+        if not results:
+            print("文件构成（每 20 个单位）：16 .xlsx、2 .docx、1 .xls、1 个单位 5 份 .csv")
+            print(header)
+            print("-" * len(header))
         # Small runs last a second or two, where a busy moment of the machine weighs most:
-        # each of the four is run three times there and its median run is reported.
+        # each is run three times there and its median run is reported.
         repeats = SMALL_REPEATS if n <= SMALL_N else 1
-        v = median_run(repeats, [py, "-m", "netreg", "validate", str(base / "in"), "--format", "json",
-                                 "--as-of", "2025-11-25"])
-        m = median_run(repeats, [py, "-m", "netreg", "merge", str(base / "in"), "-o", str(base / "summary.xlsx"),
-                                 "--as-of", "2025-11-25", "--force"])
-        p = median_run(repeats, [py, "-c", PANDAS_ROUTE, str(base / "in"), str(base / "pandas.xlsx")])
-        f = median_run(repeats, [py, "-c", FLOOR, str(base / "in"), str(base / "floor.xlsx")])
-
-        def cell(t):
-            return f"{t[0]:6.2f}s {t[1]:5.0f}MB"
-
-        print(f"{n:>5} {rows:>7} | {cell(v)} | {cell(m)} | {cell(p)} | {cell(f)} | "
-              f"{p[0] / m[0]:11.1f}× {m[0] / f[0]:10.2f}×", flush=True)
-        results[n] = (rows, v, m, p, f)
+        inp = str(base / "in")
+        cmds = {
+            "validate": [py, "-m", "netreg", "validate", inp, "--format", "json", "--as-of", "2025-11-25"],
+            "merge": [py, "-m", "netreg", "merge", inp, "-o", str(base / "summary.xlsx"), "--as-of", "2025-11-25",
+                      "--force"],
+            "pandas": [py, "-c", PANDAS_ROUTE, inp, str(base / "pandas.xlsx")],
+            "polars": [py, "-c", POLARS_ROUTE, inp, str(base / "polars.xlsx")],
+            "read": [py, "-c", FLOOR, inp, str(base / "floor.xlsx"), "read-only"],
+            "floor": [py, "-c", FLOOR, inp, str(base / "floor.xlsx")],
+        }
+        got = {name: median_run(repeats, cmd) for name, cmd in cmds.items()}
+        m, f = got["merge"], got["floor"]
+        print(f"{n:>5} {sum(counts.values()):>5} {rows:>7} | "
+              + " | ".join(f"{got[r].cpu:6.1f} {got[r].wall:5.1f} {got[r].rss:4.0f}" for r in ROUTES)
+              + f" | {m.cpu / f.cpu:10.1f}× {got['polars'].cpu / m.cpu:11.2f}× {got['pandas'].cpu / m.cpu:11.2f}×",
+              flush=True)
+        results[n] = (rows, got)
     help_times = []
     for _ in range(5):
         start = time.perf_counter()
@@ -184,42 +460,53 @@ def run(sizes: list[int], keep: Path | None) -> None:
         help_times.append(time.perf_counter() - start)
     print(f"netreg --help：最快 {min(help_times):.3f}s，中位 {sorted(help_times)[2]:.3f}s（5 次）")
     print()
+    for n, (rows, got) in results.items():
+        per = ", ".join(f"{r} {got[r].cpu / rows * 1e6:.0f}" for r in ROUTES)
+        print(f"N={n}：每行 CPU 微秒 — {per}")
+    print()
     for line in targets(results, sorted(help_times)[2]):
         print(line)
 
 
 def targets(results: dict[int, tuple], help_median: float) -> list[str]:
-    """Issue 6's targets, each checked on this run's figures."""
+    """Issue 16's targets, each checked on this run's figures (ratios of CPU-seconds)."""
     lines = []
 
     def check(ok: bool, text: str) -> None:
         lines.append(f"{'达到' if ok else '未达到'}  {text}")
 
-    for n in (300, 1000):
+    for n in (300, 1000, 3000):
         if n in results:
-            _rows, _v, m, p, f = results[n]
-            check(p[0] / m[0] >= 3, f"N={n}：merge 比 pandas 路线快 ≥3 倍（{p[0] / m[0]:.1f} 倍）")
-            check(m[0] / f[0] <= 1.5, f"N={n}：merge ≤ 读写下限的 1.5 倍（{m[0] / f[0]:.2f} 倍）")
+            got = results[n][1]
+            m = got["merge"].cpu
+            check(m / got["floor"].cpu <= 3, f"N={n}：merge ≤ 真实下限的 3 倍 CPU（{m / got['floor'].cpu:.1f} 倍）")
+            check(got["polars"].cpu / m >= 2, f"N={n}：merge 比 polars 路线快 ≥2 倍（{got['polars'].cpu / m:.2f} 倍）")
+            check(got["pandas"].cpu / m >= 3, f"N={n}：merge 比 pandas 路线快 ≥3 倍（{got['pandas'].cpu / m:.2f} 倍）")
     if 1000 in results:
-        v, m = results[1000][1], results[1000][2]
-        check(max(v[1], m[1]) <= 600, f"N=1000：峰值内存 ≤600MB（validate {v[1]:.0f}MB，merge {m[1]:.0f}MB）")
+        v, m = results[1000][1]["validate"], results[1000][1]["merge"]
+        check(max(v.rss, m.rss) <= 600, f"N=1000：峰值内存 ≤600MB（validate {v.rss:.0f}MB，merge {m.rss:.0f}MB）")
     if 50 in results:
-        check(results[50][2][0] <= 2, f"N=50：merge ≤2 秒（{results[50][2][0]:.2f} 秒，含启动）")
+        w = results[50][1]["merge"].wall
+        check(w <= 2, f"N=50：merge ≤2 秒墙钟（{w:.2f} 秒，含启动）")
     check(help_median <= 0.2, f"netreg --help ≤0.2 秒（中位 {help_median:.3f} 秒）")
     big = [n for n in sorted(results) if n >= 300]
-    if len(big) >= 2:  # linear: time per row stays flat between the two largest sizes
-        per_row = [results[n][2][0] / results[n][0] * 1000 for n in big[-2:]]
+    if len(big) >= 2:  # linear: CPU and memory per row stay flat between the two largest sizes
+        (r0, g0), (r1, g1) = results[big[-2]], results[big[-1]]
+        per_row = [g0["merge"].cpu / r0 * 1000, g1["merge"].cpu / r1 * 1000]
         check(per_row[1] <= per_row[0] * 1.25,
-              f"merge 用时随 N 线性增长（每千行 {per_row[0]:.3f}s → {per_row[1]:.3f}s）")
+              f"merge CPU 随 N 线性增长（每千行 {per_row[0]:.3f}s → {per_row[1]:.3f}s）")
+        mem = [g0["merge"].rss / r0 * 1000, g1["merge"].rss / r1 * 1000]
+        check(mem[1] <= mem[0] * 1.25, f"merge 峰值内存随 N 至多线性增长（每千行 {mem[0]:.2f}MB → {mem[1]:.2f}MB）")
     return lines
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="netreg 性能基准")
     ap.add_argument("--sizes", type=int, nargs="+", default=[50, 300, 1000])
+    ap.add_argument("--big", action="store_true", help="另测 N = 3000")
     ap.add_argument("--keep", type=Path, default=None, help="生成文件放在此文件夹（默认临时文件夹）")
     args = ap.parse_args()
-    run(args.sizes, args.keep)
+    run(sorted(set(args.sizes + ([3000] if args.big else []))), args.keep)
 
 
 if __name__ == "__main__":

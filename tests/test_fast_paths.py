@@ -148,3 +148,150 @@ def test_placeholder_length_shortcut_changes_no_answer(text):
 
     key = unicodedata.normalize("NFKC", clean_text(text)).strip().casefold()
     assert is_placeholder(text) == (not key or key in _PLACEHOLDERS or _RULE.fullmatch(key) is not None)
+
+
+# ---------------------------------------------------------------- issue 16: per-cell shortcuts
+
+CELL_TEXT = st.text(alphabet="无暂没有空本我该单位目前此类情况合计总小共汇:：/\\—-。.nNaAoOeEuUlLiI 王丽13805-"
+                    "\u3000\u00a0\u200b\t\n\r\x01ＮＵＬＬ／－﹣⁄⽆", max_size=14)
+CELL_VALUES = st.one_of(CELL_TEXT, st.none(), st.integers(), st.floats(allow_nan=True), st.booleans(),
+                        st.dates(), st.datetimes(), st.builds(_Sub, CELL_TEXT))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(CELL_VALUES)
+def test_clean_cell_is_clean_text(value):
+    from netreg.check.normalize import clean_cell
+    from netreg.scan.tables import clean_cell as scan_clean_cell
+    from netreg.util.text import clean_text
+
+    assert clean_cell(value) == clean_text(value)
+    assert scan_clean_cell(value) == clean_text(value)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(CELL_VALUES)
+def test_placeholder_text_is_is_placeholder(value):
+    from netreg.check.normalize import placeholder_text
+    from netreg.util.text import clean_text, is_placeholder
+
+    text = clean_text(value)
+    assert placeholder_text(text) == is_placeholder(value)
+    assert placeholder_text(text) == is_placeholder(value)  # remembered: the same answer
+
+
+SAYS_NOTHING = ["无", "暂无", "没有", "本单位暂无此类情况", "我院目前没有需要登记的网站", "该单位无", "现无", "尚无相关账号",
+                "n/a", "N/A", "None", "NULL", "nil", "na", "/", "——", "- - -", "///", "空", "无。", "（无）", "“无”",
+                "。无", " 无", "⽆", "ＮＵＬＬ", "／", "﹣﹣", "本单位无此类情况。"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(CELL_TEXT, st.sampled_from(SAYS_NOTHING),
+                 st.builds(lambda a, b: a + b, st.sampled_from(SAYS_NOTHING), CELL_TEXT),
+                 st.builds(lambda a, b: a + b, CELL_TEXT, st.sampled_from(SAYS_NOTHING))))
+def test_nothing_prefilter_never_rejects_a_text_saying_nothing(text):
+    from netreg.scan.structure import _may_say_nothing, _says_nothing
+    from netreg.util.text import clean_text
+
+    for t in (text, clean_text(text)):
+        if _says_nothing(t):
+            assert _may_say_nothing(t), t
+
+
+def test_nothing_prefilter_passes_every_known_way_of_saying_nothing():
+    from netreg.scan.structure import _may_say_nothing, _says_nothing
+
+    for text in SAYS_NOTHING:
+        assert not _says_nothing(text) or _may_say_nothing(text), text
+    for text in ("网站名称0-1033", "gh_1a2b3c", "13812345678", "王丽", "2024-05-01", "护理2023级"):
+        assert not _may_say_nothing(text), text
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(CELL_TEXT, st.builds(lambda a, w, b: a + w + b, st.sampled_from(["", " ", "：", "\u3000", ":\n"]),
+                                      st.sampled_from(["合计", "总计", "小计", "共计", "合计数", "总数", "汇总", "合 计"]),
+                                      st.sampled_from(["", ":", "：", " "]))))
+def test_totals_prefilter_never_rejects_a_total_word(text):
+    from netreg.scan.structure import _TOTAL_WORDS, _SPACE_COLON, _may_be_total
+
+    if _SPACE_COLON.sub("", text) in _TOTAL_WORDS:
+        assert _may_be_total(text), text
+
+
+def test_cell_parsers_agree_with_the_parsers_of_raw_values(tmp_path):
+    """check_row hands each parser the cell's clean text; a Context without those (parsers
+    of raw values only, the slow path) checks every sample table to the same records and issues."""
+    import dataclasses
+    from datetime import date
+    from pathlib import Path
+
+    from netreg.check.rows import Context, check_table
+    from netreg.config import Campaign
+    from netreg.scan.tables import scan_book
+    from netreg.sources import open_book
+
+    root = Path(__file__).resolve().parents[1]
+    config = Campaign()
+    n = 0
+    for path in sorted((root / "samples" / "returned").rglob("*.*")):
+        try:
+            book = open_book(path, config.limits)
+        except Exception:  # noqa: BLE001 - the samples hold unreadable files on purpose
+            continue
+        for table in scan_book(book).tables:
+            fast_ctx = Context.build(config, date(2025, 11, 25), str(path), "单位")
+            slow_ctx = dataclasses.replace(fast_ctx, cell_parsers={})
+            fast, fast_issues = check_table(table, fast_ctx)
+            slow, slow_issues = check_table(table, slow_ctx)
+            assert [(r.row, r.values, r.extras, r.issues) for r in fast] == \
+                   [(r.row, r.values, r.extras, r.issues) for r in slow]
+            assert fast_issues == slow_issues
+            n += len(fast)
+    assert n > 50
+
+
+@settings(max_examples=1000, deadline=None)
+@given(CELL_VALUES)
+def test_each_cell_parser_is_its_parser(value):
+    from netreg.check import normalize as N
+    from netreg.config import Campaign
+    from netreg.util.text import clean_text
+
+    text = clean_text(value)
+    config = Campaign()
+    assert N.phone_cell(value, text, "0395") == N.parse_phone(value, "0395")
+    assert N.date_cell(value, text) == N.parse_date(value)
+    assert N.count_cell(value, text, 10_000) == N.parse_count(value, 10_000)
+    assert N.yesno_cell(value, text) == N.parse_yesno(value)
+    platform = N.choice_parser(config.platforms)
+    assert platform.cell(value, text) == platform(value)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(CELL_VALUES, CELL_VALUES)
+def test_category_of_is_the_forms_own(teacher, student):
+    from netreg.check.rows import category_of
+
+    for form in F.FORMS:
+        if form.category is None:
+            assert category_of(form, {}) is None
+            continue
+        values = {form.category.teacher: teacher, form.category.student: student}
+        assert category_of(form, values) == form.category_of(values)
+
+
+LANDLINES = st.builds(lambda a, b, sep: a + sep + b, st.from_regex(r"0[0-9]{2,3}", fullmatch=True),
+                      st.from_regex(r"[0-9]{6,9}", fullmatch=True), st.sampled_from(["-", "", " ", "－"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(LANDLINES, st.from_regex(r"[01][0-9]{10,12}", fullmatch=True), CELL_TEXT))
+def test_phone_shortcuts_agree_with_the_long_way(text):
+    """Mobiles and 0395-3136789-shaped landlines skip the folding and splitting of
+    _parse_phone_text; the long way (uncached) gives the same answer."""
+    from netreg.check import normalize as N
+    from netreg.util.text import clean_text
+
+    text = clean_text(text)
+    if text:
+        assert N.phone_cell(text, text, "0395") == N._parse_phone_text.__wrapped__(text, "0395")

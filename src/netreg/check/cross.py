@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ..model import forms as F
 from ..model.records import Record
 from ..util.text import clean_text
-from .rows import flag
+from .rows import category_of, flag
 
 if TYPE_CHECKING:
     from .rows import Context
@@ -20,7 +20,7 @@ def _phones(value: object) -> list[str]:
 
 
 def is_student(rec: Record) -> bool:
-    return rec.form.category_of(rec.values) == "student"
+    return rec.form.category is not None and category_of(rec.form, rec.values) == "student"
 
 
 def cross_checks(records: list[Record], ctx: Context, roster: dict[str, str] | None = None) -> None:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..util.text import (  # noqa: F401 (re-exported)
+    _FILLER_MAX,
     _PLACEHOLDERS,
     _key,
     clean_text,
@@ -40,6 +41,42 @@ class Parsed:
 
 BLANK = Parsed(None)
 
+
+# ---------------------------------------------------------------- shortcuts on every cell
+# check_row asks these of every cell; each agrees with the slow function it stands for
+# (tests/test_fast_paths.py).
+
+def clean_cell(raw: object) -> str:
+    """``clean_text(raw)``, answered at once for None and for printable text without runs of
+    spaces (most cells)."""
+    cls = raw.__class__
+    if cls is str:
+        return raw.strip() if raw.isprintable() and "  " not in raw else clean_text(raw)
+    if raw is None:
+        return ""
+    if cls is float and raw.is_integer():  # 13812345678.0, 2300.0 (never inf or nan)
+        return str(int(raw))
+    if cls is int and -10**18 < raw < 10**18:  # far below the int-to-str digit limit
+        return str(raw)
+    return clean_text(raw)
+
+
+_PLACEHOLDER_SEEN: dict[str, bool] = {}
+
+
+def placeholder_text(text: str) -> bool:
+    """``is_placeholder(text)`` for text already cleaned (``clean_text``). A long text is a
+    filler only as a rule of dashes (never when it opens with a letter, digit or ideograph);
+    a short one is remembered (names, 是/否, platforms repeat on every row)."""
+    if len(text) > _FILLER_MAX:
+        return not text[0].isalnum() and is_placeholder(text)
+    found = _PLACEHOLDER_SEEN.get(text)
+    if found is None:
+        if len(_PLACEHOLDER_SEEN) >= 65536:
+            _PLACEHOLDER_SEEN.clear()
+        found = _PLACEHOLDER_SEEN[text] = is_placeholder(text)
+    return found
+
 # ---------------------------------------------------------------- phones
 
 # 3-digit mobile prefixes where phonenumbers 9 accepts every 11-digit number (its CN mobile
@@ -60,6 +97,8 @@ _PHONE_LABEL = re.compile(r"(?<![^\W\d_])(?!(?:ext|x)\s*:)[^\W\d_]{1,8}\s*:")
 _PHONE_WORDS = re.compile(r"微信同号|同微信号?|微信号?|手机号码|手机号|手机|办公电话|办公室|办公|座机|固话|电话|宅|家|办")
 _DASHES = re.compile("[\u2010-\u2015\u2212\u30fc]")  # hyphens, en/em dashes, minus, ー
 _PHONE_JUNK = re.compile(r"[\s\-.()]")
+_FAST_LANDLINE = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
+_DIGITS_ONLY = re.compile(r"\+?[0-9]{3,20}")
 _EXTENSION = re.compile(r"(.*[0-9])\s*\(?\s*(?:转|分机|ext[.:]?|x|#|-)\s*([0-9]{1,6})\s*\)?")
 
 
@@ -68,11 +107,17 @@ def _is_fast_mobile(s: str) -> bool:
 
 
 def parse_phone(raw: object, area_code: str = "0395") -> Parsed:
-    text = clean_text(raw)
+    return phone_cell(raw, clean_text(raw), area_code)
+
+
+def phone_cell(raw: object, text: str, area_code: str = "0395") -> Parsed:
+    """``parse_phone`` given also ``text = clean_text(raw)`` (as every ``*_cell`` parser)."""
     if not text:
         return BLANK
     if _is_fast_mobile(text):
         return Parsed(text)
+    if _FAST_LANDLINE.fullmatch(text) and (number := _number(text, area_code)):
+        return Parsed(number)  # 0395-3136789: nothing to fold, split or strip (as the long way finds)
     return _parse_phone_text(text, area_code)
 
 
@@ -136,7 +181,7 @@ _DATA_CARDS = ("149", "174")
 
 def _number(part: str, area_code: str) -> str | None:
     digits = _PHONE_JUNK.sub("", part)
-    if not re.fullmatch(r"\+?[0-9]{3,20}", digits):
+    if not _DIGITS_ONLY.fullmatch(digits):
         return None
     if _is_fast_mobile(digits):
         return digits
@@ -189,7 +234,10 @@ _YM = re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*月?(?:份)?")
 
 
 def parse_date(raw: object) -> Parsed:
-    text = clean_text(raw)
+    return date_cell(raw, clean_text(raw))
+
+
+def date_cell(raw: object, text: str) -> Parsed:
     if not text:
         return BLANK
     if isinstance(raw, datetime):
@@ -240,7 +288,10 @@ _MAX_COUNT = 10**12  # more than anyone's followers; bigger is a typo (and keeps
 def parse_count(raw: object, scale: int = 1) -> Parsed:
     """A count as typed; ``scale`` is the unit its column's header gives (粉丝数（万）: 10000),
     applied to a number typed without a unit of its own (1.2 → 12000, 0.15 → 1500)."""
-    text = clean_text(raw)
+    return count_cell(raw, clean_text(raw), scale)
+
+
+def count_cell(raw: object, text: str, scale: int = 1) -> Parsed:
     if not text:
         return BLANK
     if isinstance(raw, bool):  # a tick box is not a number
@@ -280,7 +331,10 @@ _NOT_ANSWERS = ("是否", "未知", "未定", "未确定")
 
 
 def parse_yesno(raw: object) -> Parsed:
-    text = clean_text(raw)
+    return yesno_cell(raw, clean_text(raw))
+
+
+def yesno_cell(raw: object, text: str) -> Parsed:
     if not text:
         return BLANK
     if isinstance(raw, bool):
@@ -312,7 +366,9 @@ def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
         lookup[nfkc_key(choice.name)] = choice.name
 
     def parse(raw: object) -> Parsed:
-        text = clean_text(raw)
+        return parse_cell(raw, clean_text(raw))
+
+    def parse_cell(raw: object, text: str) -> Parsed:
         if not text:
             return BLANK
         key = nfkc_key(text)
@@ -329,5 +385,6 @@ def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
             return Parsed(found[0])
         return Parsed(text, "choice-unknown")
 
+    parse.cell = parse_cell  # the (raw, text) form, as the ``*_cell`` parsers
     return parse
 

@@ -7,23 +7,30 @@ normalised values. Rules that span files are in ``cross.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Callable
 
 from ..model import forms as F
 from ..model.issues import Issue, columns_missing, make, not_listed
 from ..model.records import Record
+from ..sources.base import EXCEL_CELL_CHARS, LongText, cut_text
 from ..util.cells import col_letter
 from .normalize import (
     Parsed,
     choice_parser,
+    clean_cell,
     clean_text,
+    count_cell,
+    date_cell,
     is_placeholder,
     parse_count,
     parse_date,
     parse_phone,
     parse_yesno,
+    phone_cell,
+    yesno_cell,
+    placeholder_text,
 )
 from .units import exact_unit, match_unit
 
@@ -42,6 +49,8 @@ class Context:
     unit: str
     parsers: dict[Kind, Callable[[object], Parsed]]
     units: tuple[str, ...] = ()  # the run's unit list: a row naming its own unit is matched to it
+    # The same parsers given also the cell's clean_text (check_row has it already).
+    cell_parsers: dict[Kind, Callable[[object, str], Parsed]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: Campaign, as_of: date, file: str = "", unit: str = "",
@@ -55,10 +64,18 @@ class Context:
             Kind.PLATFORM: choice_parser(config.platforms),
             Kind.GROUP_TYPE: choice_parser(config.group_types),
         }
-        return cls(config, as_of, file, unit, parsers, tuple(config.units if units is None else units))
+        cell_parsers = {
+            Kind.PHONE: lambda v, t: phone_cell(v, t, area),
+            Kind.DATE: date_cell,
+            Kind.COUNT: count_cell,
+            Kind.YESNO: yesno_cell,
+            Kind.PLATFORM: parsers[Kind.PLATFORM].cell,
+            Kind.GROUP_TYPE: parsers[Kind.GROUP_TYPE].cell,
+        }
+        return cls(config, as_of, file, unit, parsers, tuple(config.units if units is None else units), cell_parsers)
 
     def at(self, file: str, unit: str) -> "Context":
-        return Context(self.config, self.as_of, file, unit, self.parsers, self.units)
+        return Context(self.config, self.as_of, file, unit, self.parsers, self.units, self.cell_parsers)
 
 
 def _choices(ctx: Context, kind: Kind) -> str:
@@ -81,6 +98,7 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
         issues.append(make("header-mismatch", row=table.header_row, **loc,
                            **columns_missing(form.id, form.name, [c.label for c in missing])))
     letters = {key: col_letter(ci) for key, ci in table.columns.items()}
+    plan = _plan(table, ctx)
     records = []
     flagged_extra: set[int] = set()
     named: dict[str, str] = {}  # a row's own 填报单位 as typed -> the unit
@@ -105,11 +123,32 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
         for ci, formula in raw.formulas.items():
             rec.issues.append(make("formula-cell", row=raw.row, column=col_letter(ci),
                                    field=_field_at(table, ci), value=formula, **{**loc, "unit": rec.unit}))
-        check_row(rec, raw.cells, {table.columns[k] for k in raw.cells} & set(raw.formulas), table, row_ctx)
+        if any(type(v) is LongText or type(v) is str and len(v) > EXCEL_CELL_CHARS
+               for v in (*raw.cells.values(), *raw.extras.values())):
+            rec.issues.extend(_too_long(raw, table, {**loc, "unit": rec.unit}))
+        check_row(rec, raw.cells, {table.columns[k] for k in raw.cells} & raw.formulas.keys() if raw.formulas else _NONE,
+                  table, row_ctx, plan)
         records.append(rec)
     if table.rows:
         issues.extend(_filler(table, ctx, loc))
     return records, issues
+
+
+def _too_long(raw, table: Table, loc: dict) -> list[Issue]:
+    """cell-too-long for each cell of the row past Excel's 32,767 characters: cut by its reader
+    (a LongText), or cut here (a .csv keeps its fields whole), so that the record, the summary
+    and every issue hold the first 32,767 only."""
+    issues = []
+    for where in (raw.cells, raw.extras):
+        for key, value in where.items():
+            if isinstance(value, str) and len(value) > EXCEL_CELL_CHARS:
+                where[key] = value = cut_text(value)
+            if type(value) is LongText:
+                ci = table.columns.get(key) if where is raw.cells else key
+                issues.append(make("cell-too-long", row=raw.row, column=col_letter(ci) if ci is not None else None,
+                                   field=_field_at(table, ci) if ci is not None else table.form.column(key).label,
+                                   value=clean_text(value[:20]) + "…", n=value.length, **loc))
+    return sorted(issues, key=lambda i: (len(i.column or ""), i.column or ""))
 
 
 def _field_at(table: Table, ci: int) -> str:
@@ -147,50 +186,70 @@ def _filler(table: Table, ctx: Context, loc: dict) -> list[Issue]:
 
 # ---------------------------------------------------------------------------- rows
 
+_NONE: frozenset = frozenset()
+
+
+def _plan(table: Table, ctx: Context) -> tuple[tuple, ...]:
+    """The per-table part of check_row, looked up once instead of on every cell: per data
+    column (key, 0-based column or None, kind, required and present, parser of (raw, text) or
+    None, the unit its header gives (粉丝数（万）) or None)."""
+    plan = []
+    for col in table.form.data_columns:
+        parser = ctx.cell_parsers.get(col.kind)
+        if parser is None and col.kind in ctx.parsers:  # a Context built by hand: parsers of raw only
+            parser = (lambda p: lambda raw, _text: p(raw))(ctx.parsers[col.kind])
+        plan.append((col.key, table.columns.get(col.key), col.kind, col.required and col.key in table.columns,
+                     parser, table.scales.get(col.key)))
+    return tuple(plan)
+
+
 def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], table: Table,
-              ctx: Context) -> None:
-    form = rec.form
-    for col in form.data_columns:
-        raw = cells.get(col.key)
-        ci = table.columns.get(col.key)
-        text = clean_text(raw)
-        if ci is not None and ci in formula_cols:
-            rec.values[col.key] = text  # kept as typed, never evaluated
+              ctx: Context, plan: tuple[tuple, ...] | None = None) -> None:
+    values = rec.values
+    for key, index, kind, required, parser, scale in plan if plan is not None else _plan(table, ctx):
+        raw = cells.get(key)
+        text = clean_cell(raw)
+        if formula_cols and index in formula_cols:
+            values[key] = text  # kept as typed, never evaluated
             continue
         # 没有 is a filler elsewhere, but in a 是否 column it answers 否.
-        if not text or (is_placeholder(text) and not (col.kind is Kind.YESNO and parse_yesno(text).ok)):
-            rec.values[col.key] = text or None
-            if col.required and col.key in table.columns:
-                flag(rec, ctx, "required-missing", col.key, text)
+        if not text or (placeholder_text(text) and not (kind is Kind.YESNO and yesno_cell(text, text).ok)):
+            values[key] = text or None
+            if required:
+                flag(rec, ctx, "required-missing", key, text)
             continue
-        parser = ctx.parsers.get(col.kind)
         if parser is None:
-            rec.values[col.key] = text
+            values[key] = text
             continue
-        scale = table.scales.get(col.key)
-        parsed = parse_count(raw, scale) if scale else parser(raw)
-        rec.values[col.key] = parsed.value
+        parsed = count_cell(raw, text, scale) if scale else parser(raw, text)
+        values[key] = parsed.value
         if parsed.code:
             extra = {}
             if parsed.code == "choice-unknown":
-                extra["choices"] = _choices(ctx, col.kind)
+                extra["choices"] = _choices(ctx, kind)
             if parsed.code == "number-approximate":
                 extra["parsed"] = parsed.value
             if parsed.note:
                 extra["why"] = parsed.note
-            flag(rec, ctx, parsed.code, col.key, text, **extra)
-        if col.kind is Kind.DATE and parsed.ok and isinstance(parsed.value, date) and parsed.value > ctx.as_of:
-            flag(rec, ctx, "date-in-future", col.key, parsed.value.isoformat(), as_of=ctx.as_of.isoformat())
-    for rule in form.rules:
+            flag(rec, ctx, parsed.code, key, text, **extra)
+        if kind is Kind.DATE and parsed.ok and isinstance(parsed.value, date) and parsed.value > ctx.as_of:
+            flag(rec, ctx, "date-in-future", key, parsed.value.isoformat(), as_of=ctx.as_of.isoformat())
+    for rule in rec.form.rules:
         check = ROW_RULES.get(type(rule))
         if check is not None:
             check(rule, rec, ctx)
 
 
+_LABELS: dict[tuple[int, str], str] = {}  # (form, column key) -> its header as one line
+
+
 def flag(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> None:
-    col = rec.form.column(key)
-    rec.issues.append(make(code, file=ctx.file, unit=ctx.unit, form=rec.form.id, sheet=rec.sheet,
-                           row=rec.row, column=rec.columns.get(key), field=col.label,
+    form = rec.form
+    label = _LABELS.get((form.id, key))
+    if label is None:
+        label = _LABELS[form.id, key] = form.column(key).label
+    rec.issues.append(make(code, file=ctx.file, unit=ctx.unit, form=form.id, sheet=rec.sheet,
+                           row=rec.row, column=rec.columns.get(key), field=label,
                            value=value, **extra))
 
 
@@ -251,11 +310,21 @@ def _one_category(rule: F.OneCategory, rec: Record, ctx: Context) -> None:
     split = rec.form.category
     if split.teacher not in rec.columns and split.student not in rec.columns:
         return  # no 类别 columns at all: header-mismatch says it once for the table
-    category = rec.form.category_of(rec.values)
+    category = category_of(rec.form, rec.values)
     if category is None:
         flag(rec, ctx, "category-missing", split.teacher)
     elif category == "both":
         flag(rec, ctx, "category-ambiguous", split.student, rec.values.get(split.student))
+
+
+def category_of(form: F.Form, values: dict) -> str | None:
+    """``form.category_of(values)`` with the filler test of check_row (``placeholder_text``)."""
+    split = form.category
+    if split is None:
+        return None
+    teacher = not placeholder_text(clean_cell(values.get(split.teacher)))
+    student = not placeholder_text(clean_cell(values.get(split.student)))
+    return "both" if teacher and student else "teacher" if teacher else "student" if student else None
 
 
 ROW_RULES: dict[type, Callable] = {

@@ -95,12 +95,23 @@ def _column_numbers(row: list) -> bool:
 
 
 _TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "合计数", "总数", "汇总"})
+_TOTAL_STARTS = frozenset(w[0] for w in _TOTAL_WORDS)
+_SPACE_COLON = re.compile(r"[\s:：]")
+
+
+def _may_be_total(text: str) -> bool:
+    """False when ``text`` without spaces and colons surely opens no total word (合计, 总计…):
+    its first other character opens none. Most rows stop here."""
+    for ch in text:
+        if not (ch.isspace() or ch in ":："):
+            return ch in _TOTAL_STARTS
+    return True
 
 
 def _totals(row: list, cells: list[str], row_formulas: dict | None) -> bool:
     """合计 (总计, 小计…) first, then only numbers or formulas: a totals row."""
     filled = [ci for ci, c in enumerate(cells) if c]
-    if not filled or re.sub(r"[\s:：]", "", cells[filled[0]]) not in _TOTAL_WORDS:
+    if not filled or not _may_be_total(cells[filled[0]]) or _SPACE_COLON.sub("", cells[filled[0]]) not in _TOTAL_WORDS:
         return False
     rest = [ci for ci in filled[1:] if not (row_formulas and ci in row_formulas)]
     return all(isinstance(row[ci], (int, float)) and not isinstance(row[ci], bool) for ci in rest)
@@ -116,6 +127,26 @@ _DECLARED = re.compile(
     r"(此类|相关|该类|此项|需要?登记的?|需要?填报的?|需要?清理的?)?"
     r"(情况|内容|网站|网站平台|新媒体|新媒体平台|账号|平台|群|群组|工作群|僵尸群|数据|信息|人员|网络大V|大V)?"
 )
+
+
+# What a text saying "nothing here" can open with: a word of _DECLARED, or a filler (无, 暂无,
+# 没有, 空, n/a, none, null, nil, na; a rule of dashes or slashes opens with neither kind below).
+_NOTHING_STARTS = frozenset("本我该目暂尚现无没空nN")
+
+
+def _may_say_nothing(text: str) -> bool:
+    """False when ``_says_nothing(text)`` is surely False, by its first character alone: an
+    ASCII letter or digit, or a CJK ideograph (both unchanged by NFKC, casefold for CJK, and
+    never removed before the match), that opens no filler and no _DECLARED phrase. Anything
+    else goes to the full test (``tests/test_fast_paths.py`` checks they agree)."""
+    if not text:
+        return True
+    ch = text[0]
+    if ch in _NOTHING_STARTS:
+        return True
+    if ch.isascii():
+        return not ch.isalnum()
+    return not ("\u4e00" <= ch <= "\u9fff")
 
 
 def _says_nothing(text: str) -> bool:

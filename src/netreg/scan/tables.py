@@ -22,6 +22,7 @@ from .structure import (
     _column_numbers,
     _is_structure,
     _labels,
+    _may_say_nothing,
     _says_nothing,
     _totals,
     names_a_form,
@@ -53,6 +54,8 @@ class Table:
     scales: dict[str, int] = field(default_factory=dict)  # column key -> unit its header gives (（万）)
     unit_column: int | None = None  # a 单位 / 填报单位 column: each row names its unit
     ignore_unheaded: bool = False  # a summary: cells beyond its headed columns are ours (问题…)
+    # _add_row's per-table sets, worked out on its first row: (headed columns, columns never data)
+    _columns_used: tuple[frozenset, frozenset] | None = field(default=None, repr=False, compare=False)
 
     @property
     def missing(self) -> list[F.Column]:
@@ -132,6 +135,21 @@ def scan_book(book: Book) -> BookScan:
                     [g.name for g in book.sheets], summary, book.reader)
 
 
+def clean_cell(raw: object) -> str:
+    """``clean_text(raw)``, answered at once for None and for printable text without runs of
+    spaces (most cells; ``tests/test_fast_paths.py`` checks they agree)."""
+    cls = raw.__class__
+    if cls is str:
+        return raw.strip() if raw.isprintable() and "  " not in raw else clean_text(raw)
+    if raw is None:
+        return ""
+    if cls is float and raw.is_integer():  # 13812345678.0, 2300.0 (never inf or nan)
+        return str(int(raw))
+    if cls is int and -10**18 < raw < 10**18:  # far below the int-to-str digit limit
+        return str(raw)
+    return clean_text(raw)
+
+
 def _ranges(ranges):
     """(first row, first column, last row, last column) of each merged range."""
     yield from ranges or ()
@@ -195,7 +213,7 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
             continue
         if ri in sheet.struck and current is not None:
             continue  # a row struck through from end to end: withdrawn, not data
-        cells = [clean_text(v) for v in row]
+        cells = [clean_cell(v) for v in row]
         if not any(cells) and not formulas.get(ri):
             continue
         nxt = grid[ri + 1] if ri + 1 < len(grid) else None
@@ -247,25 +265,38 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
 
 
 def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
-    used = set(table.columns.values())
+    if table._columns_used is None:
+        table._columns_used = (frozenset(table.columns.values()),
+                               frozenset({table.columns.get("seq"), table.unit_column}))
+    used, ignored = table._columns_used
     seq = table.columns.get("seq")
-    ignored = {seq, table.unit_column} | (set(range(len(cells))) - used - set(table.extra_headers)
-                                          if table.ignore_unheaded else set())
+    if table.ignore_unheaded:
+        ignored = ignored | (set(range(len(cells))) - used - set(table.extra_headers))
     # A 序号 computed by a formula (=ROW()-4) is no data: 序号 is ignored and renumbered.
-    row_formulas = {ci: f for ci, f in formulas.get(ri, {}).items() if ci not in ignored}
-    data_cells = sorted({ci for ci, c in enumerate(cells) if c and ci not in ignored} | row_formulas.keys())
+    row_formulas = {ci: f for ci, f in formulas[ri].items() if ci not in ignored} if ri in formulas else {}
+    data_cells = [ci for ci, c in enumerate(cells) if c and ci not in ignored]
+    if row_formulas:
+        data_cells = sorted(set(data_cells) | row_formulas.keys())
     if not data_cells:  # blank, or only a 序号; "无" written in the 序号 cell (often merged across)
         if seq is not None and seq < len(cells) and _says_nothing(cells[seq]):
             table.declared_empty = True
         return
-    if all(_says_nothing(cells[ci]) for ci in data_cells) and not row_formulas:
+    if not row_formulas and all(_may_say_nothing(cells[ci]) and _says_nothing(cells[ci])
+                                for ci in data_cells):
         table.declared_empty = True
         return
 
-    def raw(ci: int) -> object:
-        return row_formulas.get(ci, row[ci] if ci < len(row) else None)
+    n = len(row)
+    if row_formulas:
+        def raw(ci: int) -> object:
+            return row_formulas.get(ci, row[ci] if ci < n else None)
 
-    values = {key: raw(ci) for key, ci in table.columns.items() if ci < len(row) or ci in row_formulas}
+        values = {key: raw(ci) for key, ci in table.columns.items() if ci < n or ci in row_formulas}
+    else:  # the common row: no formula, every value straight from the row
+        def raw(ci: int) -> object:
+            return row[ci] if ci < n else None
+
+        values = {key: row[ci] for key, ci in table.columns.items() if ci < n}
     split = table.form.category
     if table.category_column is not None and split is not None:
         values[split.teacher], values[split.student] = table.form.split_category(raw(table.category_column))
