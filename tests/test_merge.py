@@ -333,3 +333,47 @@ def test_every_place_that_counts_warnings_gives_the_same_total(tmp_path):
     console = Console(record=True, width=200)
     render_merge_overview(result, console)
     assert re.search(rf"合计.*│\s+{len(listed)} │", console.export_text())
+
+
+def test_a_sheet_past_excels_row_limit_continues_on_a_second_sheet(tmp_path, monkeypatch):
+    """No sheet netreg writes passes Excel's 1,048,576 rows: 附件4 and 问题清单 go on in
+    附件4（2）/问题清单（2） with the same header, and 总览 and the terminal say so. The limit is
+    lowered here so that the workbook stays small; the arithmetic at the real one is checked too."""
+    from office import convert
+
+    from netreg.excel import summary
+    from netreg.render.terminal import render_merge_overview
+
+    assert summary.sheet_names("问题清单", 2, 1_048_575) == [("问题清单", 0, 1_048_575)]
+    assert summary.sheet_names("问题清单", 2, 1_048_576) == [("问题清单", 0, 1_048_575),
+                                                          ("问题清单（2）", 1_048_575, 1_048_576)]
+    assert summary.sheet_names("附件4", 3, 2_200_000)[-1] == ("附件4（3）", 2_097_148, 2_200_000)
+    monkeypatch.setattr(summary, "MAX_ROWS", 30)
+    group = {"group_type": "微信群", "members": 120, "purpose": "通知", "real_name": "否", "admin": "王强",
+             "phone": "13912345678"}
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [{**group, "group_name": f"群{n}"} for n in range(45)]},
+                    config=Campaign(blank_rows=50))
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
+    out = tmp_path / "汇总.xlsx"
+    result = merge(report, out, school="漯河职业技术学院")
+    assert result.rows_in == result.rows_out == 45
+    wb = openpyxl.load_workbook(out)
+    lists = [n for n, _, _ in summary.sheet_names("问题清单", 2, len(result.issues))]
+    assert len(lists) >= 2 and lists[1] == "问题清单（2）"
+    assert [n for n in wb.sheetnames if n.startswith(("附件4", "问题清单"))] == ["附件4", "附件4（2）", *lists]
+    for name in ("附件4", "附件4（2）"):
+        ws = wb[name]
+        assert ws.max_row <= 30 and ws.cell(2, 1).value == "序号"
+    seq = [r[0] for name in ("附件4", "附件4（2）") for r in wb[name].iter_rows(min_row=3, values_only=True)]
+    assert seq == list(range(1, 46))
+    assert "续表" in wb["附件4（2）"].cell(1, 1).value
+    assert sum(wb[n].max_row - 1 for n in lists) == len(result.issues)
+    assert all(wb[n].cell(1, 2).value == "级别" for n in lists)
+    assert "附件4 超过 Excel 每张工作表 30 行的上限，续写在 附件4（2）" in wb["总览"].cell(2, 1).value
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    render_merge_overview(result, console)
+    assert "续写在 附件4（2）" in console.export_text()
+    again = convert(out, "xlsx", tmp_path / "lo")  # LibreOffice opens and resaves it whole
+    assert "附件4（2）" in openpyxl.load_workbook(again, read_only=True).sheetnames

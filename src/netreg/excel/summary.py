@@ -8,6 +8,7 @@ normalised), 问题清单 (every issue). Every record of the report is written e
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -95,8 +96,18 @@ def _header(ws, names: list[str]) -> None:
 
 # ---------------------------------------------------------------------------- sheets
 
-def _form_body(wb, form: F.Form, records: list, school: str) -> Body:
-    ws = wb.create_sheet(form.sheet)
+MAX_ROWS = 1_048_576  # rows of an Excel sheet: a sheet that would hold more continues on 附件2（2）…
+
+
+def sheet_names(name: str, first_row: int, count: int) -> list[tuple[str, int, int]]:
+    """(sheet, start, stop) of each sheet ``count`` data rows starting at ``first_row`` need:
+    ``name``, then ``name（2）``… each with the same header."""
+    capacity = MAX_ROWS - first_row + 1
+    spans = [(k, min(k + capacity, count)) for k in range(0, count, capacity)] or [(0, 0)]
+    return [(name if n == 0 else f"{name}（{n + 1}）", start, stop) for n, (start, stop) in enumerate(spans)]
+
+
+def _form_bodies(wb, form: F.Form, records: list, school: str) -> list[Body]:
     cols = form.data_columns
     extras: list[str] = []
     for rec in records:
@@ -105,29 +116,38 @@ def _form_body(wb, form: F.Form, records: list, school: str) -> Body:
                 extras.append(name)
     headers = ["序号", "填报单位", *(c.label for c in cols), *extras, "问题", "来源文件", "原行号"]
     widths = [6, 16, *(max(c.width, 8) for c in cols), *(12 for _ in extras), 24, 24, 8]
-    _setup_table(ws, 2, len(headers), len(records), widths)
-    ws.append([cell(ws, f"{form.title(school)}（汇总）", "bold")])
-    _header(ws, headers)
     keys = [c.key for c in cols]
-    rows = []
-    for n, rec in enumerate(records, start=1):
-        values = rec.values
-        problems = "；".join(f"{title(i.code)}（{i.field or ''}）" for i in rec.issues)
-        rows.append([n, rec.unit, *(values.get(k) for k in keys), *(rec.extras.get(e) for e in extras),
-                     problems or None, rec.file, rec.row])
-    return Body(form.sheet, 3, rows, tuple(widths))
+    bodies = []
+    for sheet, start, stop in sheet_names(form.sheet, 3, len(records)):
+        ws = wb.create_sheet(sheet)
+        _setup_table(ws, 2, len(headers), stop - start, widths)
+        more = "" if sheet == form.sheet else f"，续表：第 {start + 1}～{stop} 行"
+        ws.append([cell(ws, f"{form.title(school)}（汇总{more}）", "bold")])
+        _header(ws, headers)
+        rows = []
+        for n in range(start, stop):
+            rec = records[n]
+            values = rec.values
+            problems = "；".join(f"{title(i.code)}（{i.field or ''}）" for i in rec.issues)
+            rows.append([n + 1, rec.unit, *(values.get(k) for k in keys), *(rec.extras.get(e) for e in extras),
+                         problems or None, rec.file, rec.row])
+        bodies.append(Body(sheet, 3, rows, tuple(widths)))
+    return bodies
 
 
-def _issue_body(wb, issues: list[Issue]) -> Body:
-    ws = wb.create_sheet("问题清单")
+def _issue_bodies(wb, issues: list[Issue]) -> list[Body]:
     headers = ["序号", "级别", "单位", "文件", "工作表", "单元格", "列名", "填写内容", "问题", "说明", "问题代码"]
     widths = [6, 6, 16, 24, 10, 8, 14, 18, 16, 60, 20]
-    _setup_table(ws, 1, len(headers), len(issues), widths)
-    _header(ws, headers)
-    rows = [[n, SEVERITY_LABEL[i.severity], i.unit or "", i.file or "", i.sheet or "",
-             i.cell or (f"第{i.row}行" if i.row else ""), i.field or "", i.value or "", title(i.code),
-             i.message, i.code] for n, i in enumerate(issues, start=1)]
-    return Body("问题清单", 2, rows, tuple(widths))
+    bodies = []
+    for sheet, start, stop in sheet_names("问题清单", 2, len(issues)):
+        ws = wb.create_sheet(sheet)
+        _setup_table(ws, 1, len(headers), stop - start, widths)
+        _header(ws, headers)
+        rows = [[n + 1, SEVERITY_LABEL[i.severity], i.unit or "", i.file or "", i.sheet or "",
+                 i.cell or (f"第{i.row}行" if i.row else ""), i.field or "", i.value or "", title(i.code),
+                 i.message, i.code] for n, i in zip(range(start, stop), issues[start:stop])]
+        bodies.append(Body(sheet, 2, rows, tuple(widths)))
+    return bodies
 
 
 def _append_rows(wb, bodies: list[Body]) -> dict[str, int]:
@@ -182,7 +202,8 @@ def arrivals(view) -> list[tuple[date, list[str], bool]]:
     return [(d, names, view.deadline is not None and d > view.deadline) for d, names in days.items()]
 
 
-def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra: dict[str, list] | None = None) -> None:
+def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra: dict[str, list] | None = None,
+              note: str = "") -> None:
     from openpyxl.chart import BarChart, PieChart, Reference
     from openpyxl.chart.label import DataLabelList
 
@@ -193,7 +214,8 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
                  + ([6, 11, 9, 17] if extra else []))
     reported = sum(s.reported for s in statuses)
     ws.append([cell(ws, f"{school}网站、新媒体平台、工作群组及“网络大V”登记备案汇总", "title")])
-    ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个")])
+    ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个"
+                        + (f"    注意：{note}" if note else ""))])
     _header(ws, headers)
     for n, s in enumerate(statuses, start=1):
         ws.append([n, cell(ws, s.unit), s.label, cell(ws, _file_names(s.files, 30)),
@@ -243,6 +265,23 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
         r = end
 
 
+def continued(records, issues) -> list[tuple[str, list[str]]]:
+    """Each sheet too long for Excel, with the sheets it continues on."""
+    counts = Counter(r.form.id for r in records)
+    out = []
+    for form in F.FORMS:
+        names = [n for n, _, _ in sheet_names(form.sheet, 3, counts.get(form.id, 0))]
+        if len(names) > 1:
+            out.append((form.sheet, names[1:]))
+    names = [n for n, _, _ in sheet_names("问题清单", 2, len(issues))]
+    return out + ([("问题清单", names[1:])] if len(names) > 1 else [])
+
+
+def continued_note(records, issues) -> str:
+    return "；".join(f"{sheet} 超过 Excel 每张工作表 {MAX_ROWS} 行的上限，续写在 {'、'.join(more)}"
+                    for sheet, more in continued(records, issues))
+
+
 def build_summary(report: Report, statuses: list[UnitStatus], school: str, issues: tuple[Issue, ...] | None = None,
                   extra: dict[str, list] | None = None):
     """The summary skeleton (openpyxl, write-only) and the big sheets' rows; ``issues`` for
@@ -252,11 +291,11 @@ def build_summary(report: Report, statuses: list[UnitStatus], school: str, issue
 
     wb = Workbook(write_only=True)
     mark_output(wb, "summary")
-    _overview(wb, report, statuses, school, extra)
+    _overview(wb, report, statuses, school, extra, continued_note(report.records, issues))
     unit_order = {s.unit: i for i, s in enumerate(statuses)}
     records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable
-    bodies = [_form_body(wb, form, [rec for rec in records if rec.form is form], school) for form in F.FORMS]
-    bodies.append(_issue_body(wb, issues))
+    bodies = [b for form in F.FORMS for b in _form_bodies(wb, form, [rec for rec in records if rec.form is form], school)]
+    bodies += _issue_bodies(wb, list(issues))
     return wb, bodies
 
 
@@ -267,7 +306,8 @@ def save_summary(wb, bodies: list[Body], target: Path, *, direct: bool = True) -
     else:
         written = _append_rows(wb, bodies)
         wb.save(target)
-    return sum(written.get(form.sheet, 0) for form in F.FORMS)
+    forms = {form.sheet for form in F.FORMS}
+    return sum(n for sheet, n in written.items() if sheet.split("（")[0] in forms)  # 附件2（2）… too
 
 
 @dataclass
