@@ -105,10 +105,25 @@ def clean_cell_text(value: str) -> str:
     return _NOT_XML.sub("", value) if _NOT_XML.search(value) else value
 
 
+EXCEL_CELL_CHARS = 32_767  # Excel refuses a cell holding more (UTF-16 code units)
+
+
+def excel_text(value: str) -> str:
+    """``value`` cut to what an Excel cell holds: 32,767 UTF-16 code units (a character outside
+    the BMP, an emoji, takes two). Readers have already cut what they read (``cell-too-long``)."""
+    if len(value) > EXCEL_CELL_CHARS:
+        value = value[:EXCEL_CELL_CHARS]
+    if len(value) * 2 > EXCEL_CELL_CHARS and len(value.encode("utf-16-le")) > 2 * EXCEL_CELL_CHARS:
+        value = value.encode("utf-16-le")[:2 * EXCEL_CELL_CHARS].decode("utf-16-le", "ignore")
+    return value
+
+
 def write_text(cell, value: str) -> None:
     """Store ``value`` in an openpyxl cell as text: never a formula, an error value or a number;
     formula-like text also gets Excel's quote prefix, so editing the cell keeps it text."""
     value = clean_cell_text(value)
+    if len(value) * 2 > EXCEL_CELL_CHARS:
+        value = excel_text(value)
     cell.value = value
     if value:
         cell.data_type = "s"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .cells import FORMULA_START, clean_cell_text
+from .cells import EXCEL_CELL_CHARS, FORMULA_START, clean_cell_text, excel_text
 
 
 @dataclass
@@ -82,6 +82,8 @@ def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style:
         if t is str:
             if not v.isprintable():  # newlines stay; control characters go
                 v = clean_cell_text(v)
+            if len(v) * 2 > EXCEL_CELL_CHARS:  # cut to what a cell holds (the hot loop: rarely here)
+                v = excel_text(v)
             if not v:
                 add(f'<c r="{letters[ci]}{rs}" t="inlineStr"/>')
                 continue

@@ -26,7 +26,11 @@ CHUNK = 1 << 20
 MAX_MEMBERS = 10_000  # across all levels of one archive
 MAX_DEPTH = 2  # 外.zip/1.zip/2.zip/成员.xlsx is read; a zip inside 2.zip is not
 RATIO_FLOOR = MB  # below this total a high ratio is harmless (a CSV of empty rows reaches 300×)
-_PACKAGES = ("[content_types].xml", "mimetype", "ofd.xml")  # OOXML, ODF, OFD (GB/T 33190)
+# OOXML (its content types, or, when a tool left those out, its relationships or main part),
+# ODF, OFD (GB/T 33190): a workbook missing [Content_Types].xml is a damaged workbook, not an
+# archive of XML files.
+_PACKAGES = ("[content_types].xml", "_rels/.rels", "xl/workbook.xml", "xl/workbook.bin", "word/document.xml",
+             "mimetype", "meta-inf/manifest.xml", "ofd.xml")
 _JUNK = {"thumbs.db", "desktop.ini"}
 _DRIVE = re.compile(r"[A-Za-z]:")
 _EXT = re.compile(r"\.[a-z0-9]{1,8}")
@@ -54,7 +58,7 @@ def is_archive(head: bytes, path: Path) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as zf:
-            names = {n.lstrip("/").lower() for n in zf.namelist()}
+            names = {n.replace("\\", "/").lstrip("/").lower() for n in zf.namelist()}
     except Exception:  # noqa: BLE001 - whatever a broken zip makes zipfile raise
         return named
     return not any(p in names for p in _PACKAGES)

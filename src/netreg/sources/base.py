@@ -70,6 +70,52 @@ class Book:
         return h.hexdigest()
 
 
+EXCEL_CELL_CHARS = 32_767  # the most characters an Excel cell holds
+
+
+class LongText(str):
+    """A cell's text cut to Excel's 32,767 characters; ``length`` is how many it had. The
+    spreadsheet and Word readers cut at once (``cut_cells``), so that a 50 MB cell never
+    travels further than its reader (nor into a record, an issue or a worker's answer); a
+    .csv keeps its fields whole (the file size bounds them) and the checks cut those. Either
+    way the checks flag it (cell-too-long)."""
+
+    length: int
+
+    def __new__(cls, text: str, length: int) -> "LongText":
+        obj = super().__new__(cls, text)
+        obj.length = length
+        return obj
+
+    def __reduce__(self):
+        return LongText, (str(self), self.length)
+
+
+def cut_text(text: str) -> str:
+    """``text``, or a ``LongText`` of its first 32,767 characters when it is longer."""
+    return LongText(text[:EXCEL_CELL_CHARS], len(text)) if len(text) > EXCEL_CELL_CHARS else text
+
+
+def cut_cells(rows: list[list[object]]) -> list[list[object]]:
+    """Cut, in place, every text longer than Excel allows in a cell (a grid's rows). A text
+    many cells share (openpyxl hands one shared string to each) is cut once, and shared."""
+    limit = EXCEL_CELL_CHARS
+    done: dict[int, LongText] = {}
+    for row in rows:
+        for value in row:  # the common case: nothing long, one quick pass over the row
+            if type(value) is str and len(value) > limit:
+                break
+        else:
+            continue
+        for i, value in enumerate(row):
+            if isinstance(value, str) and len(value) > limit and not isinstance(value, LongText):
+                cut = done.get(id(value))
+                if cut is None:
+                    cut = done[id(value)] = cut_text(value)
+                row[i] = cut
+    return rows
+
+
 class Reason(StrEnum):
     """Why a file could not be read, for programs (the JSON's ``reason``)."""
 

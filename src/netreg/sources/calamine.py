@@ -45,7 +45,7 @@ from pathlib import Path
 
 from ..util.oserror import os_reason
 from . import guard
-from .base import OLE2_MAGIC, ZIP_MAGIC, Book, Grid, Reason, Unreadable
+from .base import OLE2_MAGIC, ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells
 from .ole2 import _BOOK, BAD, LOCKED, Ole2, _too_large, ole2_kind, scan_biff
 
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -273,7 +273,7 @@ def _load(path: Path, fmt: str, merges: dict | None, limits) -> Book:
                 raise _too_large(name, rows, cols, limits.max_cells)
             ranges = merges.get(name, ()) if merges is not None else \
                 [(a[0], a[1], b[0], b[1]) for a, b in sheet.merged_cell_ranges or ()]
-            grids.append(Grid(name, sheet.to_python(skip_empty_area=False), _clip(ranges, rows, cols)))
+            grids.append(Grid(name, cut_cells(sheet.to_python(skip_empty_area=False)), _clip(ranges, rows, cols)))
     except Unreadable:
         raise
     except BaseException as exc:  # noqa: BLE001

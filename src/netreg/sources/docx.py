@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 
 from . import guard
-from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable
+from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells
 
 MAX_TABLES = 1000  # the notice has five; SPEC §7 lists "a .docx with 10 000 tables" as hostile
 
@@ -191,8 +191,10 @@ class _Reader:
     def walk(self, blob: bytes) -> list[Grid]:
         from lxml import etree
 
+        # huge_tree: a text past libxml2's 10 MB is read (and cut, ``cut_cells``); the guard
+        # has refused entity declarations and texts past guard.MAX_TEXT.
         events = etree.iterparse(io.BytesIO(blob), events=("end",), tag=(_P, _TBL, _TR, _TC),
-                                 resolve_entities=False, no_network=True, load_dtd=False)
+                                 resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
         for _, el in events:
             tag = el.tag
             if tag == _TC:  # counted as parsed, before a huge row is complete
@@ -224,7 +226,7 @@ class _Reader:
             self.grids[-1]["cells"].extend(self.above)
         elif self.above:
             self.grids.append({"name": "正文", "cells": self.above, "merged": [], "struck": set()})
-        return [Grid(g["name"], g["cells"], tuple(sorted(g["merged"])), struck=frozenset(g["struck"]))
+        return [Grid(g["name"], cut_cells(g["cells"]), tuple(sorted(g["merged"])), struck=frozenset(g["struck"]))
                 for g in self.grids]
 
     def _start(self, tbl) -> None:

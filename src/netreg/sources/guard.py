@@ -8,10 +8,23 @@ size the part declares and checks its CRC, so a part that lies about its size fa
 
 - no part that is parsed as XML may declare a DOCTYPE or an ENTITY: OOXML never does, and
   that is where billion-laughs and external-entity (XXE) attacks live;
+- no text between two tags may run longer than ``MAX_TEXT`` bytes: an Excel cell holds at
+  most 32,767 characters (some 200 KB of XML), and a reader holds a text several times over
+  (python-calamine about 5.5× its size: a 150 MB cell took 843 MB), so a longer one is
+  refused before any reader sees it; a shorter one past Excel's limit is read and cut;
+- the text the cells of the sheets expand to from the shared strings must fit in
+  ``MAX_EXPANDED``: python-calamine copies a shared string into every cell that refers to
+  it (and python-calamine's to_python copies it again), so one 1 MB string referred to by
+  12,000 cells (Apache POI's poc-shared-strings.xlsx, 110 KB on disk) took 24 GB;
 - in each sheet, the cells that may hold a value (calamine keeps only those) must fit in
   ``max_cells``, counted as calamine lays them out from A1: Excel row × column of the
   farthest value. Rows and cells without an ``r`` attribute are placed as calamine places
   them (after the previous one).
+
+Every pattern here is linear in what it reads, whatever the part holds (a file nobody here
+wrote): character classes stop at the tag's own '<' or '>', quantifiers are possessive (no
+backtracking between letters, digits and the rest of a reference), and a reference's
+letters and digits are bounded before they become numbers.
 """
 
 from __future__ import annotations
@@ -25,20 +38,37 @@ from pathlib import Path
 from .base import Reason, Unreadable
 
 CHUNK = 1 << 20
+MAX_TEXT = 64 << 20  # bytes of text between two tags (see above); a multiple of CHUNK
 MAX_TAG = 1 << 16  # a tag longer than this is not waited for across chunks
+LONG_STRING = 128  # bytes of a shared string whose references are counted (shorter: max_cells bounds them)
+MAX_EXPANDED = 128 << 20  # bytes of long shared strings the cells may expand to
 _DECLARATIONS = tuple(d.encode(enc) for d in ("<!DOCTYPE", "<!ENTITY")
                       for enc in ("ascii", "utf-16-le", "utf-16-be"))  # UTF-16 parts exist too
 _KEEP = len(max(_DECLARATIONS, key=len)) - 1
 _NOT_XML = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff")
-_TOKEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<>]*)>")
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*+:)?+"
+_TOKEN = re.compile(rb"<" + _PREFIX + rb"(row|c)(?=[\s/>])([^<>]*+)>")
 # A cell tag that may hold a value: not self-closing (<c r="A1" s="1"/>) and not closed at once
 # (<c r="A1" s="1"></c>, how openpyxl writes a formatted empty cell when lxml is installed).
-_CELL = re.compile(rb'<c r="([A-Za-z]*)([0-9]*)([^"]*)"[^<>]*(?<!/)>(?!\s*</(?:[A-Za-z_][\w.-]*:)?c>)')
-_CLOSED_AT_ONCE = re.compile(rb"\s*</(?:[A-Za-z_][\w.-]*:)?c>")
+# A reference of more than 3 letters or 7 digits lands in the third group: read tag by tag.
+_CELL = re.compile(rb'<c r="([A-Za-z]{0,3}+)([0-9]{0,7}+)([^"<>]*+)"[^<>]*+(?<!/)>(?!\s*+</' + _PREFIX + rb'c>)')
+_CLOSED_AT_ONCE = re.compile(rb"\s*+</" + _PREFIX + rb"c>")
 # A cell or row tag without r="…" first, or with a namespace prefix: placed tag by tag.
-_ODD = (re.compile(rb'<c(?! r=")[\s/>]'), re.compile(rb'<row(?! r=")[\s/>]'), re.compile(rb':(?:c|row)[\s/>]'))
-_ROW = re.compile(rb'<row r="([0-9]+)"')
-_REF = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*\$?([A-Za-z]*)\$?([0-9]*)\s*["']""")
+# So is a cell whose r="…" meets a '<' or '>' before its closing quote.
+_ODD = (re.compile(rb'<c(?! r=")[\s/>]'), re.compile(rb'<row(?! r=")[\s/>]'), re.compile(rb':(?:c|row)[\s/>]'),
+        re.compile(rb'<c r="[^"<>]*+[<>]'))
+_ROW = re.compile(rb'<row r="([0-9]++)"')
+_REF = re.compile(rb"""(?:^|\s)r\s*+=\s*+["']\s*+\$?([A-Za-z]*+)\$?([0-9]*+)\s*+["']""")
+# A cell referring to a shared string (t="s"), and the index in its <v>.
+_SHARED_CELL = re.compile(rb"""t=["']s["'][^<>]*+>\s*+<""" + _PREFIX + rb"v>\s*+([0-9]{1,10}+)")
+_FAR = 10 ** 12  # a row or column number past this is past any limit: not computed further
+
+
+def is_xml(part: str) -> bool:
+    """Whether a package part is parsed as XML by some reader (not a picture, an embedded
+    object or a binary part)."""
+    name = part.lower()
+    return not (name.endswith(_NOT_XML) or "/media/" in name or "/embeddings/" in name)
 
 
 class Refused(Exception):
@@ -65,49 +95,177 @@ def check_zip(path: Path, limits, *, sheets: bool = True) -> None:
 
 def check_package(zf: zipfile.ZipFile, max_cells: int) -> None:
     """Stream every part of ``zf``; raise ``Refused`` or ``zipfile.BadZipFile`` (corrupt)."""
+    sheets: list[zipfile.ZipInfo] = []  # the parts holding sheetData
+    cells = 0  # the most cells they may hold values in
+    long: dict[int, int] = {}  # shared string index -> bytes, for the long ones
     for info in zf.infolist():
         if info.is_dir():
             continue
-        name = info.filename.lower()
-        xml = not (name.endswith(_NOT_XML) or "/media/" in name or "/embeddings/" in name)
-        grid = _Grid()
-        in_sheet = False
-        tail = b""  # end of the previous chunk: a declaration or a tag cut in two
+        xml = is_xml(info.filename)
+        sheet = _SheetFeed()
+        strings = _StringSizes() if info.filename.lower().endswith("sharedstrings.xml") else None
+        run = 0  # bytes since the last '<' (runs shorter than a chunk never matter)
+        tail = b""  # the end of the previous chunk: a declaration cut in two
         try:
             with zf.open(info) as part:
-                while True:
-                    chunk = part.read(CHUNK)
+                for chunk, more in _chunks(part, xml):
                     if not xml:
-                        if not chunk:
-                            break
                         continue
-                    data = tail + chunk
-                    if any(d in data for d in _DECLARATIONS):
+                    first = chunk.find(b"<")
+                    if first >= 0 and run + first > MAX_TEXT:
+                        raise Refused(_too_long(info.filename))
+                    run = run + len(chunk) if first < 0 else len(chunk) - chunk.rfind(b"<") - 1
+                    if run > MAX_TEXT:
+                        raise Refused(_too_long(info.filename))
+                    if any(d in chunk or d in tail + chunk[:_KEEP] for d in _DECLARATIONS):
                         raise Refused("文件含有 XML 实体声明（DOCTYPE/ENTITY），正常的 Excel 文件不会有，疑似恶意文件")
-                    if not in_sheet:
-                        at = data.find(b"sheetData")
-                        in_sheet = at >= 0
-                        data = data[at:] if in_sheet else data
-                    if in_sheet:
-                        cut = data.rfind(b"<") if chunk else len(data)
-                        if cut > 0 and data.startswith(b"</", cut):  # keep <c …> with its </c>
-                            cut = data.rfind(b"<", 0, cut)
-                        if cut < 0 or len(data) - cut > MAX_TAG:
-                            cut = len(data)
-                        grid.feed(data[:cut])
-                        if grid.cells > max_cells:
-                            raise Refused(grid.reason(max_cells))
-                        tail = data[cut:]
-                    else:
-                        tail = data[-_KEEP:]
-                    if not chunk:
-                        break
+                    tail = chunk[-_KEEP:] if len(chunk) >= _KEEP else (tail + chunk)[-_KEEP:]
+                    sheet.feed(chunk, more)
+                    if sheet.grid.cells > max_cells:
+                        raise Refused(sheet.grid.reason(max_cells))
+                    if strings is not None:
+                        strings.feed(chunk, more)
         except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
             # corrupt stream, unsupported compression method, an encrypted zip member…
             raise zipfile.BadZipFile(str(exc)) from None
+        if sheet.in_sheet:
+            sheets.append(info)
+            cells += sheet.grid.cells
+        if strings is not None:
+            long.update(strings.long)
+    if long and cells * max(long.values()) > MAX_EXPANDED:  # else even every cell at the longest fits
+        _check_expansion(zf, sheets, long)
+
+
+def _check_expansion(zf: zipfile.ZipFile, sheets: list[zipfile.ZipInfo], long: dict[int, int]) -> None:
+    """Refuse when the cells referring to long shared strings would expand past MAX_EXPANDED."""
+    from collections import Counter
+
+    refs: Counter = Counter()
+    wanted = {b"%d" % index for index in long}.__contains__
+    for info in sheets:
+        tail = b""
+        with zf.open(info) as part:
+            for chunk, more in _chunks(part):
+                data = tail + chunk
+                cut = data.rfind(b"<c") if more else len(data)  # a cell waits whole for the next chunk
+                if cut < 0 or len(data) - cut > MAX_TAG:
+                    cut = len(data)
+                refs.update(filter(wanted, _SHARED_CELL.findall(data, 0, cut)))
+                tail = data[cut:]
+    total = sum(refs.get(b"%d" % index, 0) * size for index, size in long.items())
+    if total > MAX_EXPANDED:
+        raise Refused(f"表格中的单元格反复引用很长的文字，展开后约 {total >> 20} MB（上限 {MAX_EXPANDED >> 20} MB），"
+                      "疑似异常文件，已跳过")
+
+
+class _StringSizes:
+    """Bytes of each shared string (an <si> and what follows it up to the next) longer than
+    LONG_STRING, by index; counted on the chunks as they stream past."""
+
+    def __init__(self) -> None:
+        self.index, self.size, self.prev = -1, 0, b""
+        self.long: dict[int, int] = {}
+
+    def feed(self, chunk: bytes, more: bool) -> None:
+        sizes = list(map(len, (self.prev + chunk).split(b"<si")))  # prev: the end of a tag cut in two
+        self.size += sizes[0] - len(self.prev)
+        if len(sizes) > 1:
+            self._close()
+            first = self.index + 1
+            self.index += len(sizes) - 1
+            self.size = sizes[-1] + 3  # the last goes on in the next chunk
+            self.long.update((first + k, n + 3) for k, n in enumerate(sizes[1:-1]) if n + 3 > LONG_STRING)
+        self.prev = chunk[-2:] if len(chunk) >= 2 else (self.prev + chunk)[-2:]
+        if not more:
+            self._close()
+
+    def _close(self) -> None:
+        if self.index >= 0 and self.size > LONG_STRING:
+            self.long[self.index] = self.size
+
+
+def farthest_row(zf: zipfile.ZipFile, part: str) -> int:
+    """Excel row of the farthest cell of sheet ``part`` that may hold a value, counted as
+    ``check_package`` counts it (0: none): a reader that fills the rows between need go no
+    further."""
+    sheet = _SheetFeed()
+    with zf.open(part) as fh:
+        for chunk, more in _chunks(fh):
+            sheet.feed(chunk, more)
+    return sheet.grid.max_row
+
+
+def _chunks(fh, xml: bool = True):
+    """(chunk, whether more follows) of a part, a UTF-16 one re-encoded as UTF-8 (some
+    libraries write sheets so; Excel and openpyxl read them, and they are counted alike)."""
+    utf16 = None
+    while True:
+        chunk = fh.read(CHUNK)
+        more = bool(chunk)
+        if xml:
+            if utf16 is None:
+                utf16 = _utf16_decoder(chunk)
+            if utf16:
+                chunk = utf16.decode(chunk, final=not more).encode("utf-8")
+        yield chunk, more
+        if not more:
+            return
+
+
+class _SheetFeed:
+    """A part's text handed to a ``_Grid`` from its sheetData on, in pieces that never cut a
+    tag in two, nor a cell from the closing tag right after it."""
+
+    def __init__(self) -> None:
+        self.grid = _Grid()
+        self.tail = b""
+        self.in_sheet = False
+
+    def feed(self, chunk: bytes, more: bool) -> None:
+        data = self.tail + chunk
+        if not self.in_sheet:
+            at = data.find(b"sheetData")
+            if at < 0:
+                self.tail = data[-8:]
+                return
+            self.in_sheet, data = True, data[at:]
+        cut = data.rfind(b"<") if more else len(data)
+        # keep <c …> with its </c>, even when closing tags (</c></row>) follow or the chunk
+        # ends between the '<' and the '/' of one
+        while cut > 0 and (data.startswith(b"</", cut) or cut == len(data) - 1) and len(data) - cut <= MAX_TAG:
+            cut = data.rfind(b"<", 0, cut)
+        if cut < 0 or len(data) - cut > MAX_TAG:
+            cut = len(data)
+        self.grid.feed(data[:cut])
+        self.tail = data[cut:]
+
+
+def _utf16_decoder(head: bytes):
+    """An incremental UTF-16 decoder for a part that opens as UTF-16 (some libraries write
+    sheets so, and Excel and openpyxl read them), else False."""
+    import codecs
+
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return codecs.getincrementaldecoder("utf-16")("replace")
+    if head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        return codecs.getincrementaldecoder("utf-16-le" if head[0] == 0x3C else "utf-16-be")("replace")
+    return False
+
+
+def _too_long(part: str) -> str:
+    where = "Word 文档" if part.lower().startswith("word/") else "表格"
+    return (f"{where}中有一段文字超过 {MAX_TEXT >> 20} MB（Excel 的一个单元格最多只能有 32767 个字符），"
+            "疑似异常文件，已跳过；请删除过长的内容后重新保存")
+
+
+def _number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 12 else _FAR
 
 
 def _column(letters: bytes) -> int:
+    if len(letters) > 8:
+        return _FAR
     n = 0
     for ch in letters.upper():
         n = n * 26 + ch - 64
@@ -131,8 +289,11 @@ class _Grid:
     def reason(self, max_cells: int) -> str:
         from ..util.cells import col_letter
 
-        return (f"表格中有内容的区域过大（延伸到第 {self.max_row} 行、第 {col_letter(self.max_col - 1)} 列，"
-                f"超过 {max_cells} 个单元格的上限），请删除多余的行列后重新保存")
+        if self.max_row > 1_048_576 or self.max_col > 16_384:
+            where = "超出 Excel 工作表的范围，文件可能已损坏"
+        else:
+            where = f"延伸到第 {self.max_row} 行、第 {col_letter(self.max_col - 1)} 列"
+        return f"表格中有内容的区域过大（{where}，超过 {max_cells} 个单元格的上限），请删除多余的行列后重新保存"
 
     def feed(self, data: bytes) -> None:
         # Fast path up to the last <row: when every cell and row tag there opens with r="…",
@@ -147,7 +308,7 @@ class _Grid:
                              max(map(_column, set(map(itemgetter(0), found))), default=0))
                 row = _ROW.match(data, max(data.rfind(b'<row r="', 0, last), 0))
                 if row:  # the last row before ``last``: a row without r="…" there comes after it
-                    self.row = int(row.group(1))
+                    self.row = _number(row.group(1))
                 data = data[last:]
         self._exact(data)
 
@@ -162,11 +323,11 @@ class _Grid:
             tag, attrs = m.groups()
             ref = _REF.search(attrs)
             if tag == b"row":
-                self.row = int(ref.group(2)) if ref and ref.group(2) else self.row + 1
+                self.row = _number(ref.group(2)) if ref and ref.group(2) else self.row + 1
                 self.col = 0
                 continue
             if ref and ref.group(2):
-                row = int(ref.group(2))
+                row = _number(ref.group(2))
                 self.col = _column(ref.group(1)) if ref.group(1) else self.col + 1
             else:
                 row = self.row

@@ -55,9 +55,10 @@ class Ole2:
         return list(struct.unpack(f"<{len(raw) // 4}I", raw[:len(raw) // 4 * 4]))
 
     def _sector(self, sid: int) -> bytes:
-        if (sid + 2) * self.ss > len(self.data):
+        start = (sid + 1) * self.ss
+        if start >= len(self.data):
             raise ValueError("sector beyond the end of the file")
-        return self.data[(sid + 1) * self.ss:(sid + 2) * self.ss]
+        return self.data[start:start + self.ss]  # the last may be cut short: calamine reads such files
 
     def chain(self, sid: int, size: int, mini: bool = False) -> bytes:
         fat, out, seen, got = (self.minifat if mini else self.fat), [], set(), 0
