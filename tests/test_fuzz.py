@@ -120,9 +120,7 @@ for line in sys.stdin:
 """
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("NETREG_FUZZ_LONG") != "1", reason="the long fuzz run: NETREG_FUZZ_LONG=1")
-def test_long_fuzz_run(tmp_path):
+def long_fuzz_run(tmp_path):
     count = int(os.environ.get("NETREG_FUZZ_COUNT", "2000"))
     start = time.perf_counter()
     made = make_mutants(int(os.environ.get("NETREG_FUZZ_SEED", "2026")), count, tmp_path / "mutants")
@@ -154,3 +152,9 @@ def test_long_fuzz_run(tmp_path):
         print(kind, {c: table[kind][c] for c in CLASSES}, sum(table[kind].values()))
     print("total", {c: sum(t[c] for t in table.values()) for c in CLASSES})
     assert slowest[1] < 60 and peak < GB
+
+
+# The 2,000-mutant run takes minutes: collected only on request (NETREG_FUZZ_LONG=1), so that a
+# CI run never shows it as skipped.
+if os.environ.get("NETREG_FUZZ_LONG") == "1":
+    test_long_fuzz_run = pytest.mark.slow(long_fuzz_run)
