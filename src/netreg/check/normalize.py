@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..util.text import (  # noqa: F401 (re-exported)
+    clean_cell,
     _FILLER_MAX,
     _PLACEHOLDERS,
     _key,
@@ -45,21 +46,6 @@ BLANK = Parsed(None)
 # ---------------------------------------------------------------- shortcuts on every cell
 # check_row asks these of every cell; each agrees with the slow function it stands for
 # (tests/test_fast_paths.py).
-
-def clean_cell(raw: object) -> str:
-    """``clean_text(raw)``, answered at once for None and for printable text without runs of
-    spaces (most cells)."""
-    cls = raw.__class__
-    if cls is str:
-        return raw.strip() if raw.isprintable() and "  " not in raw else clean_text(raw)
-    if raw is None:
-        return ""
-    if cls is float and raw.is_integer():  # 13812345678.0, 2300.0 (never inf or nan)
-        return str(int(raw))
-    if cls is int and -10**18 < raw < 10**18:  # far below the int-to-str digit limit
-        return str(raw)
-    return clean_text(raw)
-
 
 _PLACEHOLDER_SEEN: dict[str, bool] = {}
 

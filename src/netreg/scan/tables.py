@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..model import forms as F
 from ..sources.base import Book, Grid
-from ..util.text import clean_text
+from ..util.text import clean_cell, clean_text
 from .headers import _is_parent, _single_category, count_scales, detect_header
 from .structure import (
     _belongs_below,
@@ -133,21 +133,6 @@ def scan_book(book: Book) -> BookScan:
                 unrecognised.append(Ignored(grid.name, any(names_a_form(t) for t in texts[:200])))
     return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
                     [g.name for g in book.sheets], summary, book.reader)
-
-
-def clean_cell(raw: object) -> str:
-    """``clean_text(raw)``, answered at once for None and for printable text without runs of
-    spaces (most cells; ``tests/test_fast_paths.py`` checks they agree)."""
-    cls = raw.__class__
-    if cls is str:
-        return raw.strip() if raw.isprintable() and "  " not in raw else clean_text(raw)
-    if raw is None:
-        return ""
-    if cls is float and raw.is_integer():  # 13812345678.0, 2300.0 (never inf or nan)
-        return str(int(raw))
-    if cls is int and -10**18 < raw < 10**18:  # far below the int-to-str digit limit
-        return str(raw)
-    return clean_text(raw)
 
 
 def _ranges(ranges):

@@ -82,3 +82,18 @@ def nfkc_key(raw: object) -> str:
         if key == before:
             break
     return key
+
+
+def clean_cell(raw: object) -> str:
+    """``clean_text(raw)``, answered at once for None and for printable text without runs of
+    spaces (most cells; ``tests/test_fast_paths.py`` checks they agree)."""
+    cls = raw.__class__
+    if cls is str:
+        return raw.strip() if raw.isprintable() and "  " not in raw else clean_text(raw)
+    if raw is None:
+        return ""
+    if cls is float and raw.is_integer():  # 13812345678.0, 2300.0 (never inf or nan)
+        return str(int(raw))
+    if cls is int and -10**18 < raw < 10**18:  # far below the int-to-str digit limit
+        return str(raw)
+    return clean_text(raw)
