@@ -32,7 +32,6 @@ from .template import (
     Written,
     _blank_rows,
     _font,
-    _target_paths,
     build_workbook,
 )
 from .validation import _number_format
@@ -188,26 +187,9 @@ def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], o
                     fillers: dict[str, tuple[str, str]] | None = None) -> list[Written]:
     """``write_templates`` with each unit's ``rows`` written in (a unit without rows gets the
     blank workbook); existing files are kept unless ``force``."""
-    from ..util.parallel import forked_map
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = _target_paths(units, out_dir)
-    todo = [(unit, path) for unit, path in targets if force or not path.exists()]
-    items = [(unit, path, rows.get(unit, {}), (fillers or {}).get(unit)) for unit, path in todo]
-    done = forked_map(partial(_write_one, config=config), items, blank.PARALLEL_MIN_UNITS)
-    pending = set(todo)
-    results: list[Written] = []
-    for unit, path in targets:
-        if (unit, path) in pending:
-            why = next(done)
-            result = Written(unit, path, "failed", why) if why else Written(unit, path, "written")
-        else:
-            result = Written(unit, path, "exists")
-        results.append(result)
-        if on_progress is not None:
-            on_progress(result)
-    return results
+    return blank.write_each(units, out_dir, partial(_write_one, config=config), force=force,
+                            on_progress=on_progress,
+                            extra=lambda unit: (rows.get(unit, {}), (fillers or {}).get(unit)))
 
 
 def _write_one(item: tuple[str, Path, Rows, tuple[str, str] | None], config: Campaign) -> str:

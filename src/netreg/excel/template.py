@@ -90,14 +90,22 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
     """Write ``out_dir/<unit>.xlsx`` for every unit; existing files are kept unless ``force``.
     Workbooks are built on both cores from PARALLEL_MIN_UNITS units on (50 units: 8.9 s →
     about half)."""
+    return write_each(units, out_dir, partial(_write_one, config=config), force=force, on_progress=on_progress)
+
+
+def write_each(units: list[str], out_dir: Path, write: Callable[[tuple], str], *, force: bool = False,
+               on_progress: Callable[[Written], None] | None = None,
+               extra: Callable[[str], tuple] = lambda unit: ()) -> list[Written]:
+    """``write((unit, path, *extra(unit)))`` for each unit whose file is to be written (a
+    module-level function or a partial of one: it may run in a spawned worker), returning ""
+    or why not; one Written per unit, in order."""
     from ..util.parallel import forked_map
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     targets = _target_paths(units, out_dir)
     todo = [(unit, path) for unit, path in targets if force or not path.exists()]
-
-    done = forked_map(partial(_write_one, config=config), todo, PARALLEL_MIN_UNITS)
+    done = forked_map(write, [(unit, path, *extra(unit)) for unit, path in todo], PARALLEL_MIN_UNITS)
     pending = set(todo)
     results: list[Written] = []
     for unit, path in targets:
