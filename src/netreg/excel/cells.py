@@ -146,3 +146,24 @@ def mark_output(wb, kind: str, **more: str | None) -> None:
             props.props.remove(prop)
         if value is not None:
             props.append(StringProperty(name=name, value=value))
+
+
+_STYLE: dict = {}
+
+
+def styles() -> dict:
+    """The named cell styles of the summary and the diff workbook (header, bold, title, wrap, top)."""
+    if not _STYLE:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        thin = Side(style="thin", color="999999")
+        _STYLE.update(
+            header=dict(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
+                        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+                        border=Border(top=thin, bottom=thin, left=thin, right=thin)),
+            bold=dict(font=Font(bold=True)),
+            title=dict(font=Font(bold=True, size=14)),
+            wrap=dict(alignment=Alignment(vertical="top", wrap_text=True)),
+            top=dict(alignment=Alignment(vertical="top")),
+        )
+    return _STYLE

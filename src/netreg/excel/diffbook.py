@@ -12,26 +12,7 @@ from ..compare import ADDED, CHANGED, REMOVED, Diff, Entry
 from ..model import forms as F
 from ..render.diff import content, fact_counts
 from .cells import fit_row_heights, mark_output, page_setup, write_text
-
-_STYLE: dict = {}
-
-
-def _styles() -> dict:
-    if not _STYLE:
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-        thin = Side(style="thin", color="999999")
-        _STYLE.update(
-            header=dict(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
-                        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-                        border=Border(top=thin, bottom=thin, left=thin, right=thin)),
-            bold=dict(font=Font(bold=True)),
-            title=dict(font=Font(bold=True, size=14)),
-            wrap=dict(alignment=Alignment(vertical="top", wrap_text=True)),
-            top=dict(alignment=Alignment(vertical="top")),
-        )
-    return _STYLE
-
+from .cells import styles as _styles
 
 def _put(ws, row: int, col: int, value: object, style: str | None = None):
     """One value: text stays text (never a formula), dates get a date format, booleans 是/否."""

@@ -25,29 +25,12 @@ from ..model.report import (
     unit_statuses,
 )
 from .cells import FORMULA_START, clean_cell_text, mark_output, write_text
+from .cells import styles as _styles
 from .sheetxml import Body, save_direct
 
 # ---------------------------------------------------------------------------- cells
 # The summary is written in openpyxl's write-only mode (rows streamed in order): at school
 # scale it does not matter, at province scale it halves the time of a merge.
-
-_STYLE: dict = {}
-
-
-def _styles() -> dict:
-    if not _STYLE:
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-        thin = Side(style="thin", color="999999")
-        _STYLE.update(
-            header=dict(font=Font(bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
-                        alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-                        border=Border(top=thin, bottom=thin, left=thin, right=thin)),
-            bold=dict(font=Font(bold=True)),
-            title=dict(font=Font(bold=True, size=14)),
-        )
-    return _STYLE
-
 
 def _plain(value: object) -> object:
     """The value both writers store: booleans read 是/否, text loses illegal characters."""
