@@ -115,7 +115,7 @@ def test_every_message_template_renders_with_its_declared_parameters():
 
 def _calls(tree: ast.AST):
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("make", "flag"):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("make", "flag", "flagged"):
             yield node
 
 

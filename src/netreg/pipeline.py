@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .check.cross import cross_checks
+from .check.cross import CrossIndex
 from .check.roster import read_roster
 from .check.rows import Context, check_table
 from .check.units import Attribution, unit_of
@@ -31,6 +31,7 @@ from .model.issues import (
 )
 from .model.records import Record
 from .model.report import FileResult, Report
+from .model.store import Issues, RecordStore
 from .sources import open_book
 from .sources.base import Reason, Unreadable
 from .util.cells import col_letter
@@ -189,14 +190,13 @@ def _check_all_reported(inputs, config, units, as_of, on_file):
         yield inp, checked
 
 
-def _summaries_read_twice(checks: list[FileCheck]) -> list[FileCheck]:
+def _summaries_read_twice(checks: list[tuple[FileCheck, frozenset[str]]]) -> list[FileCheck]:
     """A netreg summary among the very files it was made from (汇总.xlsx left in the folder)
-    would count its units' rows twice: when every unit it holds also sent its own file in
-    this run, it is named (netreg-output) instead of read."""
-    own = {c.result.unit for c in checks if c.result.ok and not c.summary}
+    would count its units' rows twice: when every unit it holds (``held``) also sent its own
+    file in this run, it is named (netreg-output) instead of read."""
+    own = {c.result.unit for c, _ in checks if c.result.ok and not c.summary}
     out = []
-    for c in checks:
-        held = {r.unit for r in c.records}
+    for c, held in checks:
         if c.summary and held and held <= own:
             c = FileCheck(replace(c.result, status="skipped", forms={}),
                           [make("netreg-output", file=c.result.path, what="汇总表（其中各单位的文件也在本次读取之列）")],
@@ -257,18 +257,25 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     inputs, copies = _first_copies(inputs)
     base = Context.build(config, as_of)
     results: list[FileResult] = []
-    records: list[Record] = []
+    store = RecordStore()  # every record, file by file: in memory, or on disk past SPILL_ROWS
+    cross = CrossIndex()
     file_issues: dict[str, list[Issue]] = {}
     forms_by_unit: dict[str, set[int]] = {}  # forms a unit filled in, or declared empty (无)
     blank_by_unit: dict[str, set[int]] = {}  # forms a unit returned with nothing typed in
     first_file: dict[str, str] = {}
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
-    checks = [c for _, c in _check_all_reported(inputs, config, units, as_of, on_file)]
-    for checked in _summaries_read_twice(checks):
+    checks = []
+    for seq, (_, checked) in enumerate(_check_all_reported(inputs, config, units, as_of, on_file)):
+        keys = store.add(seq, checked.records)
+        cross.add(seq, checked.records, keys)
+        checks.append((replace(checked, records=[]), frozenset(r.unit for r in checked.records)))
+    dropped = set()
+    for seq, checked in enumerate(_summaries_read_twice(checks)):
         result = checked.result
+        if result.status == "skipped":
+            dropped.add(seq)
         file_issues[result.path] = checked.issues
         results.append(result)
-        records.extend(checked.records)
         if not result.ok:
             continue
         sheet_rank.update({(result.path, name): n for n, name in enumerate(checked.sheets)})
@@ -277,6 +284,7 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         forms_by_unit.setdefault(result.unit, set()).update(checked.filled)
         blank_by_unit.setdefault(result.unit, set()).update(checked.blank)
         first_file.setdefault(result.unit, result.path)
+    store.dropped = dropped
     for shown, original in copies.items():
         unit = next((r.unit for r in results if r.path == original), None)
         results.append(FileResult(shown, unit, "skipped", {}))
@@ -312,23 +320,42 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         except Exception:  # noqa: BLE001 - a damaged roster is one issue, never a traceback
             loose.append(make("file-unreadable", file=str(r), reason=Reason.CORRUPT,
                               problem="学生花名册文件已损坏，无法读取", advice="请重新导出花名册（.xlsx 或 .csv）。"))
-    cross_checks(records, base, student_roster)
-    for rec in records:
-        if config.rules:
-            rec.issues[:] = leveled(rec.issues, config.rules)
-        file_issues.setdefault(rec.file, []).extend(rec.issues)
+    flags = cross.resolve(store, base, student_roster, dropped)
     if config.rules:
         loose = leveled(loose, config.rules)
-        file_issues = {f: leveled(lst, config.rules) for f, lst in file_issues.items()}
+    issues = Issues(loose) if store.spill.spilled else None
+    every: list[Issue] = list(loose)
     order = {r.path: i for i, r in enumerate(results)}
-    ordered = sorted((i for lst in file_issues.values() for i in lst),
-                     key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
-                                    len(i.column or ""), i.column or ""))
+    runs = store.file_runs()
     counted = []
-    for res in results:
-        mine = file_issues.get(res.path, [])
+    for seq, res in enumerate(results):  # one file at a time: its records' issues joined to its own
+        mine = list(file_issues.get(res.path, []))
+        for run in runs.get(seq, ()):
+            recs = store.load(run)
+            changed = bool(config.rules)
+            for p, rec in enumerate(recs):
+                extra = flags.get(run.chunk * 1_000_000 + p)
+                if extra:
+                    rec.issues.extend(extra)
+                    changed = True
+                if config.rules:
+                    rec.issues[:] = leveled(rec.issues, config.rules)
+                mine.extend(rec.issues)
+            if changed:
+                store.save(run, recs)  # on disk: written anew (in memory it is the same list)
+        if config.rules:
+            mine = leveled(mine, config.rules)
+        mine.sort(key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
+                                 len(i.column or ""), i.column or ""))
         counted.append(replace(res, errors=sum(i.severity is Severity.ERROR for i in mine),
                                warnings=sum(i.severity is Severity.WARNING for i in mine),
                                infos=sum(i.severity is Severity.INFO for i in mine)))
-    return Report(tuple(counted), tuple(records), tuple(loose + ordered), tuple(units), as_of,
+        if issues is not None:
+            issues.add(mine)
+        else:
+            every.extend(mine)
+    if issues is not None:  # a province's run: the report reads its rows back from disk
+        return Report(tuple(counted), store.records(), issues, tuple(units), as_of, roster=len(student_roster))
+    records = tuple(rec for run in store.live() for rec in store.load(run))
+    return Report(tuple(counted), records, tuple(every), tuple(units), as_of,
                   roster=len(student_roster))

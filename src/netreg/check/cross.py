@@ -1,5 +1,9 @@
 """Rules over every record of a run, across files and units: accounts bound to a student's
-phone, and entries registered twice (by the identity each form declares)."""
+phone, and entries registered twice (by the identity each form declares).
+
+The records may be spilled to disk as they arrive (a province's merge), so ``CrossIndex``
+keeps only what the rules need of each record — phone numbers, identity keys, the record's
+key in the store — and ``resolve`` reads back just the records it flags."""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from ..model import forms as F
+from ..model.issues import Issue
 from ..model.records import Record
 from ..util.text import clean_text
-from .rows import category_of, flag
+from .rows import category_of, flagged
 
 if TYPE_CHECKING:
+    from ..model.store import RecordStore
     from .rows import Context
 
 
@@ -23,34 +29,72 @@ def is_student(rec: Record) -> bool:
     return rec.form.category is not None and category_of(rec.form, rec.values) == "student"
 
 
-def cross_checks(records: list[Record], ctx: Context, roster: dict[str, str] | None = None) -> None:
-    """Rules over every record of the run; issues are appended to the records concerned."""
-    students: dict[str, str] = {p: f"（花名册：{n}）" for p, n in (roster or {}).items()}
-    for rec in records:
-        if is_student(rec):
-            for p in _phones(rec.values.get("phone")):
-                students.setdefault(p, f"（{rec.where()} {clean_text(rec.values.get('person'))}）")
-    by_key: dict[tuple, list[Record]] = defaultdict(list)
-    for rec in records:
-        form = rec.form
-        rule = form.rule(F.NoStudentPhone)
-        if rule is not None:
-            for p in _phones(rec.values.get(rule.column)):
-                if p in students:
-                    flag(rec, ctx.at(rec.file, rec.unit), "student-phone-binding", rule.column, p, who=students[p])
-                    break
-        if form.duplicates is not None:
-            key = form.identity_parts(rec.values, fallback=False)
-            if key is not None:
-                # Group names repeat across units (每个学院都有“教职工群”): per_unit compares within one.
-                by_key[(form.id, rec.unit if form.duplicates.per_unit else None, key)].append(rec)
-    for group in by_key.values():
-        if len(group) < 2:
-            continue
-        form = group[0].form
-        columns = form.identity.columns
-        for rec in group:
-            kind = rec.values.get(columns[0]) if len(columns) > 1 else None
-            others = "、".join(o.where() for o in group if o is not rec)
-            flag(rec, ctx.at(rec.file, rec.unit), form.duplicates.code, columns[-1], clean_text(rec.values[columns[-1]]),
-                 platform=kind or "", group_type=kind or "", other=others)
+class CrossIndex:
+    """What the cross-file rules need of each record, gathered file by file. A record's
+    place (``order``: file × 1e6 + row of the file's records) keeps the messages exactly as
+    when every record was at hand in file order."""
+
+    def __init__(self):
+        self.students: list[tuple[int, str, str]] = []  # (order, phone, who)
+        self.bound: list[tuple[int, int, tuple[str, ...]]] = []  # (order, key, phones) of a NoStudentPhone column
+        self.by_identity: dict[tuple, list[tuple[int, int]]] = defaultdict(list)  # -> [(order, key)]
+
+    def add(self, seq: int, records: list[Record], keys: list[int]) -> None:
+        for idx, (rec, key) in enumerate(zip(records, keys)):
+            order = seq * 1_000_000 + idx
+            form = rec.form
+            if is_student(rec):
+                who = f"（{rec.where()} {clean_text(rec.values.get('person'))}）"
+                self.students.extend((order, p, who) for p in _phones(rec.values.get("phone")))
+            rule = form.rule(F.NoStudentPhone)
+            if rule is not None:
+                phones = _phones(rec.values.get(rule.column))
+                if phones:
+                    self.bound.append((order, key, tuple(phones)))
+            if form.duplicates is not None:
+                identity = form.identity_parts(rec.values, fallback=False)
+                if identity is not None:
+                    # Group names repeat across units (每个学院都有“教职工群”): per_unit compares within one.
+                    self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, identity)].append(
+                        (order, key))
+
+    def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None,
+                dropped: set[int] = frozenset()) -> dict[int, list[Issue]]:
+        """The issues the rules raise, by record key, in the order they were raised when
+        every record was checked in file order (a student's phone first, then a repeat).
+        ``roster``: phone -> name of the students' roster; ``dropped``: files that no longer count."""
+        live = (lambda order: order // 1_000_000 not in dropped) if dropped else (lambda order: True)
+        students = {p: f"（花名册：{n}）" for p, n in (roster or {}).items()}
+        for order, phone, who in sorted(self.students):
+            if live(order):
+                students.setdefault(phone, who)
+        hits = []  # (key, phone)
+        for order, key, phones in sorted(self.bound):
+            if live(order):
+                phone = next((p for p in phones if p in students), None)
+                if phone is not None:
+                    hits.append((key, phone))
+        groups = []
+        for members in self.by_identity.values():
+            members = sorted(m for m in members if live(m[0]))
+            if len(members) > 1:
+                groups.append((members[0][0], [key for _, key in members]))
+        groups = [keys for _, keys in sorted(groups)]  # as the first of each was read
+        records = store.get([k for k, _ in hits] + [k for g in groups for k in g])
+        flags: dict[int, list[Issue]] = defaultdict(list)
+        for key, phone in hits:
+            rec = records[key]
+            rule = rec.form.rule(F.NoStudentPhone)
+            flags[key].append(flagged(rec, ctx.at(rec.file, rec.unit), "student-phone-binding", rule.column, phone,
+                                      who=students[phone]))
+        for group in groups:
+            members = [records[k] for k in group]
+            form = members[0].form
+            columns = form.identity.columns
+            for key, rec in zip(group, members):
+                kind = rec.values.get(columns[0]) if len(columns) > 1 else None
+                others = "、".join(o.where() for o in members if o is not rec)
+                flags[key].append(flagged(rec, ctx.at(rec.file, rec.unit), form.duplicates.code, columns[-1],
+                                          clean_text(rec.values[columns[-1]]), platform=kind or "",
+                                          group_type=kind or "", other=others))
+        return flags

@@ -243,14 +243,18 @@ def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], tab
 _LABELS: dict[tuple[int, str], str] = {}  # (form, column key) -> its header as one line
 
 
-def flag(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> None:
+def flagged(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> Issue:
+    """The issue ``code`` at column ``key`` of ``rec``."""
     form = rec.form
     label = _LABELS.get((form.id, key))
     if label is None:
         label = _LABELS[form.id, key] = form.column(key).label
-    rec.issues.append(make(code, file=ctx.file, unit=ctx.unit, form=form.id, sheet=rec.sheet,
-                           row=rec.row, column=rec.columns.get(key), field=label,
-                           value=value, **extra))
+    return make(code, file=ctx.file, unit=ctx.unit, form=form.id, sheet=rec.sheet, row=rec.row,
+                column=rec.columns.get(key), field=label, value=value, **extra)
+
+
+def flag(rec: Record, ctx: Context, code: str, key: str, value: object = None, **extra) -> None:
+    rec.issues.append(flagged(rec, ctx, code, key, value, **extra))
 
 
 def _ok(rec: Record, key: str, kind: type) -> bool:

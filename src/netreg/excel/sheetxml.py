@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
 from datetime import date, datetime
 from pathlib import Path
+from typing import Iterable
 
 from .cells import EXCEL_CELL_CHARS, FORMULA_START, clean_cell_text, excel_text
 
@@ -22,8 +24,8 @@ class Body:
 
     sheet: str
     first_row: int  # Excel row of the first data row
-    rows: list  # lists of plain values (str, int, date, None)
-    widths: tuple[float, ...] = ()  # column widths: text wraps in them and its row grows to show it
+    rows: Iterable[list]  # lists of plain values (str, int, date, None), read once, as they are written
+    widths: tuple[float, ...] = ()  # each column's width: text wraps in it and its row grows to show it
 
 
 
@@ -162,17 +164,21 @@ def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
                     zout.writestr(item, data)
                     continue
                 head, tail = data.split(b"</sheetData>", 1)
-                width = max((len(r) for r in body.rows), default=0)
-                letters = _letters(width)
+                letters = _letters(len(body.widths))
                 usable = tuple(max(w - 1.5, 1.0) for w in body.widths)
+                rows = iter(body.rows)
                 with zout.open(item.filename, "w", force_zip64=True) as fh:
                     fh.write(head)
                     pending: deque = deque()
-                    for k in range(0, len(body.rows), 2000):
-                        chunk = body.rows[k:k + 2000]
+                    k = 0
+                    while chunk := list(islice(rows, 2000)):  # rows are made as they are written
+                        width = max(map(len, chunk))
+                        if width > len(letters):
+                            letters = _letters(width)
                         xml = "".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style,
                                                wrap if usable else None, usable)
                                       for j, row in enumerate(chunk)).encode("utf-8")
+                        k += len(chunk)
                         pending.append(deflate.submit(fh.write, xml))
                         while len(pending) > 2:  # bounded memory; surfaces a write error early
                             pending.popleft().result()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..model.report import (
     missing_unit_issues,
     unit_statuses,
 )
+from ..model.store import count_severity, tallies
 from .cells import FORMULA_START, clean_cell_text, mark_output, write_text
 from .cells import styles as _styles
 from .sheetxml import Body, save_direct
@@ -90,46 +92,60 @@ def sheet_names(name: str, first_row: int, count: int) -> list[tuple[str, int, i
     return [(name if n == 0 else f"{name}（{n + 1}）", start, stop) for n, (start, stop) in enumerate(spans)]
 
 
-def _form_bodies(wb, form: F.Form, records: list, school: str) -> list[Body]:
+def _of_form(records, form: F.Form, rank: dict[str, int]):
+    """The records of ``form``, units in ``rank`` order (a callable giving a fresh iterator),
+    how many, and the extra columns' names in order of first appearance. Records kept in a
+    store (a province's run) are read back one run at a time, never all at once."""
+    runs = getattr(records, "runs", None)
+    if runs is not None:
+        mine = sorted((r for r in runs() if r.form == form.id), key=lambda r: rank.get(r.unit, len(rank)))
+        extras = list(dict.fromkeys(name for run in mine for name in run.extras))
+        return (lambda: records.of_form(form.id, rank)), sum(r.count for r in mine), extras
+    listed = sorted((r for r in records if r.form is form), key=lambda r: rank.get(r.unit, len(rank)))  # stable
+    return (lambda: iter(listed)), len(listed), list(dict.fromkeys(name for rec in listed for name in rec.extras))
+
+
+def _form_bodies(wb, form: F.Form, records, rank: dict[str, int], school: str) -> list[Body]:
     cols = form.data_columns
-    extras: list[str] = []
-    for rec in records:
-        for name in rec.extras:
-            if name not in extras:
-                extras.append(name)
+    fresh, count, extras = _of_form(records, form, rank)
     headers = ["序号", "填报单位", *(c.label for c in cols), *extras, "问题", "来源文件", "原行号"]
     widths = [6, 16, *(max(c.width, 8) for c in cols), *(12 for _ in extras), 24, 24, 8]
     keys = [c.key for c in cols]
+
+    def rows(start: int, stop: int):
+        for n, rec in enumerate(islice(fresh(), start, stop), start):
+            values = rec.values
+            problems = "；".join(f"{title(i.code)}（{i.field or ''}）" for i in rec.issues)
+            yield [n + 1, rec.unit, *(values.get(k) for k in keys), *(rec.extras.get(e) for e in extras),
+                   problems or None, rec.file, rec.row]
+
     bodies = []
-    for sheet, start, stop in sheet_names(form.sheet, 3, len(records)):
+    for sheet, start, stop in sheet_names(form.sheet, 3, count):
         ws = wb.create_sheet(sheet)
         _setup_table(ws, 2, len(headers), stop - start, widths)
         more = "" if sheet == form.sheet else f"，续表：第 {start + 1}～{stop} 行"
         ws.append([cell(ws, f"{form.title(school)}（汇总{more}）", "bold")])
         _header(ws, headers)
-        rows = []
-        for n in range(start, stop):
-            rec = records[n]
-            values = rec.values
-            problems = "；".join(f"{title(i.code)}（{i.field or ''}）" for i in rec.issues)
-            rows.append([n + 1, rec.unit, *(values.get(k) for k in keys), *(rec.extras.get(e) for e in extras),
-                         problems or None, rec.file, rec.row])
-        bodies.append(Body(sheet, 3, rows, tuple(widths)))
+        bodies.append(Body(sheet, 3, rows(start, stop), tuple(widths)))
     return bodies
 
 
-def _issue_bodies(wb, issues: list[Issue]) -> list[Body]:
+def _issue_bodies(wb, issues) -> list[Body]:
     headers = ["序号", "级别", "单位", "文件", "工作表", "单元格", "列名", "填写内容", "问题", "说明", "问题代码"]
     widths = [6, 6, 16, 24, 10, 8, 14, 18, 16, 60, 20]
+
+    def rows(start: int, stop: int):
+        for n, i in enumerate(islice(iter(issues), start, stop), start):
+            yield [n + 1, SEVERITY_LABEL[i.severity], i.unit or "", i.file or "", i.sheet or "",
+                   i.cell or (f"第{i.row}行" if i.row else ""), i.field or "", i.value or "", title(i.code),
+                   i.message, i.code]
+
     bodies = []
     for sheet, start, stop in sheet_names("问题清单", 2, len(issues)):
         ws = wb.create_sheet(sheet)
         _setup_table(ws, 1, len(headers), stop - start, widths)
         _header(ws, headers)
-        rows = [[n + 1, SEVERITY_LABEL[i.severity], i.unit or "", i.file or "", i.sheet or "",
-                 i.cell or (f"第{i.row}行" if i.row else ""), i.field or "", i.value or "", title(i.code),
-                 i.message, i.code] for n, i in zip(range(start, stop), issues[start:stop])]
-        bodies.append(Body(sheet, 2, rows, tuple(widths)))
+        bodies.append(Body(sheet, 2, rows(start, stop), tuple(widths)))
     return bodies
 
 
@@ -250,7 +266,9 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
 
 def continued(records, issues) -> list[tuple[str, list[str]]]:
     """Each sheet too long for Excel, with the sheets it continues on."""
-    counts = Counter(r.form.id for r in records)
+    counts = Counter()
+    for _unit, form, _file, n in tallies(records):
+        counts[form] += n
     out = []
     for form in F.FORMS:
         names = [n for n, _, _ in sheet_names(form.sheet, 3, counts.get(form.id, 0))]
@@ -275,10 +293,9 @@ def build_summary(report: Report, statuses: list[UnitStatus], school: str, issue
     wb = Workbook(write_only=True)
     mark_output(wb, "summary")
     _overview(wb, report, statuses, school, extra, continued_note(report.records, issues))
-    unit_order = {s.unit: i for i, s in enumerate(statuses)}
-    records = sorted(report.records, key=lambda r: unit_order.get(r.unit, len(unit_order)))  # stable
-    bodies = [b for form in F.FORMS for b in _form_bodies(wb, form, [rec for rec in records if rec.form is form], school)]
-    bodies += _issue_bodies(wb, list(issues))
+    rank = {s.unit: i for i, s in enumerate(statuses)}
+    bodies = [b for form in F.FORMS for b in _form_bodies(wb, form, report.records, rank, school)]
+    bodies += _issue_bodies(wb, issues)
     return wb, bodies
 
 
@@ -307,7 +324,7 @@ class MergeResult:
     arrivals: list[tuple[date, list[str], bool]] = field(default_factory=list)  # day, units that sent, after the deadline
 
     def count(self, severity) -> int:
-        return sum(1 for i in self.issues if i.severity is severity)
+        return count_severity(self.issues, severity)
 
 
 class OutputExists(NetregError):

@@ -52,7 +52,9 @@ class Report:
     roster: int = 0  # students' phone numbers read from the roster files
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for i in self.issues if i.severity is severity)
+        from .store import count_severity
+
+        return count_severity(self.issues, severity)
 
     @property
     def errors(self) -> int:
@@ -130,16 +132,19 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
     """One status per unit: units of the list first (in list order), then units found that
     are not on it."""
     sent = [f for f in report.files if f.status != "skipped" and f.unit]  # not copies, not netreg's own
-    found = {f.unit for f in sent} | {r.unit for r in report.records}  # a summary's rows name their units
+    from .store import tallies
+
+    counted = list(tallies(report.records))  # (unit, form, file, rows)
+    found = {f.unit for f in sent} | {unit for unit, *_ in counted}  # a summary's rows name their units
     order = list(report.units) + sorted(found - set(report.units))
     by_unit = {u: UnitStatus(u, UnitState.MISSING) for u in order}
     for f in sent:
         by_unit[f.unit].files.append(f.path)
-    for rec in report.records:
-        st = by_unit[rec.unit]
-        st.rows[rec.form.id] = st.rows.get(rec.form.id, 0) + 1
-        if rec.file not in st.files:
-            st.files.append(rec.file)
+    for unit, form, file, n in counted:
+        st = by_unit[unit]
+        st.rows[form] = st.rows.get(form, 0) + n
+        if file not in st.files:
+            st.files.append(file)
     unanswered: dict[str, int] = {}  # forms neither filled in, declared 无 nor returned empty
     for i in report.issues:
         if i.unit in by_unit:
@@ -147,7 +152,7 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
             by_unit[i.unit].warnings += i.severity is Severity.WARNING
             if i.code == "form-not-found":
                 unanswered[i.unit] = unanswered.get(i.unit, 0) + 1
-    readable = {f.unit for f in report.files if f.ok} | {r.unit for r in report.records}
+    readable = {f.unit for f in report.files if f.ok} | {unit for unit, *_ in counted}
     forms = len(FORMS)
     for st in by_unit.values():
         missing = unanswered.get(st.unit, 0)

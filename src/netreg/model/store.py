@@ -1,0 +1,206 @@
+"""Where a run keeps its records and issues while it builds the report (issue 17).
+
+``RecordStore`` holds each file's records as runs (consecutive records of one unit and form)
+in a ``Spill``: lists in memory for a school, pickled to a temporary file past
+``SPILL_ROWS`` for a province. The summary reads the runs of one form in unit order
+(``of_form``); everything else iterates the records in file order, as it iterated the tuple.
+``Issues`` is the report's issue list kept the same way, one chunk per file.
+
+Below the limit the pipeline hands out plain tuples, exactly as before; past it, the report
+holds these two, which read back one chunk at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from itertools import islice
+from operator import attrgetter
+from typing import Iterable, Iterator
+
+from ..util.spill import Spill
+from .issues import Issue, Severity
+from .records import Record
+
+_FIELDS = attrgetter(*(f.name for f in fields(Issue)))
+
+
+def _pack_issues(issues: list[Issue]) -> list[tuple]:
+    return [_FIELDS(i) for i in issues]
+
+
+def _unpack_issues(rows: list[tuple]) -> list[Issue]:
+    return [Issue(*r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive records of one file, unit and form: chunk ``chunk`` of the spill."""
+
+    seq: int  # the file's place among the files read
+    file: str
+    unit: str
+    form: int
+    chunk: int
+    count: int
+    extras: tuple[str, ...]  # the extra columns' names, in order of first appearance
+
+
+class RecordStore:
+    """A run's records, file by file; iterating gives them in file order, as the tuple did."""
+
+    def __init__(self, limit: int | None = None):
+        self.spill = Spill(limit)
+        self.runs: list[Run] = []
+        self.dropped: set[int] = set()  # files whose records no longer count (a summary read twice)
+
+    def add(self, seq: int, records: list[Record]) -> list[int]:
+        """Store one file's records; returns, for each record in order, its key (the chunk
+        holding it × 1_000_000 + its place there) for ``get``."""
+        keys = []
+        start = 0
+        for k in range(1, len(records) + 1):
+            if k == len(records) or records[k].unit != records[start].unit or records[k].form is not records[start].form:
+                chunk = records[start:k]
+                extras = tuple(dict.fromkeys(name for rec in chunk for name in rec.extras))
+                n = self.spill.add(chunk)
+                first = chunk[0]
+                self.runs.append(Run(seq, first.file, first.unit, first.form.id, n, len(chunk), extras))
+                keys.extend(n * 1_000_000 + p for p in range(len(chunk)))
+                start = k
+        return keys
+
+    def get(self, keys: Iterable[int]) -> dict[int, Record]:
+        """The records of ``keys``, each chunk read once."""
+        out: dict[int, Record] = {}
+        by_chunk: dict[int, list[int]] = {}
+        for key in keys:
+            by_chunk.setdefault(key // 1_000_000, []).append(key % 1_000_000)
+        for n, places in by_chunk.items():
+            chunk = self.spill.get(n)
+            out.update((n * 1_000_000 + p, chunk[p]) for p in places)
+        return out
+
+    def live(self) -> Iterator[Run]:
+        return (r for r in self.runs if r.seq not in self.dropped)
+
+    def file_runs(self) -> dict[int, list[Run]]:
+        """Each file's runs (by its place among the files read), in order."""
+        out: dict[int, list[Run]] = {}
+        for run in self.live():
+            out.setdefault(run.seq, []).append(run)
+        return out
+
+    def load(self, run: Run) -> list[Record]:
+        return self.spill.get(run.chunk)
+
+    def save(self, run: Run, records: list[Record]) -> None:
+        self.spill.put(run.chunk, records)
+
+    def records(self) -> "Records":
+        return Records(self)
+
+
+class _Lazy:
+    """What the report's code asks of its tuples: len, iteration, an index, ``+``, ``==``."""
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        if index < 0:
+            index += len(self)
+        return next(islice(iter(self), index, None))
+
+    def __add__(self, other) -> "_Chain":
+        return _Chain(self, tuple(other))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, (tuple, _Lazy)) and len(other) == len(self) and all(
+            a == b for a, b in zip(self, other))
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    __hash__ = None
+
+
+class Records(_Lazy):
+    """The records of a report, read back from a ``RecordStore`` one run at a time."""
+
+    def __init__(self, store: RecordStore):
+        self.store = store
+        self._len = sum(r.count for r in store.live())
+
+    def __iter__(self) -> Iterator[Record]:
+        for run in self.store.live():
+            yield from self.store.load(run)
+
+    def of_form(self, form_id: int, rank: dict[str, int]) -> Iterator[Record]:
+        """The records of one form, units in ``rank`` order (others last), each unit's in file order."""
+        runs = sorted((r for r in self.store.live() if r.form == form_id), key=lambda r: rank.get(r.unit, len(rank)))
+        for run in runs:
+            yield from self.store.load(run)
+
+    def runs(self) -> Iterator[Run]:
+        return self.store.live()
+
+
+class Issues(_Lazy):
+    """A report's issues: ``head`` (in memory), then one chunk per file in a spill."""
+
+    def __init__(self, head: list[Issue], limit: int | None = None):
+        self.head = list(head)
+        self.spill = Spill(limit, _pack_issues, _unpack_issues)
+        self.severities = {s: 0 for s in Severity}
+        for i in self.head:
+            self.severities[i.severity] += 1
+        self._len = len(self.head)
+
+    def add(self, issues: list[Issue]) -> None:
+        if issues:
+            self.spill.add(issues)
+            self._len += len(issues)
+            for i in issues:
+                self.severities[i.severity] += 1
+
+    def __iter__(self) -> Iterator[Issue]:
+        yield from self.head
+        for n in range(len(self.spill)):
+            yield from self.spill.get(n)
+
+
+class _Chain(_Lazy):
+    """``issues + tuple(more)``: the lazy list, then ``more``."""
+
+    def __init__(self, first: _Lazy, more: tuple):
+        self.first, self.more = first, more
+        self._len = len(first) + len(more)
+        if isinstance(first, Issues) or isinstance(first, _Chain) and hasattr(first, "severities"):
+            self.severities = dict(first.severities)
+            for i in more:
+                self.severities[i.severity] += 1
+
+    def __iter__(self):
+        yield from self.first
+        yield from self.more
+
+
+def count_severity(issues, severity: Severity) -> int:
+    """Issues of ``severity``: counted once when the list was built, for a lazy list."""
+    counted = getattr(issues, "severities", None)
+    if counted is not None:
+        return counted[severity]
+    return sum(1 for i in issues if i.severity is severity)
+
+
+def tallies(records) -> Iterator[tuple[str, int, str, int]]:
+    """(unit, form id, file, rows) of the records, from a store's runs without reading them back."""
+    runs = getattr(records, "runs", None)
+    if runs is not None:
+        for run in runs():
+            yield run.unit, run.form, run.file, run.count
+    else:
+        for rec in records:
+            yield rec.unit, rec.form.id, rec.file, 1
