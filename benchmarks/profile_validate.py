@@ -51,7 +51,8 @@ def phases(folder: Path, out: Path | None) -> None:
     import gc
 
     from netreg import pipeline
-    from netreg.check.cross import cross_checks
+    from netreg.check.cross import CrossIndex
+    from netreg.model.store import RecordStore
     from netreg.check.rows import Context, check_table
     from netreg.config import Campaign
     from netreg.sources import open_book
@@ -78,7 +79,9 @@ def phases(folder: Path, out: Path | None) -> None:
             records.extend(recs)
     times["check"] = cpu() - t
     t = cpu()
-    cross_checks(records, Context.build(config, as_of), {})
+    store, cross = RecordStore(), CrossIndex()
+    cross.add(0, records, store.add(0, records))
+    cross.resolve(store, Context.build(config, as_of), {})
     times["cross"] = cpu() - t
     # what travels back from the workers: every file's FileCheck, pickled and unpickled
     from netreg.intake.folder import Input
