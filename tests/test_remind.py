@@ -3,6 +3,7 @@ the units to chase, and --send through a real SMTP server (aiosmtpd, in-process)
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -319,3 +320,81 @@ def test_the_letter_prints_on_one_or_two_a4_pages(reminded, tmp_path):
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert 1 <= pages <= 2
     assert "(A4)" in info and "595.3" in info  # A4 portrait (595.3 x 841.9 pt)
+
+
+@pytest.fixture(scope="module")
+def tls_ca():
+    """A CA of the test's own (trustme) and a server certificate it signed for 127.0.0.1."""
+    trustme = pytest.importorskip("trustme") if os.environ.get("CI") != "true" else __import__("trustme")
+    ca = trustme.CA()
+    return ca, ca.issue_cert("127.0.0.1", "localhost")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_send_over_an_encrypted_connection_trusts_only_a_verified_server(reminded, tmp_path, monkeypatch, tls_ca,
+                                                                          security):
+    """465 (ssl) and 587 (starttls), as 126/163 and school servers offer them: the letters go
+    through when the server's certificate verifies; with a certificate nobody vouches for, no
+    password is sent and each unit gets one Chinese line."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    ca, cert = tls_ca
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_ctx)
+    logins = []
+
+    def check(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data.login)
+        return AuthResult(success=auth_data.password == PASSWORD.encode(), handled=False)
+
+    class AnyPort(Controller):
+        def _trigger_server(self):
+            self.port = self.server.sockets[0].getsockname()[1]
+            if security == "ssl":  # aiosmtpd's own check connects in plain text first: wrap it
+                import socket
+
+                with socket.create_connection((self.hostname, self.port), 5) as s, \
+                        ca_client().wrap_socket(s, server_hostname=self.hostname) as tls:
+                    tls.recv(1024)
+                return
+            super()._trigger_server()
+
+    def ca_client():
+        ctx = ssl.create_default_context()
+        ca.configure_trust(ctx)
+        return ctx
+
+    # aiosmtpd offers AUTH only after STARTTLS unless told the connection needs no more (on
+    # implicit TLS, port 465, it already is encrypted)
+    tls = ({"ssl_context": server_ctx, "auth_require_tls": False} if security == "ssl"
+           else {"tls_context": server_ctx, "require_starttls": True})
+    mailbox = Mailbox()
+    controller = AnyPort(mailbox, hostname="127.0.0.1", port=0, authenticator=check, auth_required=True, **tls)
+    controller.start()
+    try:
+        folder = tmp_path / "活动"
+        shutil.copytree(reminded[0], folder)
+        toml = folder / "netreg.toml"
+        text = toml.read_text(encoding="utf-8").replace('smtp_host = ""', 'smtp_host = "127.0.0.1"')
+        text = text.replace("# smtp_port = 465", f"smtp_port = {controller.port}")
+        toml.write_text(text.replace('smtp_security = "ssl"', f'smtp_security = "{security}"'), encoding="utf-8")
+        monkeypatch.setenv("NETREG_MAIL_PASSWORD", PASSWORD)
+        # the machine's own trust store does not know this CA: refused before any login
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing.pem"))
+        untrusted = cli("remind", "--as-of", AS_OF, "--send", "--yes", campaign=folder)
+        assert untrusted.exit_code == 1, untrusted.output
+        assert untrusted.output.count("服务器证书无法验证") == 3 and logins == [] and mailbox.received == []
+        assert "CERTIFICATE" not in untrusted.output.upper()
+        # trusted (SSL_CERT_FILE: what OpenSSL reads for the default trust store)
+        pem = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(pem))
+        monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+        sent = cli("remind", "--as-of", AS_OF, "--send", "--yes", campaign=folder)
+        assert sent.exit_code == 0, sent.output
+        assert "已发送 3 封" in sent.output and len(mailbox.received) == 3 and len(logins) == 1
+    finally:
+        controller.stop()

@@ -84,7 +84,8 @@ def send_letters(ledger: Ledger, mail: Mail, sender: str, items: list[tuple[Lett
             try:
                 refused = conn.send_message(for_sending(msg), from_addr=sender, to_addrs=list(letter.recipients))
             except Exception as exc:  # noqa: BLE001
-                done(letter, msg, _why(exc, f"{host}:{port}", connected=True))
+                done(letter, msg, _why(exc, f"{host}:{port}", connected=True,
+                                       encrypted=mail.smtp_security != "none"))
                 continue
             done(letter, msg, None, [a for a in letter.recipients if a not in refused], list(refused))
     finally:
@@ -129,8 +130,8 @@ def _close(conn: smtplib.SMTP) -> None:
             pass
 
 
-def _why(exc: BaseException, where: str, *, connected: bool) -> str:
-    """One Chinese phrase for what smtplib, ssl or the network raised."""
+def _why(exc: BaseException, where: str, *, connected: bool, encrypted: bool = False) -> str:
+    """One Chinese phrase for what smtplib, ssl or the network raised (``encrypted``: over ssl or starttls)."""
     import smtplib
     import socket
     import ssl
@@ -141,8 +142,10 @@ def _why(exc: BaseException, where: str, *, connected: bool) -> str:
         codes = sorted({str(code) for code, _ in exc.recipients.values()})
         return f"收件人 {'、'.join(exc.recipients)} 被邮件服务器拒收（代码 {'、'.join(codes)}），请核对单位名单中的邮箱"
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        if exc.smtp_code == 530:
+        if exc.smtp_code == 530 and not encrypted:
             return "邮件服务器要求先登录（请把 [mail] 的 smtp_security 设为 ssl 或 starttls）"
+        if exc.smtp_code == 530:  # encrypted, yet the server offered no AUTH before refusing
+            return "邮件服务器要求登录，却没有提供登录方式（请检查 smtp_port 是否为发信端口：ssl 用 465，starttls 用 587）"
         return f"发件人 {exc.sender} 被邮件服务器拒绝（代码 {exc.smtp_code}），请检查 [mail] 中的 user"
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return "邮件服务器不支持 STARTTLS 加密（请把 smtp_security 设为 ssl，或换用服务器支持的端口）"
