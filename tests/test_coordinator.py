@@ -391,6 +391,32 @@ def test_summary_sheets_print_whole_cells(tmp_path):
     assert anchors and max(anchors) < wb["总览"].max_column  # beside the data blocks, not beyond the table
 
 
+def test_no_chart_of_the_overview_is_cut_by_a_printed_page_break(tmp_path):
+    """Printed, 总览's charts start on a page of their own and none straddles two pages (the
+    网络大V pie once printed its title on page 1 and itself on page 2), also when the
+    platform list is long."""
+    from netreg.excel.summary import CHART_ROWS, PAGE_ROWS, merge
+
+    platforms = ["微信公众号", "微博", "抖音", "视频号", "B站", "今日头条", "快手", "小红书", "知乎", "QQ空间", "网易号", "百家号"]
+    account = {"followers": 5230, "opened": date(2019, 9, 1), "purpose": "信息发布", "admin": "李娜", "phone": "13812345678"}
+    accounts = [{**account, "platform": p, "account_id": f"id{n}", "account_name": f"账号{n}"}
+                for n, p in enumerate(platforms)]
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {2: accounts, 4: [GROUP]})
+    report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
+    merge(report, tmp_path / "汇总.xlsx", school="漯河职业技术学院")
+    ws = openpyxl.load_workbook(tmp_path / "汇总.xlsx")["总览"]
+    totals = next(c.row for c in ws["B"] if c.value == "合计")
+    breaks = sorted(b.id for b in ws.row_breaks.brk)  # a break after each of these rows
+    assert breaks[0] == totals
+    charts = sorted(c.anchor._from.row + 1 for c in ws._charts)  # Excel row of each chart's top
+    assert len(charts) == 3
+    pages = list(zip(breaks, breaks[1:] + [ws.max_row + CHART_ROWS]))
+    for top in charts:
+        page = next((start, end) for start, end in pages if start < top <= end)
+        assert top + CHART_ROWS - 1 <= page[1] and top + CHART_ROWS - 1 - page[0] <= PAGE_ROWS, (top, pages)
+    assert len(breaks) >= 2  # the long platform list leaves no room for the pie beside it
+
+
 @pytest.fixture
 def locked(monkeypatch):
     """Make a file impossible to replace, as Windows does with a workbook open in Excel or WPS.

@@ -236,13 +236,23 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
     ]
     # Charts beside the data blocks, below the table and within its width (anchored to the
     # right of the table they made the printed page so wide that its type was unreadable).
-    anchors = [f"D{r + 3 + 16 * n}" for n in range(len(blocks))]
-    for (name, unit_label, items), anchor in zip(blocks, anchors):
-        ws.append([])
+    # Printed, a chart must not straddle two pages: the charts start on a page of their own,
+    # and a block (its data and its chart) that would not fit on what is left of a page
+    # starts the next one.
+    from openpyxl.worksheet.pagebreak import Break
+
+    used = PAGE_ROWS
+    for name, unit_label, items in blocks:
+        height = max(CHART_ROWS, 3 + max(len(items), 1))
+        if used + height > PAGE_ROWS:
+            ws.row_breaks.append(Break(id=r))  # a page break after row r
+            used = 0
+        used += height
+        top = r + 1
         ws.append([])
         ws.append([cell(ws, name, "bold")])
         ws.append(["类别", unit_label])
-        first = r + 4  # Excel row of the 类别 line
+        first = top + 2  # Excel row of the 类别 line
         items = items or [("（无）", 0)]
         for label, count in items:
             ws.append([cell(ws, str(label)), count])
@@ -259,9 +269,18 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
         if isinstance(chart, BarChart):
             chart.legend = None
             chart.y_axis.title = unit_label
-        chart.height, chart.width = 7.5, 13
-        ws.add_chart(chart, anchor)
+        chart.height, chart.width = 7.5, 13  # cm: 7.5 cm is 14 rows of 15 pt
+        ws.add_chart(chart, f"D{top + 1}")
         r = end
+        while r < top + CHART_ROWS:  # the next block starts below this chart
+            ws.append([])
+            r += 1
+
+
+CHART_ROWS = 15  # rows from a block's first row to the next block: a chart 7.5 cm tall (14.2 rows of 15 pt) and a gap
+# Rows a printed page of 总览 holds below its repeated header: landscape A4 has 516 pt between
+# the margins of page_setup, 34 rows of 15 pt; fitting the width only ever shrinks rows.
+PAGE_ROWS = 32
 
 
 def continued(records, issues) -> list[tuple[str, list[str]]]:
