@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -333,6 +334,24 @@ def test_every_place_that_counts_warnings_gives_the_same_total(tmp_path):
     console = Console(record=True, width=200)
     render_merge_overview(result, console)
     assert re.search(rf"合计.*│\s+{len(listed)} │", console.export_text())
+
+
+def test_the_html_report_lists_a_bounded_number_of_issues_and_says_where_the_rest_are(tmp_path, monkeypatch):
+    """A province's hundreds of thousands of issues would make a page no browser opens: past
+    PER_UNIT a unit, or LISTED in all, the report gives the count and points to 问题清单
+    (lowered here; a school's report lists every issue, as the other tests check)."""
+    from netreg.render import html as html_module
+
+    monkeypatch.setattr(html_module, "PER_UNIT", 1)
+    monkeypatch.setattr(html_module, "LISTED", 2)
+    result = _run(_returned(tmp_path), tmp_path / "汇总.xlsx", html=tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    body = page.split("问题明细（按单位）")[1]
+    counts = Counter(i.unit or "（未知单位）" for i in result.issues if i.code != "unit-missing")
+    assert counts["医学院"] > 1 and len(counts) > 2
+    assert f"<h3>医学院（{counts['医学院']} 条，此处列出 1 条，全部见汇总表“问题清单”）</h3>" in body
+    assert body.count("<tr><td class=\"nowrap sev-") == 2
+    assert all(f"<h3>{unit}（{n} 条" in body for unit, n in counts.items())
 
 
 def test_a_sheet_past_excels_row_limit_continues_on_a_second_sheet(tmp_path, monkeypatch):
