@@ -117,7 +117,7 @@ def _read(path: Path, **limits):
 
 def test_notice_layout_written_by_python_docx(tmp_path):
     book = _read(_notice_docx(tmp_path / "信息工程学院.docx"))
-    assert (book.format, book.reader, book.meta) == ("docx", "python-docx", {})
+    assert (book.format, book.reader, book.meta) == ("docx", "lxml", {})
     assert [g.name for g in book.sheets] == ["表格1", "表格2"]
     g1, g5 = book.sheets
 

@@ -28,16 +28,19 @@ from __future__ import annotations
 
 import codecs
 import html
-import posixpath
 import re
 import zipfile
 from pathlib import Path
-from urllib.parse import unquote
 
 from ..model import forms as F
 from ..util.text import clean_text
 from . import guard
 from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells, cut_text
+from .opc import elements as _elements
+from .opc import local as _local
+from .opc import main_part
+from .opc import member as _member
+from .opc import relationships as _relationships
 
 
 class XlsxSource:
@@ -70,87 +73,9 @@ _MAIN_TYPES = ("spreadsheetml.sheet.main+xml", "spreadsheetml.template.main+xml"
 _WORKBOOK_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*+:)?+workbook[\s>/]")
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _member(zf: zipfile.ZipFile, name: str | None) -> str | None:
-    """The zip member holding part ``name``: OPC part names ignore case and may be %-escaped,
-    and some Windows tools store them with backslashes (xl\\workbook.xml; calamine reads those)."""
-    if not name:
-        return None
-    if name in zf.NameToInfo:
-        return name
-    wanted = {name.lower(), unquote(name).lower()}
-    return next((n for n in zf.NameToInfo if n.replace("\\", "/").lower() in wanted), None)
-
-
-def _resolve(folder: str, target: str) -> str | None:
-    """A relationship's target as a part name; None when it points outside the package."""
-    target = target.replace("\\", "/")
-    path = target if target.startswith("/") else f"{folder}/{target}"
-    parts: list[str] = []
-    for seg in path.split("/"):
-        if seg in ("", "."):
-            continue
-        if seg == "..":
-            if not parts:
-                return None
-            parts.pop()
-        else:
-            parts.append(seg)
-    return "/".join(parts) or None
-
-
-def _iterparse(fh, events):
-    """libxml2's streaming parser with every door shut: no entity resolved, no DTD, no network."""
-    from lxml import etree
-
-    return etree.iterparse(fh, events=events, resolve_entities=False, no_network=True, load_dtd=False,
-                           huge_tree=True, remove_comments=True, remove_pis=True)
-
-
-def _elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None):
-    """(element, open ancestors) at the end of every element of ``part``, streamed (see the
-    module's doc); each element is dropped from its parent once yielded, so a part of any size
-    costs the memory of one branch. Nothing for a missing part (or one over ``max_bytes``)."""
-    name = _member(zf, part)
-    if name is None or max_bytes is not None and zf.getinfo(name).file_size > max_bytes:
-        return
-    with zf.open(name) as fh:
-        stack: list = []
-        for event, el in _iterparse(fh, ("start", "end")):
-            if event == "start":
-                stack.append(el)
-                continue
-            stack.pop()
-            yield el, stack
-            if stack:
-                del stack[-1][-1]  # the element just ended is its parent's last child
-
-
-def _relationships(zf: zipfile.ZipFile, part: str, max_bytes: int | None = None) -> list[tuple[str, str, str]]:
-    """(Id, type, target part) of the internal relationships of ``part`` ('' = the package)."""
-    folder, base = posixpath.split(part)
-    out = []
-    for el, _ in _elements(zf, posixpath.join(folder, "_rels", base + ".rels"), max_bytes):
-        if _local(el.tag) != "Relationship" or (el.get("TargetMode") or "").lower() == "external":
-            continue
-        target = _resolve(folder, el.get("Target") or "")
-        if target is not None:
-            out.append((el.get("Id") or "", el.get("Type") or "", target))
-    return out
-
-
 def workbook_part(zf: zipfile.ZipFile, max_bytes: int | None = None) -> str | None:
-    """The workbook part, found as Excel finds it: the package's officeDocument relationship,
-    else xl/workbook.xml."""
-    for _, kind, target in _relationships(zf, "", max_bytes):
-        if kind.endswith("/officeDocument"):
-            found = _member(zf, target)
-            if found is not None:
-                return found
-    return _member(zf, "xl/workbook.xml")
+    """The workbook part: the package's officeDocument relationship, else xl/workbook.xml."""
+    return main_part(zf, "xl/workbook.xml", max_bytes)
 
 
 def _is_workbook(zf: zipfile.ZipFile, part: str) -> bool:

@@ -1,0 +1,97 @@
+"""Open Packaging Conventions: finding the parts of an .xlsx or .docx as Office does.
+
+Part names ignore case and may be %-escaped; relationships name targets relative to their
+source part's folder; the main part is whatever the package's officeDocument relationship
+names. XML parts are streamed through libxml2 (lxml: no entity resolved, no DTD, no network;
+the guard has refused any DOCTYPE/ENTITY), each element dropped once read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from urllib.parse import unquote
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def member(zf: zipfile.ZipFile, name: str | None) -> str | None:
+    """The zip member holding part ``name``: OPC part names ignore case and may be %-escaped,
+    and some Windows tools store them with backslashes (xl\\workbook.xml; calamine reads those)."""
+    if not name:
+        return None
+    if name in zf.NameToInfo:
+        return name
+    wanted = {name.lower(), unquote(name).lower()}
+    return next((n for n in zf.NameToInfo if n.replace("\\", "/").lower() in wanted), None)
+
+
+def resolve(folder: str, target: str) -> str | None:
+    """A relationship's target as a part name; None when it points outside the package."""
+    target = target.replace("\\", "/")
+    path = target if target.startswith("/") else f"{folder}/{target}"
+    parts: list[str] = []
+    for seg in path.split("/"):
+        if seg in ("", "."):
+            continue
+        if seg == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(seg)
+    return "/".join(parts) or None
+
+
+def iterparse(fh, events):
+    """libxml2's streaming parser with every door shut: no entity resolved, no DTD, no network."""
+    from lxml import etree
+
+    return etree.iterparse(fh, events=events, resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=True, remove_comments=True, remove_pis=True)
+
+
+def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None):
+    """(element, open ancestors) at the end of every element of ``part``, streamed (see the
+    module's doc); each element is dropped from its parent once yielded, so a part of any size
+    costs the memory of one branch. Nothing for a missing part (or one over ``max_bytes``)."""
+    name = member(zf, part)
+    if name is None or max_bytes is not None and zf.getinfo(name).file_size > max_bytes:
+        return
+    with zf.open(name) as fh:
+        stack: list = []
+        for event, el in iterparse(fh, ("start", "end")):
+            if event == "start":
+                stack.append(el)
+                continue
+            stack.pop()
+            yield el, stack
+            if stack:
+                del stack[-1][-1]  # the element just ended is its parent's last child
+
+
+def relationships(zf: zipfile.ZipFile, part: str, max_bytes: int | None = None) -> list[tuple[str, str, str]]:
+    """(Id, type, target part) of the internal relationships of ``part`` ('' = the package)."""
+    folder, base = posixpath.split(part)
+    out = []
+    for el, _ in elements(zf, posixpath.join(folder, "_rels", base + ".rels"), max_bytes):
+        if local(el.tag) != "Relationship" or (el.get("TargetMode") or "").lower() == "external":
+            continue
+        target = resolve(folder, el.get("Target") or "")
+        if target is not None:
+            out.append((el.get("Id") or "", el.get("Type") or "", target))
+    return out
+
+
+def main_part(zf: zipfile.ZipFile, usual: str, max_bytes: int | None = None) -> str | None:
+    """The package's main part (a workbook, a Word document), found as Excel and Word find it:
+    the package's officeDocument relationship (transitional or strict), else ``usual``
+    (xl/workbook.xml, word/document.xml)."""
+    for _, kind, target in relationships(zf, "", max_bytes):
+        if kind.endswith("/officeDocument"):
+            found = member(zf, target)
+            if found is not None:
+                return found
+    return member(zf, usual)
