@@ -84,6 +84,27 @@ def filled_template(path: Path, unit: str, rows_by_form: Rows, filler: tuple[str
     return path
 
 
+# A unit's whole return, every form answered: the campaign and letter tests build rounds of these.
+SITE = {"site_name": "学院网站", "owner": "办公室", "admin": "王强", "phone": "13912345678", "sections": "新闻",
+        "last_update": "2025-11-10"}
+ACCOUNT = {"platform": "微信公众号", "account_name": "学院之声", "account_id": "gh_001", "followers": 3000,
+           "opened": "2020-01-01", "purpose": "宣传", "admin": "王强", "phone": "13912345678", "note": ""}
+ZOMBIE = {"admin": "无"}
+GROUP = {"group_type": "微信群", "group_name": "教职工群", "members": 120, "purpose": "工作通知", "real_name": "是",
+         "admin": "王强", "phone": "13912345678"}
+STAR = {"platform": "无"}
+
+
+def whole(unit: str, path: Path, *, own_account: bool = False, **forms) -> Path:
+    """Our template with every form answered for ``unit``; ``f1=[…]``…``f5=[…]`` replace a
+    form's rows. ``own_account``: an account id of the unit's own, so that several units'
+    returns raise no duplicate-account between them."""
+    account = {**ACCOUNT, "account_id": f"gh_{len(unit)}{ord(unit[0])}"} if own_account else ACCOUNT
+    rows = {1: [SITE], 2: [account], 3: [ZOMBIE], 4: [GROUP], 5: [STAR]}
+    rows.update({int(k[1:]): v for k, v in forms.items()})
+    return filled_template(path, unit, rows)
+
+
 def _set_meta(wb, meta: Mapping[str, str]) -> None:
     ws = wb[F.META_SHEET]
     rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}

@@ -14,20 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import filled_template
+from builders import ACCOUNT, GROUP, SITE, STAR, ZOMBIE, filled_template, whole
 from typer.testing import CliRunner
 
 from netreg.campaign.ledger import MIGRATIONS, VERSION, Ledger, LedgerError
 from netreg.cli import app
 
-SITE = {"site_name": "学院网站", "owner": "办公室", "admin": "王强", "phone": "13912345678", "sections": "新闻",
-        "last_update": "2025-11-10"}
-ACCOUNT = {"platform": "微信公众号", "account_name": "学院之声", "account_id": "gh_001", "followers": 3000,
-           "opened": "2020-01-01", "purpose": "宣传", "admin": "王强", "phone": "13912345678", "note": ""}
-ZOMBIE = {"admin": "无"}
-GROUP = {"group_type": "微信群", "group_name": "教职工群", "members": 120, "purpose": "工作通知", "real_name": "是",
-         "admin": "王强", "phone": "13912345678"}
-STAR = {"platform": "无"}
 UNITS_TABLE = "单位,联系人,电话,邮箱\n图书馆,李老师,13800000001,tsg@x.edu.cn\n医学院,王老师,13800000002,yxy@x.edu.cn\n" \
               "团委,赵老师,13800000003,tw@x.edu.cn\n组织部,钱老师,13800000004,zzb@x.edu.cn\n护理学院,孙老师,13800000005,hl@x.edu.cn\n"
 
@@ -36,12 +28,6 @@ def cli(*args: str, campaign: Path):
     result = CliRunner().invoke(app, [*args, "--campaign", str(campaign)], terminal_width=200)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
-
-
-def whole(unit: str, path: Path, **forms) -> Path:
-    rows = {1: [SITE], 2: [ACCOUNT], 3: [ZOMBIE], 4: [GROUP], 5: [STAR]}
-    rows.update({int(k[1:]): v for k, v in forms.items()})
-    return filled_template(path, unit, rows)
 
 
 @pytest.fixture

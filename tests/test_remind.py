@@ -14,20 +14,13 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from builders import filled_template, first_data_row, letter
+import builders
+from builders import GROUP, SITE, first_data_row, letter
 from typer.testing import CliRunner
 
 from netreg.cli import app
 from netreg.model.forms import FORMS_BY_ID
 
-SITE = {"site_name": "学院网站", "owner": "办公室", "admin": "王强", "phone": "13912345678", "sections": "新闻",
-        "last_update": "2025-11-10"}
-ACCOUNT = {"platform": "微信公众号", "account_name": "学院之声", "account_id": "gh_001", "followers": 3000,
-           "opened": "2020-01-01", "purpose": "宣传", "admin": "王强", "phone": "13912345678", "note": ""}
-ZOMBIE = {"admin": "无"}
-GROUP = {"group_type": "微信群", "group_name": "教职工群", "members": 120, "purpose": "工作通知", "real_name": "是",
-         "admin": "王强", "phone": "13912345678"}
-STAR = {"platform": "无"}
 # 组织部 has no address: a letter, no draft
 UNITS_TABLE = ("单位,联系人,电话,邮箱\n图书馆,李老师,13800000001,tsg@x.edu.cn\n"
                "医学院,王老师,13800000002,yxy@x.edu.cn；yxb@x.edu.cn\n团委,赵老师,13800000003,tw@x.edu.cn\n"
@@ -44,10 +37,7 @@ def cli(*args: str, campaign: Path):
 
 
 def whole(unit: str, path: Path, **forms) -> Path:
-    rows = {1: [SITE], 2: [{**ACCOUNT, "account_id": f"gh_{len(unit)}{ord(unit[0])}"}], 3: [ZOMBIE], 4: [GROUP],
-            5: [STAR]}
-    rows.update({int(k[1:]): v for k, v in forms.items()})
-    return filled_template(path, unit, rows)
+    return builders.whole(unit, path, own_account=True, **forms)
 
 
 def make_campaign(root: Path) -> Path:
