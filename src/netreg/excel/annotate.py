@@ -68,11 +68,15 @@ def _unit_jobs(report: Report) -> list[_Job]:
     for f in report.files:
         if f.status != "skipped":  # a copy of another file, or netreg's own output: nothing to send back
             units.setdefault(f.unit or UNNAMED, []).append(f)
+    owner = {f.path: unit for unit, files in units.items() for f in files}
+    mine: dict[str, list[Issue]] = {unit: [] for unit in units}
+    for i in report.issues:  # one pass, in the report's order (a province has hundreds of thousands)
+        unit = owner.get(i.file) if i.file is not None else i.unit
+        if unit in mine:
+            mine[unit].append(i)
     jobs: list[_Job] = []
     for unit, files in units.items():
-        paths = {f.path for f in files}
-        issues = [i for i in report.issues
-                  if i.file in paths or (i.file is None and i.unit == unit)]
+        issues = mine[unit]
         readable = [f for f in files if f.status == "ok"]
         for f in readable or [None]:
             jobs.append(_Job(unit, f, issues, files))
