@@ -77,19 +77,12 @@ def _is(exc: BaseException, name: str) -> bool:
     return any(c.__name__ == name for c in type(exc).__mro__)
 
 
-def _without_numpy() -> None:
-    """openpyxl imports numpy whenever it is installed (Anaconda, or beside pandas) only to
-    accept numpy scalars as numbers, and that import was 0.18 s of a command's 0.5 s start.
-    netreg writes no numpy value, so the command (never the library) hides numpy from it."""
-    if "numpy" not in sys.modules:
-        sys.modules["numpy"] = None  # `import numpy` raises ImportError: openpyxl goes without
-
-
 def main() -> None:
     """Console entry point: usage errors in Chinese, exit code 2, never a traceback."""
     from ..util.clickzh import usage_error
+    from ..util.startup import without_numpy
 
-    _without_numpy()
+    without_numpy()
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:
