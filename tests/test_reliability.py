@@ -483,3 +483,38 @@ def test_a_file_name_valid_neither_as_utf8_nor_as_gbk_does_not_stop_a_merge(tmp_
     proc = _cli("merge", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--as-of", "2025-11-25")
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stdout + proc.stderr, proc.stderr
     assert re.search(r"读入 2 行（[^）]*），写入汇总 2 行", proc.stdout), proc.stdout[-1500:]
+
+
+def test_a_word_document_is_streamed_never_held_whole(tmp_path):
+    """A .docx's document part is parsed as it is decompressed: reading one whose document.xml
+    is 80 MB of markup around short texts costs far less than 80 MB more than a small one
+    (held whole, as python-docx's package reader held it, it cost the part's size on top)."""
+    W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+          'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+          'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+    fonts = "".join(f'<w:rFonts w:ascii="SimSun{k}" w:hAnsi="SimSun" w:eastAsia="宋体" w:cs="SimSun"/>' for k in range(4))
+    cell = '<w:tc><w:tcPr><w:tcW w:w="1000" w:type="dxa"/></w:tcPr><w:p><w:r><w:rPr>' + fonts + '</w:rPr><w:t>{}</w:t></w:r></w:p></w:tc>'
+
+    def document(path: Path, rows: int) -> int:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", ct)
+            z.writestr("_rels/.rels", rels)
+            with z.open("word/document.xml", "w") as fh:
+                fh.write(f'<?xml version="1.0" encoding="UTF-8"?><w:document {W}><w:body><w:tbl>'.encode())
+                for r in range(rows):
+                    fh.write(("<w:tr>" + "".join(cell.format(r % 10) for _ in range(6)) + "</w:tr>").encode())
+                fh.write(b"</w:tbl></w:body></w:document>")
+            return z.getinfo("word/document.xml").file_size
+
+    small, big = tmp_path / "small.docx", tmp_path / "big.docx"
+    document(small, 100)
+    size = document(big, 33_000) >> 20
+    assert size >= 80
+    _, _, base = measured_read("docx", small, "len(book.sheets[0].cells)")
+    rows, _, peak = measured_read("docx", big, "len(book.sheets[0].cells)")
+    assert rows == "33000"
+    assert peak - base < size / 2, (base, peak, size)

@@ -15,7 +15,6 @@ through the package's relationships (``opc.main_part``), as Word finds it.
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
@@ -71,7 +70,8 @@ class DocxSource:
                                  "疑似恶意文件，已跳过", Reason.MALICIOUS) from None
             raise
         try:
-            grids = _Reader(limits.max_cells).walk(_main_part(path))
+            with zipfile.ZipFile(path) as zf, _main_part(zf) as document:
+                grids = _Reader(limits.max_cells).walk(document)
         except Unreadable:
             raise
         except MemoryError:
@@ -81,17 +81,17 @@ class DocxSource:
         return Book(path, "docx", tuple(grids), meta={}, reader="lxml")
 
 
-def _main_part(path: Path) -> bytes:
+def _main_part(zf: zipfile.ZipFile):
     """The document part (word/document.xml, or wherever the package's officeDocument
-    relationship points), found as Word finds it. (python-docx's package reader found it
-    too, at 138 ms to import in each worker and 9 ms a file.)"""
+    relationship points), found as Word finds it, opened to be streamed: never read whole.
+    (python-docx's package reader found it too, at 138 ms to import in each worker and 9 ms
+    a file, and held every part in memory.)"""
     from .opc import main_part
 
-    with zipfile.ZipFile(path) as zf:
-        part = main_part(zf, "word/document.xml")
-        if part is None:
-            raise ValueError("no document part")
-        return zf.read(part)
+    part = main_part(zf, "word/document.xml")
+    if part is None:
+        raise ValueError("no document part")
+    return zf.open(part)
 
 
 def _int(element, default: int) -> int:
@@ -193,12 +193,13 @@ class _Reader:
             raise Unreadable(f"Word 文件中的表格过大（超过 {self.max_cells} 个单元格的上限），"
                              "请删除多余的表格或行后重新发送", Reason.TOO_LARGE)
 
-    def walk(self, blob: bytes) -> list[Grid]:
+    def walk(self, document) -> list[Grid]:
+        """The grids of ``document`` (the document part, a binary file streamed)."""
         from lxml import etree
 
         # huge_tree: a text past libxml2's 10 MB is read (and cut, ``cut_cells``); the guard
         # has refused entity declarations and texts past guard.MAX_TEXT.
-        events = etree.iterparse(io.BytesIO(blob), events=("end",), tag=(_P, _TBL, _TR, _TC),
+        events = etree.iterparse(document, events=("end",), tag=(_P, _TBL, _TR, _TC),
                                  resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
         for _, el in events:
             tag = el.tag
