@@ -80,7 +80,7 @@ def phases(folder: Path, out: Path | None) -> None:
     times["check"] = cpu() - t
     t = cpu()
     store, cross = RecordStore(), CrossIndex()
-    cross.add(0, records, store.add(0, records))
+    cross.add(records, store.add(0, records))
     cross.resolve(store, Context.build(config, as_of), {})
     times["cross"] = cpu() - t
     # what travels back from the workers: every file's FileCheck, pickled and unpickled

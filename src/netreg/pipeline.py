@@ -266,8 +266,7 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
     checks = []
     for seq, (_, checked) in enumerate(_check_all_reported(inputs, config, units, as_of, on_file)):
-        keys = store.add(seq, checked.records)
-        cross.add(seq, checked.records, keys)
+        cross.add(checked.records, store.add(seq, checked.records))
         checks.append((replace(checked, records=[]), frozenset(r.unit for r in checked.records)))
     dropped = set()
     for seq, checked in enumerate(_summaries_read_twice(checks)):
@@ -320,7 +319,7 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         except Exception:  # noqa: BLE001 - a damaged roster is one issue, never a traceback
             loose.append(make("file-unreadable", file=str(r), reason=Reason.CORRUPT,
                               problem="学生花名册文件已损坏，无法读取", advice="请重新导出花名册（.xlsx 或 .csv）。"))
-    flags = cross.resolve(store, base, student_roster, dropped)
+    flags = cross.resolve(store, base, student_roster)
     if config.rules:
         loose = leveled(loose, config.rules)
     issues = Issues(loose) if store.spill.spilled else None
@@ -330,11 +329,13 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     counted = []
     for seq, res in enumerate(results):  # one file at a time: its records' issues joined to its own
         mine = list(file_issues.get(res.path, []))
+        if config.rules:
+            mine = leveled(mine, config.rules)
         for run in runs.get(seq, ()):
             recs = store.load(run)
             changed = bool(config.rules)
             for p, rec in enumerate(recs):
-                extra = flags.get(run.chunk * 1_000_000 + p)
+                extra = flags.get(store.key(run, p))
                 if extra:
                     rec.issues.extend(extra)
                     changed = True
@@ -343,8 +344,6 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
                 mine.extend(rec.issues)
             if changed:
                 store.save(run, recs)  # on disk: written anew (in memory it is the same list)
-        if config.rules:
-            mine = leveled(mine, config.rules)
         mine.sort(key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
                                  len(i.column or ""), i.column or ""))
         counted.append(replace(res, errors=sum(i.severity is Severity.ERROR for i in mine),

@@ -30,56 +30,50 @@ def is_student(rec: Record) -> bool:
 
 
 class CrossIndex:
-    """What the cross-file rules need of each record, gathered file by file. A record's
-    place (``order``: file × 1e6 + row of the file's records) keeps the messages exactly as
-    when every record was at hand in file order."""
+    """What the cross-file rules need of each record, gathered file by file. Records are
+    known by their key in the store, which sorts as they were read: the messages come out
+    exactly as when every record was at hand in file order."""
 
     def __init__(self):
-        self.students: list[tuple[int, str, str]] = []  # (order, phone, who)
-        self.bound: list[tuple[int, int, tuple[str, ...]]] = []  # (order, key, phones) of a NoStudentPhone column
-        self.by_identity: dict[tuple, list[tuple[int, int]]] = defaultdict(list)  # -> [(order, key)]
+        self.students: list[tuple[int, str, str]] = []  # (key, phone, who)
+        self.bound: list[tuple[int, tuple[str, ...]]] = []  # (key, phones) of a NoStudentPhone column
+        self.by_identity: dict[tuple, list[int]] = defaultdict(list)  # -> keys
 
-    def add(self, seq: int, records: list[Record], keys: list[int]) -> None:
-        for idx, (rec, key) in enumerate(zip(records, keys)):
-            order = seq * 1_000_000 + idx
+    def add(self, records: list[Record], keys: list[int]) -> None:
+        for rec, key in zip(records, keys):
             form = rec.form
             if is_student(rec):
                 who = f"（{rec.where()} {clean_text(rec.values.get('person'))}）"
-                self.students.extend((order, p, who) for p in _phones(rec.values.get("phone")))
+                self.students.extend((key, p, who) for p in _phones(rec.values.get("phone")))
             rule = form.rule(F.NoStudentPhone)
             if rule is not None:
                 phones = _phones(rec.values.get(rule.column))
                 if phones:
-                    self.bound.append((order, key, tuple(phones)))
+                    self.bound.append((key, tuple(phones)))
             if form.duplicates is not None:
                 identity = form.identity_parts(rec.values, fallback=False)
                 if identity is not None:
                     # Group names repeat across units (每个学院都有“教职工群”): per_unit compares within one.
-                    self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, identity)].append(
-                        (order, key))
+                    self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, identity)].append(key)
 
-    def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None,
-                dropped: set[int] = frozenset()) -> dict[int, list[Issue]]:
+    def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None) -> dict[int, list[Issue]]:
         """The issues the rules raise, by record key, in the order they were raised when
         every record was checked in file order (a student's phone first, then a repeat).
-        ``roster``: phone -> name of the students' roster; ``dropped``: files that no longer count."""
-        live = (lambda order: order // 1_000_000 not in dropped) if dropped else (lambda order: True)
+        ``roster``: phone -> name of the students' roster. Records of files the store has
+        dropped count for nothing."""
+        live = store.live_key
         students = {p: f"（花名册：{n}）" for p, n in (roster or {}).items()}
-        for order, phone, who in sorted(self.students):
-            if live(order):
+        for key, phone, who in sorted(self.students):
+            if live(key):
                 students.setdefault(phone, who)
         hits = []  # (key, phone)
-        for order, key, phones in sorted(self.bound):
-            if live(order):
+        for key, phones in sorted(self.bound):
+            if live(key):
                 phone = next((p for p in phones if p in students), None)
                 if phone is not None:
                     hits.append((key, phone))
-        groups = []
-        for members in self.by_identity.values():
-            members = sorted(m for m in members if live(m[0]))
-            if len(members) > 1:
-                groups.append((members[0][0], [key for _, key in members]))
-        groups = [keys for _, keys in sorted(groups)]  # as the first of each was read
+        groups = sorted(members for keys in self.by_identity.values()
+                        if len(members := sorted(k for k in keys if live(k))) > 1)  # as the first of each was read
         records = store.get([k for k, _ in hits] + [k for g in groups for k in g])
         flags: dict[int, list[Issue]] = defaultdict(list)
         for key, phone in hits:

@@ -98,9 +98,9 @@ def _of_form(records, form: F.Form, rank: dict[str, int]):
     store (a province's run) are read back one run at a time, never all at once."""
     runs = getattr(records, "runs", None)
     if runs is not None:
-        mine = sorted((r for r in runs() if r.form == form.id), key=lambda r: rank.get(r.unit, len(rank)))
+        mine = sorted((r for r in runs() if r.form == form.id), key=lambda r: rank.get(r.unit, len(rank)))  # stable
         extras = list(dict.fromkeys(name for run in mine for name in run.extras))
-        return (lambda: records.of_form(form.id, rank)), sum(r.count for r in mine), extras
+        return (lambda: (rec for run in mine for rec in records.store.load(run))), sum(r.count for r in mine), extras
     listed = sorted((r for r in records if r.form is form), key=lambda r: rank.get(r.unit, len(rank)))  # stable
     return (lambda: iter(listed)), len(listed), list(dict.fromkeys(name for rec in listed for name in rec.extras))
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from .forms import FORMS
 from .issues import Issue, Severity, make
 from .records import Record
+from .store import count_severity, tallies
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,6 @@ class Report:
     roster: int = 0  # students' phone numbers read from the roster files
 
     def count(self, severity: Severity) -> int:
-        from .store import count_severity
-
         return count_severity(self.issues, severity)
 
     @property
@@ -132,8 +131,6 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
     """One status per unit: units of the list first (in list order), then units found that
     are not on it."""
     sent = [f for f in report.files if f.status != "skipped" and f.unit]  # not copies, not netreg's own
-    from .store import tallies
-
     counted = list(tallies(report.records))  # (unit, form, file, rows)
     found = {f.unit for f in sent} | {unit for unit, *_ in counted}  # a summary's rows name their units
     order = list(report.units) + sorted(found - set(report.units))

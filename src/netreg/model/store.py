@@ -3,7 +3,7 @@
 ``RecordStore`` holds each file's records as runs (consecutive records of one unit and form)
 in a ``Spill``: lists in memory for a school, pickled to a temporary file past
 ``SPILL_ROWS`` for a province. The summary reads the runs of one form in unit order
-(``of_form``); everything else iterates the records in file order, as it iterated the tuple.
+(``Records.runs``); everything else iterates the records in file order, as it iterated the tuple.
 ``Issues`` is the report's issue list kept the same way, one chunk per file.
 
 Below the limit the pipeline hands out plain tuples, exactly as before; past it, the report
@@ -22,6 +22,9 @@ from .issues import Issue, Severity
 from .records import Record
 
 _FIELDS = attrgetter(*(f.name for f in fields(Issue)))
+# A record's key: the number of the chunk holding it, shifted, plus its place there. Chunks are
+# numbered as the records arrive, file by file, so keys sort as the records were read.
+_SHIFT = 32
 
 
 def _pack_issues(issues: list[Issue]) -> list[tuple]:
@@ -54,30 +57,39 @@ class RecordStore:
         self.dropped: set[int] = set()  # files whose records no longer count (a summary read twice)
 
     def add(self, seq: int, records: list[Record]) -> list[int]:
-        """Store one file's records; returns, for each record in order, its key (the chunk
-        holding it × 1_000_000 + its place there) for ``get``."""
+        """Store one file's records; returns, for each record in order, its key (``key``)."""
         keys = []
         start = 0
         for k in range(1, len(records) + 1):
             if k == len(records) or records[k].unit != records[start].unit or records[k].form is not records[start].form:
                 chunk = records[start:k]
                 extras = tuple(dict.fromkeys(name for rec in chunk for name in rec.extras))
-                n = self.spill.add(chunk)
+                n = self.spill.add(chunk)  # the spill holds only runs: chunk n is self.runs[n]
                 first = chunk[0]
-                self.runs.append(Run(seq, first.file, first.unit, first.form.id, n, len(chunk), extras))
-                keys.extend(n * 1_000_000 + p for p in range(len(chunk)))
+                run = Run(seq, first.file, first.unit, first.form.id, n, len(chunk), extras)
+                self.runs.append(run)
+                keys.extend(self.key(run, p) for p in range(len(chunk)))
                 start = k
         return keys
 
+    @staticmethod
+    def key(run: Run, place: int) -> int:
+        """The key of the record at ``place`` in ``run``."""
+        return (run.chunk << _SHIFT) + place
+
+    def live_key(self, key: int) -> bool:
+        """Whether the record of ``key`` still counts (its file was not dropped)."""
+        return self.runs[key >> _SHIFT].seq not in self.dropped
+
     def get(self, keys: Iterable[int]) -> dict[int, Record]:
         """The records of ``keys``, each chunk read once."""
-        out: dict[int, Record] = {}
         by_chunk: dict[int, list[int]] = {}
         for key in keys:
-            by_chunk.setdefault(key // 1_000_000, []).append(key % 1_000_000)
-        for n, places in by_chunk.items():
+            by_chunk.setdefault(key >> _SHIFT, []).append(key)
+        out: dict[int, Record] = {}
+        for n, wanted in by_chunk.items():
             chunk = self.spill.get(n)
-            out.update((n * 1_000_000 + p, chunk[p]) for p in places)
+            out.update((key, chunk[key - (n << _SHIFT)]) for key in wanted)
         return out
 
     def live(self) -> Iterator[Run]:
@@ -137,12 +149,6 @@ class Records(_Lazy):
         for run in self.store.live():
             yield from self.store.load(run)
 
-    def of_form(self, form_id: int, rank: dict[str, int]) -> Iterator[Record]:
-        """The records of one form, units in ``rank`` order (others last), each unit's in file order."""
-        runs = sorted((r for r in self.store.live() if r.form == form_id), key=lambda r: rank.get(r.unit, len(rank)))
-        for run in runs:
-            yield from self.store.load(run)
-
     def runs(self) -> Iterator[Run]:
         return self.store.live()
 
@@ -177,7 +183,7 @@ class _Chain(_Lazy):
     def __init__(self, first: _Lazy, more: tuple):
         self.first, self.more = first, more
         self._len = len(first) + len(more)
-        if isinstance(first, Issues) or isinstance(first, _Chain) and hasattr(first, "severities"):
+        if hasattr(first, "severities"):  # counted once, as the list was built
             self.severities = dict(first.severities)
             for i in more:
                 self.severities[i.severity] += 1

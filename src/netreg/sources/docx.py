@@ -76,7 +76,7 @@ class DocxSource:
             raise
         except MemoryError:
             raise Unreadable(_TOO_BIG, Reason.TOO_LARGE) from None
-        except Exception:  # noqa: BLE001 - python-docx, zipfile, lxml: many kinds for a broken package
+        except Exception:  # noqa: BLE001 - zipfile, lxml: many kinds for a broken package
             raise Unreadable(_CORRUPT, Reason.CORRUPT) from None
         return Book(path, "docx", tuple(grids), meta={}, reader="lxml")
 

@@ -77,9 +77,5 @@ class Spill:
         self._file.seek(offset)
         return self._unpack(pickle.loads(self._file.read(length)))
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
     def __len__(self) -> int:
         return len(self._mem)
