@@ -94,6 +94,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX letters_key ON letters(status_key);
     """,
+    # 4: a message that could not be recorded is set aside (done = 2), kept whole in 收件/
+    """
+    ALTER TABLE messages ADD COLUMN kept TEXT;  -- file name in 收件/ of the whole message (.eml)
+    """,
 ]
 VERSION = len(MIGRATIONS)
 
@@ -272,7 +276,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ mailbox
     def message_seen(self, folder: str, uidvalidity: int, uid: int) -> bool:
-        return self.db.execute("SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ? AND done = 1",
+        return self.db.execute("SELECT 1 FROM messages WHERE folder = ? AND uidvalidity = ? AND uid = ? AND done >= 1",
                                (folder, uidvalidity, uid)).fetchone() is not None
 
     def add_message(self, folder: str, msg, attachments: int) -> int:
@@ -288,6 +292,10 @@ class Ledger:
 
     def message_done(self, rowid: int) -> None:
         self.db.execute("UPDATE messages SET done = 1 WHERE rowid = ?", (rowid,))
+
+    def message_set_aside(self, rowid: int, kept: str) -> None:
+        """A message that could not be recorded: never fetched again, kept whole as ``kept``."""
+        self.db.execute("UPDATE messages SET done = 2, kept = ? WHERE rowid = ?", (kept, rowid))
 
     def messages(self) -> list[tuple]:
         """(sender, subject, received, attachments) of every message taken in, oldest first."""

@@ -66,6 +66,7 @@ EXTENSIONS = {
 FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
 MAX_NAME = 200  # characters; longer names are cut before the extension
+MAX_NAME_BYTES = 180  # UTF-8 bytes: a file name is at most 255 bytes (ext4, NTFS counts UTF-16 units)
 GB_CHARSETS = frozenset({"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn",
                          "gb18030", "x-gb18030", "csgb2312"})
 ESCAPED = re.compile("[\udc80-\udcff]")  # raw 8-bit header bytes, as the parser keeps them
@@ -93,6 +94,7 @@ class Message:
     subject: str
     received: datetime  # the Date header (else the server's INTERNALDATE), local time, aware
     attachments: tuple[Attachment, ...]
+    raw: bytes = b""  # the message as fetched: kept in 收件/ when it cannot be recorded
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +389,7 @@ def parse_message(raw: bytes, uidvalidity: int = 0, uid: int = 0,
         subject=_one_line(decode_words(str(msg.get("Subject", "") or ""))),
         received=_received(msg.get("Date"), internaldate),
         attachments=tuple(_attachments(msg)),
+        raw=raw,
     )
 
 
@@ -454,12 +457,15 @@ def safe_name(name: str, ctype: str = "application/octet-stream", number: int = 
         return f"附件{number}{_extension(ctype)}"
     if RESERVED.match(name):
         name = "_" + name
-    if len(name) > MAX_NAME:
+    if len(name) > MAX_NAME or len(name.encode("utf-8")) > MAX_NAME_BYTES:
         stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            name = stem[:MAX_NAME - len(ext) - 1] + "." + ext
-        else:
-            name = name[:MAX_NAME]
+        if not (dot and 0 < len(ext) <= 10 and stem):
+            stem, ext = name, ""
+        suffix = "." + ext if ext else ""
+        stem = stem[:MAX_NAME - len(suffix)]
+        while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+            stem = stem[:-1]
+        name = stem.rstrip(". ") + suffix if stem.strip(". ") else f"附件{number}{suffix}"
     return name
 
 

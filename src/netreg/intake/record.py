@@ -151,10 +151,8 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
     """Fetch the messages of the campaign mailbox not yet seen and record every attachment
     (zip members included) with the message's sender and Date. A message is marked seen only
     after its attachments are recorded: a run cut short fetches it again, and its files are
-    then recorded as duplicates, never lost."""
-    import shutil
-    import tempfile
-
+    then recorded as duplicates, never lost. A message that cannot be recorded is kept whole
+    in 收件/ (as .eml), set aside with one line, and the next message is taken."""
     from ..campaign.contacts import unit_of_sender
     from .mail import fetch_new
 
@@ -163,35 +161,82 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
     for msg in fetch_new(config.mail, password, lambda v, u: ledger.message_seen(folder, v, u),
                          ssl_context=ssl_context):
         received = msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received
-        unit = unit_of_sender(msg.sender, contacts)
-        work = Path(tempfile.mkdtemp(prefix="netreg-mail-"))
         try:
-            paths = []
-            for n, att in enumerate(msg.attachments, 1):
-                target = work / str(n) / (Path(att.name).name or f"附件{n}")  # mail.py strips paths already
-                target.parent.mkdir()
-                target.write_bytes(att.data)
-                paths.append(target)
-            inputs, loose = collect(paths, config.limits) if paths else ([], [])
-            inputs = [Input(i.path, _member_name(i.shown, work), i.problem, unit) for i in inputs]
-            files = [Taken(_member_name(i.file or "", work), None, unit, None, frozenset(), UNREADABLE, i.message)
-                     for i in loose]
-            with ledger.write():
-                message = ledger.add_message(folder, msg, len(msg.attachments))
-            files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
-                                 origin="mail", message=message, contacts=contacts)
-            with ledger.write():
-                ledger.message_done(message)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        fetched = Fetched(msg.sender, msg.subject, received, files)
+            fetched = _take_message(ledger, config, units, contacts, msg, received, unit_of_sender(msg.sender, contacts))
+        except Exception as exc:  # noqa: BLE001 - one message never stops the mailbox
+            if _disk_full(exc):
+                raise
+            fetched = _set_aside(ledger, folder, msg, received, exc)
         out.append(fetched)
         if on_message is not None:
             on_message(fetched)
     return out
 
 
-def _member_name(shown: str, work: Path) -> str:
-    """附件名 or 附件名.zip/成员: the name as it arrived, without our temporary folder."""
-    rest = shown[len(str(work)):].lstrip("/\\") if shown.startswith(str(work)) else shown
-    return rest.split("/", 1)[1] if "/" in rest else rest.split("\\", 1)[-1]
+def _take_message(ledger: Ledger, config: Campaign, units: list[str], contacts: list, msg, received: datetime,
+                  unit: str | None) -> Fetched:
+    """Record one message's attachments. Each is written under a name of our own
+    (``0001.xlsx``): the sender's name, however long or strange, is only ever shown."""
+    import shutil
+
+    from ..util.faults import point
+    from ..util.workdir import scratch
+
+    point("mail-message", msg.subject)
+    folder = config.mail.folder
+    work = scratch(ledger.folder, "mail")
+    try:
+        paths, names = [], {}
+        for n, att in enumerate(msg.attachments, 1):
+            target = work / f"{n:04d}{_suffix(att.name)}"
+            target.write_bytes(att.data)
+            paths.append(target)
+            names[target.name] = att.name
+        inputs, loose = collect(paths, config.limits) if paths else ([], [])
+        inputs = [Input(i.path, _member_name(i.shown, work, names), i.problem, unit) for i in inputs]
+        files = [Taken(_member_name(i.file or "", work, names), None, unit, None, frozenset(), UNREADABLE, i.message)
+                 for i in loose]
+        with ledger.write():
+            message = ledger.add_message(folder, msg, len(msg.attachments))
+        files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
+                             origin="mail", message=message, contacts=contacts)
+        with ledger.write():
+            ledger.message_done(message)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return Fetched(msg.sender, msg.subject, received, files)
+
+
+def _set_aside(ledger: Ledger, folder: str, msg, received: datetime, exc: BaseException) -> Fetched:
+    """The message whole in 收件/ and marked set aside in the ledger, so that the mailbox goes on."""
+    from ..util.debug import note
+
+    note(exc)
+    _digest, stored = ledger.keep(msg.raw, "message.eml")
+    with ledger.write():
+        rowid = ledger.add_message(folder, msg, len(msg.attachments))
+        ledger.message_set_aside(rowid, stored)
+    why = f"这封邮件无法登记，已原样保存为 收件/{stored}，已跳过（可另存附件后用 netreg intake 登记）"
+    return Fetched(msg.sender, msg.subject, received, [Taken("（整封邮件）", None, None, None, frozenset(),
+                                                             UNREADABLE, why)])
+
+
+def _disk_full(exc: BaseException) -> bool:
+    import errno
+
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _suffix(name: str) -> str:
+    import re
+
+    suffix = Path(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+
+
+def _member_name(shown: str, work: Path, names: dict[str, str]) -> str:
+    """附件名 or 附件名.zip/成员: the name as it arrived, for our own name in the work folder."""
+    shown, base = shown.replace("\\", "/"), str(work).replace("\\", "/")
+    rest = shown[len(base):].lstrip("/") if shown.startswith(base) else shown
+    ours, sep, tail = rest.partition("/")
+    return names.get(ours, ours) + sep + tail
