@@ -70,7 +70,13 @@ _WORKDIR = _Workdir()
 
 def collect(paths: list[Path], limits) -> tuple[list[Input], list[Issue]]:
     """Inputs in a stable order, and issues for what cannot even be looked at (a path that
-    does not exist, a dangling link, an archive that cannot be opened)."""
+    does not exist, a link, an archive that cannot be opened).
+
+    A symbolic link is never followed, in a folder or named itself: ``ln -s /etc/shadow
+    回收/x.xlsx`` would otherwise make netreg read, store and summarise a file the unit never
+    sent. It is named in one line, as a link in a zip is; the other files go on. A folder named
+    on the command line may itself be a link (the user chose it); the links inside are not
+    followed."""
     found: list[Input] = []
     issues: list[Issue] = []
     seen: set[Path] = set()
@@ -83,18 +89,23 @@ def collect(paths: list[Path], limits) -> tuple[list[Input], list[Issue]]:
         found.extend(_expand(p, limits, issues))
 
     for p in paths:
-        if p.is_dir():
+        if _is_link(p) and not p.is_dir():  # a file named through a link
+            if not p.name.startswith("~$"):
+                issues.append(_link_issue(p))
+        elif p.is_dir():
             for root, dirs, names in os.walk(p, followlinks=False):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for n in sorted(names):
+                linked = [d for d in dirs if _is_link(Path(root) / d)]  # a link to a folder: never walked
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in linked)
+                # said, unless it loops back to a folder being walked (循环 → .: nothing is missed)
+                linked = [d for d in linked if not _loops_back(Path(root) / d, p)]
+                for n in sorted(names + linked):
                     f = Path(root) / n
                     if is_silent(n):
                         continue
-                    if f.is_file():
+                    if _is_link(f):
+                        issues.append(_link_issue(f))
+                    elif f.is_file():
                         add(f)
-                    elif f.is_symlink():  # dangling or looping link: say so, never skip silently
-                        issues.append(make("file-unreadable", file=displayed(f), reason=Reason.MISSING,
-                                           problem="文件不存在或无法访问（链接指向的文件不存在）"))
         elif p.name.startswith("~$"):
             continue
         elif p.is_file():
@@ -103,6 +114,43 @@ def collect(paths: list[Path], limits) -> tuple[list[Input], list[Issue]]:
             issues.append(make("file-unreadable", file=displayed(p), reason=Reason.MISSING,
                                problem="文件或文件夹不存在，或无法访问", advice="请检查路径是否写对。"))
     return found, issues
+
+
+def _is_link(path: Path) -> bool:
+    """A symbolic link (or, on Windows, a junction): never followed."""
+    try:
+        if path.is_symlink():
+            return True
+        is_junction = getattr(path, "is_junction", None)  # Python 3.12+
+        return bool(is_junction and is_junction())
+    except OSError:
+        return False
+
+
+def _loops_back(link: Path, top: Path) -> bool:
+    """Whether ``link`` points back up to its own folder or one above it, inside ``top``."""
+    try:
+        target, here, top = link.resolve(), link.parent.resolve(), top.resolve()
+    except (OSError, RuntimeError):
+        return False
+    return target.is_relative_to(top) and here.is_relative_to(target)
+
+
+def _link_issue(path: Path) -> Issue:
+    """One line for a link: where it points when that exists (refused, as a link in a zip
+    is), or that it points nowhere."""
+    try:
+        exists = path.exists()
+    except OSError:
+        exists = False
+    if exists:
+        what = "文件夹" if path.is_dir() else "文件"
+        return make("file-unreadable", file=displayed(path), reason=Reason.MALICIOUS,
+                    problem=f"这是一个符号链接（指向别处的{what}），为安全起见不跟随读取",
+                    advice="请把单位交回的文件本身（不是链接或快捷方式）放入文件夹。")
+    return make("file-unreadable", file=displayed(path), reason=Reason.MISSING,
+                problem="文件不存在或无法访问（链接指向的文件不存在）",
+                advice="请把单位交回的文件本身（不是链接或快捷方式）放入文件夹。")
 
 
 def _expand(path: Path, limits, issues: list[Issue]) -> list[Input]:

@@ -1,0 +1,85 @@
+"""Issue 25, driven as a user would: links in the folders given, impossible deadlines, workers
+that outlive a killed run, temporary files a kill leaves behind, live formulas in annotated
+copies, and a reader that aborts its process under the spawn start method (Windows' way)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from builders import filled_template
+from netreg.cli import app
+
+LINUX = sys.platform.startswith("linux")
+
+
+def cli(*args: str):
+    result = CliRunner().invoke(app, list(args), terminal_width=200)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def netreg(*args: str, env: dict | None = None, cwd: Path | None = None, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "netreg", *args], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "200", **(env or {})}, **kw)
+
+
+def _secret(tmp_path: Path) -> Path:
+    """A file outside the folder that a link points to: a real workbook, so that following the
+    link would read it as a unit's return (as /etc/passwd linked as .csv was counted)."""
+    return filled_template(tmp_path / "别处" / "机密.xlsx", "图书馆", {1: [{"site_name": "不该读到的网站"}]})
+
+
+# --------------------------------------------------------------------------- 3. links
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks need privileges on Windows")
+def test_links_in_a_folder_or_named_are_never_followed_and_said_in_one_line(tmp_path):
+    secret = _secret(tmp_path)
+    folder = tmp_path / "回收"
+    filled_template(folder / "医学院.xlsx", "医学院", {1: [{"site_name": "医学院网站"}]})
+    (folder / "单位006学院.xlsx").symlink_to(secret)
+    (folder / "子目录").mkdir()
+    (folder / "子目录" / "口令.csv").symlink_to("/etc/passwd")
+    (folder / "外面").symlink_to(secret.parent, target_is_directory=True)  # a folder elsewhere
+    (folder / "断开.xlsx").symlink_to(tmp_path / "没有这个文件.xlsx")
+    named = tmp_path / "直接给出.xlsx"
+    named.symlink_to(secret)
+
+    result = cli("validate", str(folder), str(named), "--as-of", "2025-11-25", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    read = {Path(f["path"]).name for f in data["files"] if f["status"] == "ok"}
+    assert read == {"医学院.xlsx"}  # the good file goes on; nothing behind a link is read
+    assert "不该读到的网站" not in result.stdout
+    said = {Path(i["file"]).name: i for i in data["issues"] if i["code"] == "file-unreadable"}
+    assert set(said) == {"单位006学院.xlsx", "口令.csv", "外面", "断开.xlsx", "直接给出.xlsx"}
+    for name in ("单位006学院.xlsx", "口令.csv", "外面", "直接给出.xlsx"):
+        assert said[name]["reason"] == "malicious" and "符号链接" in said[name]["message"]
+    assert said["断开.xlsx"]["reason"] == "missing"
+
+    # merge: the summary holds the unit's row only; intake: nothing behind a link is stored
+    merged = cli("merge", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "--as-of", "2025-11-25", "--force")
+    assert merged.exit_code in (0, 1) and (tmp_path / "汇总.xlsx").exists()
+    wb = openpyxl.load_workbook(tmp_path / "汇总.xlsx", read_only=True)
+    values = {str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c}
+    assert "医学院网站" in values and "不该读到的网站" not in values
+    assert "root:" not in " ".join(values)
+
+    campaign = tmp_path / "活动"
+    assert cli("init", str(campaign)).exit_code == 0
+    taken = cli("intake", str(folder), "--campaign", str(campaign))
+    assert taken.exit_code in (0, 1), taken.output
+    assert "单位006学院.xlsx" in taken.output and "符号链接" in taken.output
+    stored = [p.read_bytes() for p in (campaign / "收件").iterdir()]
+    assert len(stored) == 1 and secret.read_bytes() not in stored
+    assert not any(b"root:" in data for data in stored)
