@@ -83,3 +83,42 @@ def test_links_in_a_folder_or_named_are_never_followed_and_said_in_one_line(tmp_
     stored = [p.read_bytes() for p in (campaign / "收件").iterdir()]
     assert len(stored) == 1 and secret.read_bytes() not in stored
     assert not any(b"root:" in data for data in stored)
+
+
+# --------------------------------------------------------------------------- 4. deadline
+
+@pytest.mark.parametrize("written", ["11月31日", "2026-02-30", "下周五", "2月29日", "13月1日"])
+def test_an_impossible_deadline_is_a_config_error_at_load(tmp_path, written):
+    campaign = tmp_path / "活动"
+    assert cli("init", str(campaign)).exit_code == 0
+    toml = campaign / "netreg.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'deadline = "11月25日"' in text
+    toml.write_text(text.replace('deadline = "11月25日"', f'deadline = "{written}"'), encoding="utf-8")
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {1: [{"site_name": "医学院网站"}]})
+    for args in (["status", "--campaign", str(campaign)],
+                 ["validate", str(tmp_path / "医学院.xlsx"), "-c", str(toml)]):
+        result = cli(*args)
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and "deadline" in lines[0] and written in lines[0], lines
+        assert "Traceback" not in result.output
+
+
+def test_a_real_deadline_is_kept_and_as_of_takes_the_notice_s_way_of_writing_a_day(tmp_path):
+    from datetime import date
+
+    campaign = tmp_path / "活动"
+    assert cli("init", str(campaign)).exit_code == 0
+    toml = campaign / "netreg.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('deadline = "11月25日"', 'deadline = "2026年11月25日"'),
+                    encoding="utf-8")
+    status = cli("status", "--campaign", str(campaign), "--as-of", "11月30日", "--format", "json")
+    assert status.exit_code == 0, status.output
+    data = json.loads(status.stdout)
+    assert data["as_of"] == date(date.today().year, 11, 30).isoformat() and data["deadline"] == "2026-11-25"
+    filled_template(tmp_path / "医学院.xlsx", "医学院", {1: [{"site_name": "医学院网站"}]})
+    checked = cli("validate", str(tmp_path / "医学院.xlsx"), "--as-of", "11月30日", "--format", "json")
+    assert checked.exit_code in (0, 1) and json.loads(checked.stdout)["summary"]["files"] == 1
+    wrong = cli("status", "--campaign", str(campaign), "--as-of", "11月31日")
+    assert wrong.exit_code == 2 and "11月31日" in wrong.output

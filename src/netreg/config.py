@@ -113,6 +113,37 @@ class Campaign(BaseModel):
     def units_file(self) -> Path | None:
         return self._units_file
 
+    @field_validator("deadline")
+    @classmethod
+    def _real_day(cls, text: str) -> str:
+        """A day that exists, written as the campaign reads it (campaign.counting.deadline_of):
+        2026-11-25 (or 2026/11/25, 2026.11.25, 2026年11月25日) or 11月25日. 11月31日, 2026-02-30
+        or 下周五 would otherwise leave the campaign without a deadline: nobody late, no reminder."""
+        import re
+
+        shown = text.strip()
+        example = "请写成 \"11月25日\" 或 \"2026-11-25\""
+        m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", shown)
+        year = None
+        if m:
+            year, month, day = int(m[1]), int(m[2]), int(m[3])
+        elif m := re.fullmatch(r"(\d{1,2})月(\d{1,2})日?", shown):
+            month, day = int(m[1]), int(m[2])
+        else:
+            raise ValueError(f"“{shown}”不是具体日期，{example}")
+        if not 1 <= month <= 12:
+            raise ValueError(f"“{shown}”的月份不存在（应为 1～12），{example}")
+        try:
+            date(2000 if year is None else year, month, day)  # 2000: a leap year
+        except ValueError:
+            when = f"{year}年{month}月" if year else f"{month}月"
+            raise ValueError(f"日期“{shown}”不存在（{when}没有{day}日），{example}") from None
+        if year is None and (month, day) == (2, 29):
+            raise ValueError(f"“{shown}”只在闰年有，请写明年份，如 \"2028-02-29\"")
+        if year is not None and not 2000 <= year <= 2100:
+            raise ValueError(f"“{shown}”的年份不对，{example}")
+        return text
+
     @field_validator("rules")
     @classmethod
     def _known_codes(cls, rules: dict[str, str]) -> dict[str, str]:
