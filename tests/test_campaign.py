@@ -77,10 +77,12 @@ def test_a_two_round_campaign_by_cli_and_json(campaign, tmp_path):
     units = {u["unit"]: u for u in data["units"]}
     assert list(units) == ["图书馆", "医学院", "团委", "组织部", "护理学院"]
     assert units["图书馆"]["status"] == "已报送" and units["图书馆"]["submissions"] == 1 and not units["图书馆"]["late"]
-    assert units["医学院"]["status"] == "需整改" and units["医学院"]["late"] and units["医学院"]["submissions"] == 2
+    # 医学院 first reported on time: its correction of 11-27 is not 逾期 (SPEC §8)
+    assert units["医学院"]["status"] == "需整改" and not units["医学院"]["late"] and units["医学院"]["submissions"] == 2
     assert units["医学院"]["last_received"] == "2025-11-27 16:30:00"
     assert (units["医学院"]["fixed"], units["医学院"]["open"], units["医学院"]["new"]) == (1, 1, 1)
-    assert units["团委"]["status"] == "已报送" and units["团委"]["submissions"] == 2 and not units["团委"]["late"]
+    # 团委's two files came in one intake run: one delivery, one submission
+    assert units["团委"]["status"] == "已报送" and units["团委"]["submissions"] == 1 and not units["团委"]["late"]
     assert units["组织部"]["status"] == "未报送" and units["组织部"]["late"] and units["组织部"]["submissions"] == 0
     assert units["护理学院"]["status"] == "已报送"
     assert all(u["paper"] is None for u in units.values())
@@ -90,8 +92,8 @@ def test_a_two_round_campaign_by_cli_and_json(campaign, tmp_path):
     assert not any(u["late"] for u in early.values()) and early["医学院"]["submissions"] == 1
 
     history = json.loads(cli("history", "医学院", "--as-of", "2025-11-28", "--format", "json", campaign=campaign).stdout)
-    assert [(s["file"], s["state"]) for s in history["submissions"]] == \
-        [("医学院.xlsx", "superseded"), ("医学院（修改后）.xlsx", "counted")]
+    assert [([f["file"] for f in s["files"]], s["state"]) for s in history["submissions"]] == \
+        [(["医学院.xlsx"], "superseded"), (["医学院（修改后）.xlsx"], "counted")]
     [round_] = history["rounds"]
     assert [i["code"] for i in round_["fixed"]] == ["real-name-incomplete"]
     assert round_["fixed"][0]["row"] == 5  # where it was
@@ -109,7 +111,7 @@ def test_a_two_round_campaign_by_cli_and_json(campaign, tmp_path):
 def test_intake_says_what_became_of_each_file_and_keeps_them_read_only(campaign, tmp_path):
     two_rounds(campaign, tmp_path)
     ledger = Ledger.open(campaign)
-    subs = ledger.submissions()
+    subs = ledger.files()
     names = [(s.name, s.state, s.unit) for s in subs]
     assert ("护理学院报送.zip/护理学院.xlsx", "new", "护理学院") in names
     assert ("坏文件.xlsx", "unreadable", None) in names
@@ -136,7 +138,7 @@ def test_merge_in_the_campaign_holds_only_counted_rows(campaign, tmp_path):
     assert result.exit_code == 1, result.output  # 医学院 still has errors
     page = (tmp_path / "报告.html").read_text(encoding="utf-8")
     timeline = page[page.index("报送时间线"):page.index("各单位报送情况")]
-    assert "2025-11-20" in timeline and "2025-11-27（逾期）" in timeline and "医学院" in timeline
+    assert "2025-11-20" in timeline and "2025-11-27（截止后）" in timeline and "医学院" in timeline
     wb = openpyxl.load_workbook(out)
     groups = [r for r in wb["附件4"].iter_rows(min_row=3, values_only=True) if r[1] == "医学院"]
     assert len(groups) == 2  # round 2's two groups, not round 1's as well
@@ -144,13 +146,14 @@ def test_merge_in_the_campaign_holds_only_counted_rows(campaign, tmp_path):
     head = overview[0]
     assert head[-4:] == ("逾期", "纸质版", "报送次数", "最后报送时间")
     row = {r[1]: dict(zip(head, r)) for r in overview[1:]}
-    assert row["医学院"]["逾期"] == "逾期" and row["医学院"]["报送次数"] == 2
+    assert row["医学院"]["逾期"] in ("", None) and row["医学院"]["报送次数"] == 2  # first reported on time
     assert row["医学院"]["最后报送时间"] == "2025-11-27 16:30"
-    assert row["团委"]["附件1行数"] == 1 and row["团委"]["附件4行数"] == 1 and row["团委"]["报送次数"] == 2
+    assert row["团委"]["附件1行数"] == 1 and row["团委"]["附件4行数"] == 1 and row["团委"]["报送次数"] == 1
     assert row["组织部"]["状态"] == "未报送" and row["组织部"]["逾期"] == "逾期"
     validated = json.loads(cli("validate", "--as-of", "2025-11-28", "--format", "json", campaign=campaign).stdout)
     codes = [(i["code"], i["unit"]) for i in validated["issues"]]
-    assert ("submission-late", "医学院") in codes and ("file-superseded", "医学院") in codes
+    assert ("submission-late", "医学院") not in codes and ("file-superseded", "医学院") in codes
+    assert ("submission-late", "组织部") not in codes  # nothing sent: 未报送 and 逾期 in status, no file to hang it on
     assert ("paper-missing", "图书馆") in codes
 
 
@@ -222,7 +225,7 @@ def test_a_ledger_of_the_previous_version_is_migrated_and_kept(tmp_path):
     assert result.exit_code == 2 and "netreg init" in result.output
 
 
-def test_two_intakes_at_once_lose_nothing_and_number_every_file_once(campaign, tmp_path):
+def test_two_intakes_at_once_lose_nothing_and_number_every_submission_once(campaign, tmp_path):
     for part in ("a", "b"):
         for n in range(6):
             whole("图书馆", tmp_path / part / f"图书馆-{part}{n}.xlsx", f1=[{**SITE, "site_name": f"网站{part}{n}"}])
@@ -231,12 +234,15 @@ def test_two_intakes_at_once_lose_nothing_and_number_every_file_once(campaign, t
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for part in ("a", "b")]
     outs = [p.communicate(timeout=240) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e.decode() for _, e in outs]
-    subs = Ledger.open(campaign).submissions()
-    assert sorted(s.id for s in subs) == list(range(1, 13))
-    assert sorted(s.name for s in subs) == sorted(f"图书馆-{p}{n}.xlsx" for p in "ab" for n in range(6))
+    ledger = Ledger.open(campaign)
+    files = ledger.files()
+    assert sorted(s.id for s in files) == list(range(1, 13))
+    assert sorted(s.name for s in files) == sorted(f"图书馆-{p}{n}.xlsx" for p in "ab" for n in range(6))
+    # each run handed over one unit's six files: one submission each, numbered once
+    assert sorted((s.id, len(s.files)) for s in ledger.submissions()) == [(1, 6), (2, 6)]
     rounds = sorted(int(line.split("第 ")[1].split(" 次")[0]) for out, _ in outs for line in out.decode().splitlines()
                     if "次报送" in line)
-    assert rounds == list(range(1, 13))  # 第 1…12 次, each once
+    assert rounds == [1, 2]  # 第 1 次 and 第 2 次, each once
 
 
 def test_a_unit_named_by_an_alias_of_the_unit_table_is_that_unit(campaign, tmp_path):

@@ -96,10 +96,15 @@ def test_intake_mail_records_every_attachment_once(campaign, dovecot, tmp_path):
     assert first.exit_code == 0, first.output
     out = first.output
     assert "共收取 5 封新邮件" in out and "请问表在哪里下载？" in out and "没有附件" in out
-    assert "团委登记表.xlsx：" in out and "护理学院报送.zip/护理学院.xlsx" in out and "重复" in out
+    assert "：团委登记表.xlsx" in out and "护理学院报送.zip/护理学院.xlsx" in out and "重复" in out
     assert "password" not in out.lower() and dovecot.password not in out
 
-    subs = Ledger.open(campaign).submissions()
+    ledger = Ledger.open(campaign)
+    # one message is one submission, whatever it carries: 医学院's two attachments are one
+    assert [(s.unit, len(s.files)) for s in ledger.submissions()] == \
+        [("医学院", 2), ("团委", 1), ("护理学院", 1), ("医学院", 1)]
+    assert "[1号] 医学院 第 1 次报送" in out and "第 2 次报送" not in out  # the resend is a repeat, not a round
+    subs = ledger.files()
     got = [(s.name, s.unit, s.sender, s.received.strftime("%Y-%m-%d %H:%M"), s.state, s.origin) for s in subs]
     local = {s.name: s for s in subs}
     assert ("医学院.xlsx", "医学院", "yxy@x.edu.cn") == got[0][:3]
@@ -117,7 +122,7 @@ def test_intake_mail_records_every_attachment_once(campaign, dovecot, tmp_path):
 
     again = intake_mail(campaign)
     assert again.exit_code == 0 and "没有新邮件" in again.output
-    assert len(Ledger.open(campaign).submissions()) == 5
+    assert len(Ledger.open(campaign).files()) == 5 and len(Ledger.open(campaign).submissions()) == 4
     assert dovecot.password.encode() not in (campaign / "netreg.db").read_bytes()
     assert dovecot.password not in (campaign / "netreg.toml").read_text(encoding="utf-8")
 
@@ -125,7 +130,8 @@ def test_intake_mail_records_every_attachment_once(campaign, dovecot, tmp_path):
                                                  str(campaign / "单位名单.csv"), "--as-of", "2025-11-28",
                                                  "--format", "json"]).stdout)
     units = {u["unit"]: u for u in status["units"]}
-    assert units["护理学院"]["late"] and not units["团委"]["late"] and units["医学院"]["submissions"] == 2
+    # 医学院's second message held only a file already recorded: a repeat, not a second submission
+    assert units["护理学院"]["late"] and not units["团委"]["late"] and units["医学院"]["submissions"] == 1
 
 
 def test_a_wrong_password_is_one_chinese_line_and_exit_2(campaign, dovecot, monkeypatch):  # noqa: F811

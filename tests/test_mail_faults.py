@@ -38,7 +38,7 @@ def test_a_long_attachment_name_never_poisons_the_mailbox(campaign, dovecot, tmp
     first = intake_mail(campaign)
     assert first.exit_code == 0, first.output
     assert "程序内部出错" not in first.output and "共收取 3 封新邮件" in first.output
-    subs = Ledger.open(campaign).submissions()
+    subs = Ledger.open(campaign).files()
     assert {s.unit for s in subs} == {"医学院", "团委", "护理学院"}
     assert all(s.state == "new" for s in subs)
     long_one = next(s for s in subs if s.unit == "医学院")

@@ -93,3 +93,16 @@ def unit_of_sender(address: str | None, contacts: list[Contact]) -> str | None:
         return None
     units = {c.unit for c in contacts if address.lower() in c.emails}
     return units.pop() if len(units) == 1 else None
+
+
+def unit_named(text: str, units: list[str], contacts) -> str | None:
+    """The listed unit ``text`` names: its own name (as the unit list matches names), or one
+    of its 别名 in the unit table."""
+    from ..check.units import exact_unit, match_unit, unit_key
+
+    found = exact_unit(text, units) or match_unit(text, units)
+    if found:
+        return found
+    key = unit_key(text)
+    named = {c.unit for c in contacts for alias in c.aliases if unit_key(alias) == key}
+    return named.pop() if len(named) == 1 else None

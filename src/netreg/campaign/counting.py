@@ -10,73 +10,102 @@ status still says what is wrong; a unit whose every file is unreadable is shown 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from ..config import Campaign
 from ..model import forms as F
 from ..model.issues import Issue, make
 from ..model.report import Report
-from .ledger import Ledger, Submission
+from .ledger import File, Ledger, Submission
 
 COUNTED, SUPERSEDED, EXCLUDED, DUPLICATE, UNREADABLE, NO_UNIT = (
     "counted", "superseded", "excluded", "duplicate", "unreadable", "unknown-unit")
+CAMPAIGN_CODES = frozenset({"submission-late", "correction-late", "paper-missing", "file-superseded"})
 STATE_LABEL = {COUNTED: "计入", SUPERSEDED: "已被替代", EXCLUDED: "已排除", DUPLICATE: "重复",
                UNREADABLE: "无法读取", NO_UNIT: "无法确定单位"}
 
 
 @dataclass(frozen=True)
 class Counting:
-    submissions: tuple[Submission, ...]
-    state: dict[int, str]  # submission id -> COUNTED, SUPERSEDED…
-    forms: dict[int, frozenset[int]]  # counted submission id -> the forms counted from it
-    later: dict[int, int]  # superseded submission id -> the one that replaced it (the latest)
+    submissions: tuple[Submission, ...]  # deliveries, each with its files
+    state: dict[int, str]  # file id -> COUNTED, SUPERSEDED…
+    forms: dict[int, frozenset[int]]  # counted file id -> the forms counted from it
+    later: dict[int, int]  # superseded file id -> the submission that replaced it (the latest)
 
-    def counted(self) -> list[Submission]:
-        return [s for s in self.submissions if self.state[s.id] == COUNTED]
+    @property
+    def files(self) -> list[File]:
+        return [f for s in self.submissions for f in s.files]
+
+    def counted(self) -> list[File]:
+        return [f for f in self.files if self.state[f.id] == COUNTED]
+
+    def state_of(self, sub: Submission) -> str:
+        """A submission's state: counted when any of its files counts."""
+        if sub.duplicate:
+            return DUPLICATE
+        states = [self.state[f.id] for f in sub.files if f.state != "duplicate"]
+        for state in (EXCLUDED, COUNTED, SUPERSEDED, NO_UNIT, UNREADABLE):
+            if state in states:
+                return state
+        return DUPLICATE if not states else states[0]
+
+    def of_unit(self, unit: str) -> list[Submission]:
+        """The unit's submissions that brought something (次数): not repeats, not excluded."""
+        return [s for s in self.submissions if s.unit == unit and not s.duplicate and s.excluded is None]
+
+    def get(self, sid: int) -> Submission | None:
+        return next((s for s in self.submissions if s.id == sid), None)
 
 
 def count(subs: list[Submission] | tuple[Submission, ...], *, until: int | None = None,
           by: date | None = None) -> Counting:
-    """The counting over ``subs`` (those recorded up to id ``until`` and received by day ``by``)."""
+    """The counting over ``subs`` (those recorded up to submission ``until`` and received by day ``by``)."""
     subs = tuple(s for s in subs if (until is None or s.id <= until) and (by is None or s.received.date() <= by))
     state: dict[int, str] = {}
     forms: dict[int, set[int]] = {}
     later: dict[int, int] = {}
-    by_unit: dict[str, list[Submission]] = {}
+    by_unit: dict[str, dict[int, list[File]]] = {}  # unit -> submission id -> its readable files
+    order = {s.id: (s.received, s.id) for s in subs}
     for s in subs:
-        if s.state == "duplicate":
-            state[s.id] = DUPLICATE
-        elif s.excluded is not None:
-            state[s.id] = EXCLUDED
-        elif s.unit is None:
-            state[s.id] = NO_UNIT
-        elif not s.readable:
-            state[s.id] = UNREADABLE
-        else:
-            by_unit.setdefault(s.unit, []).append(s)
-    for unit, own in by_unit.items():
-        own.sort(key=lambda s: (s.received, s.id))
-        for form in F.FORMS:
-            holders = [s for s in own if form.id in s.forms]
-            if holders:
-                forms.setdefault(holders[-1].id, set()).add(form.id)
-        if not forms.keys() & {s.id for s in own}:  # only blank returns: the latest shows what is wrong
-            forms[own[-1].id] = set()
-        newest = own[-1]
-        for s in own:
-            if s.id in forms:
-                state[s.id] = COUNTED
+        for f in s.files:
+            if f.state == "duplicate":
+                state[f.id] = DUPLICATE
+            elif s.excluded is not None:
+                state[f.id] = EXCLUDED
+            elif s.unit is None:
+                state[f.id] = NO_UNIT
+            elif not f.readable:
+                state[f.id] = UNREADABLE
             else:
-                state[s.id] = SUPERSEDED
-                later[s.id] = next((t.id for t in reversed(own) if t.id in forms and (t.received, t.id) > (s.received, s.id)),
-                                   newest.id)
+                by_unit.setdefault(s.unit, {}).setdefault(s.id, []).append(f)
+    for unit, own in by_unit.items():
+        ids = sorted(own, key=order.__getitem__)
+        for form in F.FORMS:
+            holders = [sid for sid in ids if any(form.id in f.forms for f in own[sid])]
+            if holders:
+                for f in own[holders[-1]]:
+                    if form.id in f.forms:
+                        forms.setdefault(f.id, set()).add(form.id)
+        counted_ids = [sid for sid in ids if any(f.id in forms for f in own[sid])]
+        if not counted_ids:  # only blank returns: the latest shows what is wrong
+            for f in own[ids[-1]]:
+                forms[f.id] = set()
+            counted_ids = [ids[-1]]
+        for sid in ids:
+            for f in own[sid]:
+                if f.id in forms:
+                    state[f.id] = COUNTED
+                else:
+                    state[f.id] = SUPERSEDED
+                    later[f.id] = next((t for t in counted_ids if order[t] > order[sid]), counted_ids[-1])
     # a unit whose only submissions are unreadable: its latest shows 无法读取
     readable_units = set(by_unit)
     for s in reversed(subs):
-        if state[s.id] == UNREADABLE and s.unit not in readable_units and s.stored is not None:
-            readable_units.add(s.unit)
-            forms[s.id] = set()
+        for f in s.files:
+            if state[f.id] == UNREADABLE and s.unit not in readable_units and f.stored is not None:
+                readable_units.add(s.unit)
+                forms[f.id] = set()
     return Counting(subs, state, {k: frozenset(v) for k, v in forms.items()}, later)
 
 
@@ -105,11 +134,13 @@ class CampaignView:
     counting: Counting
     deadline: date | None
     paper: dict[str, date]
-    shown: dict[str, int]  # the name a counted file is shown by -> its submission id
+    shown: dict[str, int]  # the name a counted file is shown by -> its file id
+    asked: dict[str, tuple[date, date]] = field(default_factory=dict)  # unit -> (letter made, 完成日期)
 
 
-def shown_name(sub: Submission) -> str:
-    return f"#{sub.id} {sub.name}"
+def shown_name(f: File) -> str:
+    """How a stored file is named in reports: its submission's number, then the name it arrived by."""
+    return f"#{f.delivery} {f.name}"
 
 
 def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None = None,
@@ -122,63 +153,101 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
 
     as_of = as_of or date.today()
     counting = count(ledger.submissions(), until=until, by=as_of)
-    chosen = [s for s in counting.submissions if s.id in counting.forms and (only is None or s.unit == only)]
-    inputs = [Input(ledger.path_of(s), shown_name(s), unit=s.unit) for s in chosen]
+    chosen = [f for f in counting.files if f.id in counting.forms and (only is None or f.unit == only)]
+    inputs = [Input(ledger.path_of(f), shown_name(f), unit=f.unit) for f in chosen]
     unit_list = list(units if units is not None else config.units)
     run = validate_inputs(inputs, config, units=[only] if only else unit_list, as_of=as_of, roster=roster,
                           on_file=on_file)
-    shown = {shown_name(s): s.id for s in chosen}
-    by_id = {s.id: s for s in chosen}
+    shown = {shown_name(f): f.id for f in chosen}
+    by_id = {f.id: f for f in chosen}
 
     def keep(file: str | None, form: int | None) -> bool:
         """Not a form this file holds but a later one replaced (its rows, its issues)."""
-        sid = shown.get(file or "")
-        return sid is None or form is None or form not in by_id[sid].forms or form in counting.forms[sid]
+        fid = shown.get(file or "")
+        return fid is None or form is None or form not in by_id[fid].forms or form in counting.forms[fid]
 
     records = tuple(r for r in run.records if keep(r.file, r.form.id))
     issues = [i for i in run.issues if keep(i.file, i.form)]
     deadline = deadline_of(config, ledger.created().year)
     paper = ledger.paper()
-    issues += campaign_issues(counting, by_id, deadline, paper, as_of, config, only)
-    report = replace(run, records=records, issues=tuple(issues))
-    return CampaignView(report, counting, deadline, paper, shown)
+    asked = {u: a for u, a in ledger.asked().items() if a[0] <= as_of}
+    view = CampaignView(replace(run, records=records), counting, deadline, paper, shown, asked)
+    issues += campaign_issues(view, as_of, config, only, unit_list)
+    return replace(view, report=replace(run, records=records, issues=tuple(issues)))
 
 
-def campaign_issues(counting: Counting, by_id: dict[int, Submission], deadline: date | None,
-                    paper: dict[str, date], as_of: date, config: Campaign, only: str | None) -> list[Issue]:
+def campaign_issues(view: CampaignView, as_of: date, config: Campaign, only: str | None,
+                    units: list[str]) -> list[Issue]:
+    counting, deadline = view.counting, view.deadline
     out: list[Issue] = []
-    latest: dict[str, Submission] = {}
-    for s in counting.counted():
-        if s.id in by_id and (latest.get(s.unit) is None or s.received > latest[s.unit].received):
-            latest[s.unit] = s
-    if deadline is not None:
-        for unit, s in latest.items():
-            if s.received.date() > deadline:
-                out.append(make("submission-late", file=shown_name(s), unit=unit,
-                                what=f"的登记表于 {s.received:%Y-%m-%d %H:%M} 收到，已逾期",
-                                deadline=deadline.isoformat()))
-        if as_of > deadline:
-            for unit in latest:
-                if unit not in paper:
-                    out.append(make("paper-missing", file=shown_name(latest[unit]), unit=unit,
-                                    office=f"至{config.office}" if config.office else "交宣传统战部"))
+    reported = {s.unit for s in counting.submissions if s.unit and (only is None or s.unit == only)}
+    for unit in sorted(reported, key=lambda u: (u not in units, units.index(u) if u in units else 0, u)):
+        first = first_submission(counting, unit)
+        latest = _latest_counted(counting, unit)
+        label = shown_name(latest) if latest else None
+        if first is not None and deadline is not None and first.received.date() > deadline:
+            out.append(make("submission-late", file=label, unit=unit,
+                            what=f"首次报送于 {first.received:%Y-%m-%d %H:%M} 收到，已逾期", deadline=deadline.isoformat()))
+        late = correction_late(unit, view, as_of)
+        if late:
+            out.append(make("correction-late", file=label, unit=unit, what=late, due=view.asked[unit][1].isoformat()))
+        if deadline is not None and as_of > deadline and unit not in view.paper and latest is not None:
+            out.append(make("paper-missing", file=label, unit=unit,
+                            office=f"至{config.office}" if config.office else "交宣传统战部"))
+    rounds_of: dict[str, list[int]] = {}
     for s in counting.submissions:
-        if counting.state[s.id] == SUPERSEDED and (only is None or s.unit == only):
-            other = next((t for t in counting.submissions if t.id == counting.later[s.id]), None)
-            out.append(make("file-superseded", file=shown_name(s), unit=s.unit, n=s.id,
-                            received=f"{s.received:%Y-%m-%d %H:%M}",
-                            forms="、".join(f"附件{f}" for f in sorted(s.forms)) or "内容",
-                            later=shown_name(other) if other else "后来的报送"))
+        if s.unit and not s.duplicate:
+            rounds_of.setdefault(s.unit, []).append(s.id)
+    for s in counting.submissions:
+        for f in s.files:
+            if counting.state[f.id] == SUPERSEDED and (only is None or s.unit == only):
+                other = counting.get(counting.later[f.id])
+                n = rounds_of[s.unit].index(s.id) + 1
+                later_n = rounds_of[s.unit].index(other.id) + 1 if other else None
+                out.append(make("file-superseded", file=shown_name(f), unit=s.unit, n=n, id=s.id,
+                                received=f"{s.received:%Y-%m-%d %H:%M}",
+                                forms="、".join(f"附件{x}" for x in sorted(f.forms)) or "内容",
+                                later=f"第 {later_n} 次报送（编号 {other.id}）" if other else "报送"))
     return out
 
 
+def first_submission(counting: Counting, unit: str) -> Submission | None:
+    """The unit's first submission that brought something (repeats and excluded ones aside)."""
+    own = sorted(counting.of_unit(unit), key=lambda s: (s.received, s.id))
+    return own[0] if own else None
+
+
+def _latest_counted(counting: Counting, unit: str) -> File | None:
+    files = [f for f in counting.files if f.unit == unit and counting.state[f.id] in (COUNTED, UNREADABLE)
+             and f.id in counting.forms]
+    return max(files, key=lambda f: (f.received, f.id), default=None)
+
+
 def is_late(unit: str, view: CampaignView, as_of: date) -> bool:
+    """逾期: the unit's first submission came after the deadline, or none by then."""
     if view.deadline is None:
         return False
-    counted = [s for s in view.counting.counted() if s.unit == unit]
-    if not counted:
+    first = first_submission(view.counting, unit)
+    if first is None:
         return as_of > view.deadline
-    return max(s.received for s in counted).date() > view.deadline
+    return first.received.date() > view.deadline
+
+
+def correction_late(unit: str, view: CampaignView, as_of: date) -> str:
+    """整改逾期: a letter asked the unit for a correction by its 完成日期, and the first
+    submission after the letter came later than that, or none has come and the day is past.
+    The words for the issue, or '' when not late."""
+    if unit not in view.asked:
+        return ""
+    made, due = view.asked[unit]
+    after = sorted((s for s in view.counting.of_unit(unit) if s.received.date() > made), key=lambda s: s.received)
+    if after:
+        if after[0].received.date() > due:
+            return f"整改后的登记表于 {after[0].received:%Y-%m-%d %H:%M} 收到，晚于完成日期"
+        return ""
+    if as_of > due:
+        return f"截至 {as_of.isoformat()} 仍未按整改通知重新报送"
+    return ""
 
 
 # ------------------------------------------------------------------------------ rounds
@@ -198,7 +267,7 @@ def unit_issues(view: CampaignView, unit: str) -> dict[tuple, Issue]:
                   if r.unit == unit}
     out: dict[tuple, Issue] = {}
     for i in view.report.issues:
-        if i.unit == unit and i.code not in ("submission-late", "paper-missing", "file-superseded"):
+        if i.unit == unit and i.code not in CAMPAIGN_CODES:
             out.setdefault(issue_key(i, identities), i)
     return out
 
@@ -216,7 +285,7 @@ def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = 
            last_only: bool = False) -> list[Round]:
     """Between each of the unit's submissions and the one before it (both as counted then):
     the issues fixed, still open and new."""
-    subs = [s for s in ledger.submissions() if s.unit == unit and s.state != "duplicate" and s.excluded is None]
+    subs = [s for s in ledger.submissions() if s.unit == unit and not s.duplicate and s.excluded is None]
     ids = [s.id for s in subs]
     if last_only:
         ids = ids[-2:]

@@ -98,6 +98,33 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE messages ADD COLUMN kept TEXT;  -- file name in 收件/ of the whole message (.eml)
     """,
+    # 5: a submission (报送) is one delivery — a message, an .eml, a zip, one unit's files of one
+    # intake run — holding one or more files (the table ``submissions`` holds the files);
+    # exclude/include name deliveries; the 完成日期 a letter asked for is remembered
+    """
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,              -- 报送编号 1, 2, 3… in the order they were recorded
+        received TEXT NOT NULL,
+        recorded TEXT NOT NULL,
+        sender TEXT,
+        origin TEXT NOT NULL DEFAULT 'file', -- file | mail | eml | zip
+        label TEXT NOT NULL DEFAULT '',      -- the zip's or .eml's name, the message's subject
+        unit TEXT,
+        message INTEGER                      -- rowid of messages, for mail
+    );
+    CREATE INDEX deliveries_unit ON deliveries(unit);
+    ALTER TABLE submissions ADD COLUMN delivery INTEGER REFERENCES deliveries(id);
+    ALTER TABLE overrides ADD COLUMN delivery INTEGER REFERENCES deliveries(id);
+    CREATE TABLE asked (                     -- what a letter asked of a unit, and by when (its 完成日期)
+        id INTEGER PRIMARY KEY,
+        unit TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status_key TEXT NOT NULL,
+        made TEXT NOT NULL,                  -- the day the letter was made (its as-of date)
+        due TEXT NOT NULL
+    );
+    """,
+    "regroup",  # Python: the files of one message or one zip become one delivery (_regroup)
 ]
 VERSION = len(MIGRATIONS)
 
@@ -107,8 +134,10 @@ class LedgerError(NetregError):
 
 
 @dataclass(frozen=True)
-class Submission:
-    id: int
+class File:
+    """One stored file of a submission."""
+
+    id: int  # the file's own number (internal; people see the submission's)
     received: datetime
     sender: str | None
     name: str
@@ -121,11 +150,44 @@ class Submission:
     state: str
     duplicate_of: int | None
     origin: str
-    excluded: str | None = None  # the reason, when the coordinator excluded it
+    excluded: str | None = None  # the reason, when the coordinator excluded its submission
+    delivery: int = 0  # the submission (报送) it arrived in
 
     @property
     def readable(self) -> bool:
         return self.state in ("new", "unknown-unit") and self.stored is not None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One delivery (报送): what one sender handed over at one time, with its files."""
+
+    id: int
+    received: datetime
+    sender: str | None
+    origin: str
+    label: str
+    unit: str | None
+    files: tuple[File, ...]
+    excluded: str | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        """Every file of it was already in the ledger: nothing new was handed over."""
+        return bool(self.files) and all(f.state == "duplicate" for f in self.files)
+
+    @property
+    def forms(self) -> frozenset[int]:
+        return frozenset().union(*(f.forms for f in self.files if f.state != "duplicate"))
+
+    @property
+    def name(self) -> str:
+        """How it is shown: its label, or its file's name, or 医学院.xlsx 等 3 个文件."""
+        if self.label:
+            return self.label
+        if len(self.files) == 1:
+            return self.files[0].name
+        return f"{self.files[0].name} 等 {len(self.files)} 个文件" if self.files else "（没有文件）"
 
 
 def now() -> str:
@@ -170,7 +232,9 @@ class Ledger:
         try:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]  # another run may have migrated
             for n in range(version, VERSION):
-                for statement in _statements(MIGRATIONS[n]):
+                if MIGRATIONS[n] == "regroup":
+                    _regroup(self.db)
+                for statement in _statements(MIGRATIONS[n]) if MIGRATIONS[n] != "regroup" else ():
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {n + 1}")
             if version == 0:
@@ -216,52 +280,103 @@ class Ledger:
             os.chmod(target, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
         return digest, stored
 
-    def path_of(self, sub: Submission) -> Path:
+    def path_of(self, sub: File) -> Path:
         return self.store / sub.stored
 
-    # ------------------------------------------------------------------ submissions
+    # ------------------------------------------------------------------ submissions and their files
     def first_with(self, sha256: str) -> int | None:
+        """The file that first brought these bytes."""
         row = self.db.execute("SELECT id FROM submissions WHERE sha256 = ? AND state != 'duplicate' ORDER BY id LIMIT 1",
                               (sha256,)).fetchone()
         return row[0] if row else None
 
-    def add(self, *, received: datetime, sender: str | None, name: str, sha256: str, size: int,
+    def add_delivery(self, *, received: datetime, sender: str | None, origin: str, label: str, unit: str | None,
+                     message: int | None = None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO deliveries (received, recorded, sender, origin, label, unit, message) VALUES (?,?,?,?,?,?,?)",
+            (received.replace(microsecond=0).isoformat(sep=" "), now(), sender, origin, label, unit, message))
+        return cur.lastrowid
+
+    def add(self, *, delivery: int, received: datetime, sender: str | None, name: str, sha256: str, size: int,
             stored: str | None, format: str | None, unit: str | None, unit_forced: bool,
             forms: frozenset[int], state: str, duplicate_of: int | None, origin: str,
             message: int | None = None) -> int:
+        """Record one file of submission ``delivery``; its file number."""
         cur = self.db.execute(
             "INSERT INTO submissions (received, recorded, sender, name, sha256, size, stored, format, unit,"
-            " unit_forced, forms, state, duplicate_of, origin, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " unit_forced, forms, state, duplicate_of, origin, message, delivery)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (received.replace(microsecond=0).isoformat(sep=" "), now(), sender, name, sha256, size, stored, format,
-             unit, int(unit_forced), ",".join(str(f) for f in sorted(forms)), state, duplicate_of, origin, message))
+             unit, int(unit_forced), ",".join(str(f) for f in sorted(forms)), state, duplicate_of, origin, message,
+             delivery))
         return cur.lastrowid
 
-    def submissions(self) -> list[Submission]:
+    def files(self) -> list[File]:
+        """Every file, in the order recorded, with its submission's received time and exclusion."""
         excluded = self._excluded()
         rows = self.db.execute(
-            "SELECT id, received, sender, name, sha256, size, stored, format, unit, forms, state, duplicate_of, origin"
-            " FROM submissions ORDER BY id").fetchall()
-        return [Submission(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                           frozenset(int(f) for f in r[9].split(",") if f), r[10], r[11], r[12], excluded.get(r[0]))
+            "SELECT s.id, d.received, d.sender, s.name, s.sha256, s.size, s.stored, s.format, s.unit, s.forms,"
+            " s.state, s.duplicate_of, d.origin, s.delivery FROM submissions s JOIN deliveries d ON d.id = s.delivery"
+            " ORDER BY s.delivery, s.id").fetchall()
+        return [File(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
+                     frozenset(int(f) for f in r[9].split(",") if f), r[10], r[11], r[12], excluded.get(r[13]), r[13])
                 for r in rows]
+
+    def submissions(self) -> list[Submission]:
+        """Every submission (delivery) with its files, in the order recorded."""
+        excluded = self._excluded()
+        files: dict[int, list[File]] = {}
+        for f in self.files():
+            files.setdefault(f.delivery, []).append(f)
+        rows = self.db.execute("SELECT id, received, sender, origin, label, unit FROM deliveries ORDER BY id").fetchall()
+        return [Submission(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], tuple(files.get(r[0], ())),
+                           excluded.get(r[0])) for r in rows]
 
     def get(self, sid: int) -> Submission | None:
         return next((s for s in self.submissions() if s.id == sid), None)
 
+    def file(self, fid: int) -> File | None:
+        return next((f for f in self.files() if f.id == fid), None)
+
     def round_of(self, unit: str, sid: int) -> int:
-        """第 N 次报送: the submission's place among the unit's submissions that are not duplicates."""
-        return self.db.execute("SELECT COUNT(*) FROM submissions WHERE unit = ? AND state != 'duplicate' AND id <= ?",
-                               (unit, sid)).fetchone()[0]
+        """第 N 次报送: the submission's place among the unit's submissions that brought something new."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM deliveries d WHERE d.unit = ? AND d.id <= ? AND EXISTS"
+            " (SELECT 1 FROM submissions s WHERE s.delivery = d.id AND s.state != 'duplicate')",
+            (unit, sid)).fetchone()[0]
 
     def _excluded(self) -> dict[int, str]:
         latest: dict[int, tuple[str, str]] = {}
-        for sid, action, reason in self.db.execute("SELECT submission, action, reason FROM overrides ORDER BY id"):
+        for sid, action, reason in self.db.execute("SELECT delivery, action, reason FROM overrides ORDER BY id"):
             latest[sid] = (action, reason)
         return {sid: reason for sid, (action, reason) in latest.items() if action == "exclude"}
 
+    def overrides(self, sid: int) -> list[tuple[str, str, str]]:
+        """(action, reason, at) of every exclude/include of submission ``sid``, oldest first."""
+        return self.db.execute("SELECT action, reason, at FROM overrides WHERE delivery = ? ORDER BY id",
+                               (sid,)).fetchall()
+
     def override(self, sid: int, action: str, reason: str) -> None:
-        self.db.execute("INSERT INTO overrides (submission, action, reason, at) VALUES (?,?,?,?)",
-                        (sid, action, reason, now()))
+        first = self.db.execute("SELECT MIN(id) FROM submissions WHERE delivery = ?", (sid,)).fetchone()[0]
+        self.db.execute("INSERT INTO overrides (submission, action, reason, at, delivery) VALUES (?,?,?,?,?)",
+                        (first, action, reason, now(), sid))
+
+    # ------------------------------------------------------------------ what letters asked
+    def ask(self, unit: str, kind: str, status_key: str, made: date, due: date) -> bool:
+        """Remember that a letter asked ``unit`` for something by ``due``; False when a letter
+        with the same content was already remembered (its date stands)."""
+        if self.db.execute("SELECT 1 FROM asked WHERE status_key = ?", (status_key,)).fetchone():
+            return False
+        self.db.execute("INSERT INTO asked (unit, kind, status_key, made, due) VALUES (?,?,?,?,?)",
+                        (unit, kind, status_key, made.isoformat(), due.isoformat()))
+        return True
+
+    def asked(self) -> dict[str, tuple[date, date]]:
+        """Per unit, (made, due) of the latest letter that asked it for something."""
+        out: dict[str, tuple[date, date]] = {}
+        for unit, made, due in self.db.execute("SELECT unit, made, due FROM asked ORDER BY made, id"):
+            out[unit] = (date.fromisoformat(made), date.fromisoformat(due))
+        return out
 
     # ------------------------------------------------------------------ paper copies
     def paper(self) -> dict[str, date]:
@@ -312,6 +427,34 @@ class _Transaction:
 
     def __exit__(self, kind, exc, tb) -> None:
         self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _regroup(db: sqlite3.Connection) -> None:
+    """Ledger v5: the files recorded so far become submissions — the files of one message, or
+    of one zip received at one time, are one; any other file is one of its own — split by
+    unit. Numbered in the order their first file was recorded; every exclusion follows its
+    file to its submission. No file is dropped."""
+    rows = db.execute("SELECT id, received, recorded, sender, name, unit, origin, message FROM submissions"
+                      " ORDER BY id").fetchall()
+    groups: dict[tuple, int] = {}
+    for fid, received, recorded, sender, name, unit, origin, message in rows:
+        head, sep, _rest = name.partition("/")
+        if message is not None:
+            key = ("mail", message, unit)
+        elif sep and head.lower().endswith(".zip"):
+            key = ("zip", head, received, unit)
+        else:
+            key = ("file", fid)
+        if key not in groups:
+            label = head if key[0] == "zip" else ""
+            if message is not None:
+                got = db.execute("SELECT subject FROM messages WHERE rowid = ?", (message,)).fetchone()
+                label = got[0] if got and got[0] else ""
+            groups[key] = db.execute(
+                "INSERT INTO deliveries (received, recorded, sender, origin, label, unit, message) VALUES (?,?,?,?,?,?,?)",
+                (received, recorded, sender, origin, label, unit, message)).lastrowid
+        db.execute("UPDATE submissions SET delivery = ? WHERE id = ?", (groups[key], fid))
+    db.execute("UPDATE overrides SET delivery = (SELECT delivery FROM submissions WHERE id = overrides.submission)")
 
 
 def _statements(script: str) -> list[str]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from ..config import Campaign
 from ..model.issues import Issue
 from ..model.report import UNIT_STATE_LABEL, UnitStatus, unit_statuses
-from .counting import CampaignView, Round, campaign_report, is_late, rounds
+from .counting import CampaignView, Round, campaign_report, correction_late, is_late, rounds
 from .ledger import Ledger, Submission
 
 
@@ -20,10 +20,13 @@ class UnitRow:
     submissions: int
     last_received: datetime | None
     changes: Round | None  # since its previous submission
+    correction_late: bool = False
+    listed: bool = True  # on the unit list (a unit that is not is shown apart, with a warning)
 
     def to_dict(self) -> dict:
         s = self.status
         return {"unit": s.unit, "status": UNIT_STATE_LABEL[s.state], "state": str(s.state), "late": self.late,
+                "correction_late": self.correction_late, "listed": self.listed,
                 "paper": self.paper.isoformat() if self.paper else None, "submissions": self.submissions,
                 "last_received": self.last_received.isoformat(sep=" ") if self.last_received else None,
                 "errors": s.errors, "warnings": s.warnings,
@@ -49,25 +52,30 @@ def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: d
                     view: CampaignView | None = None) -> Status:
     as_of = as_of or date.today()
     view = view or campaign_report(ledger, config, units=units, as_of=as_of)
-    subs = [s for s in view.counting.submissions if s.received.date() <= as_of]
     rows = []
     for st in unit_statuses(view.report):
-        own = [s for s in subs if s.unit == st.unit and s.state != "duplicate" and s.excluded is None]
+        own = view.counting.of_unit(st.unit)
         changes = None
-        if sum(1 for s in own if s.readable) > 1:
+        if sum(1 for s in own if any(f.readable for f in s.files)) > 1:
             found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True)
             changes = found[-1] if found else None
         rows.append(UnitRow(st, is_late(st.unit, view, as_of), view.paper.get(st.unit), len(own),
-                            max((s.received for s in own), default=None), changes))
-    unassigned = [s for s in subs if s.unit is None and view.counting.state[s.id] == "unknown-unit"]
+                            max((s.received for s in own), default=None), changes,
+                            bool(correction_late(st.unit, view, as_of)), st.unit in units))
+    rows.sort(key=lambda r: not r.listed)  # the units not on the list come last, apart
+    unassigned = [s for s in view.counting.submissions if s.unit is None and view.counting.state_of(s) == "unknown-unit"]
     return Status(as_of, view.deadline, rows, view, unassigned)
 
 
 @dataclass
 class History:
     unit: str
-    submissions: list[tuple[Submission, str]]  # with its state, in Chinese
+    submissions: list[tuple[Submission, str]]  # with its state (counted, superseded…)
     rounds: list[Round]
+    states: dict[int, str] = field(default_factory=dict)  # file id -> its state
+    messages: list[tuple] = field(default_factory=list)  # (sender, subject, received) of messages without files
+    letters: list[tuple] = field(default_factory=list)  # (sent_at, kind, subject, error)
+    overrides: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)  # sid -> (action, reason, at)
 
     def to_dict(self) -> dict:
         def issues(items: list[Issue]) -> list[dict]:
@@ -75,7 +83,10 @@ class History:
 
         return {"unit": self.unit,
                 "submissions": [{"id": s.id, "received": s.received.isoformat(sep=" "), "sender": s.sender,
-                                 "file": s.name, "forms": sorted(s.forms), "state": state}
+                                 "name": s.name, "forms": sorted(s.forms), "state": state,
+                                 "excluded": s.excluded,
+                                 "files": [{"file": f.name, "forms": sorted(f.forms), "state": self.states.get(f.id, "")}
+                                           for f in s.files]}
                                 for s, state in self.submissions],
                 "rounds": [{"from": r.before, "to": r.after, "fixed": issues(r.fixed), "open": issues(r.open),
                             "new": issues(r.new)} for r in self.rounds]}
@@ -85,10 +96,7 @@ def unit_history(ledger: Ledger, config: Campaign, unit: str, as_of: date | None
     from .counting import count
 
     counting = count(ledger.submissions())
-    own = [s for s in counting.submissions if s.unit == unit or (s.duplicate_of and _unit_of(counting, s.duplicate_of) == unit)]
-    return History(unit, [(s, counting.state[s.id]) for s in own], rounds(ledger, config, unit, as_of=as_of))
-
-
-def _unit_of(counting, sid: int) -> str | None:
-    return next((s.unit for s in counting.submissions if s.id == sid), None)
-
+    own = [s for s in counting.submissions if s.unit == unit]
+    states = {f.id: counting.state[f.id] for s in own for f in s.files}
+    return History(unit, [(s, counting.state_of(s)) for s in own], rounds(ledger, config, unit, as_of=as_of),
+                   states, overrides={s.id: ledger.overrides(s.id) for s in own if ledger.overrides(s.id)})

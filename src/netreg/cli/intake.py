@@ -11,15 +11,15 @@ from .options import CampaignOpt, UnitsOpt, fail, new_console, open_campaign, pa
 
 
 def intake(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="收到的文件或文件夹（含 .zip）", metavar="路径", show_default=False)] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="收到的文件或文件夹（含 .zip 和另存的邮件 .eml）", metavar="路径", show_default=False)] = None,
     mail: Annotated[bool, typer.Option("--mail", help="从活动邮箱（netreg.toml 的 [mail]）收取新邮件的附件")] = False,
-    received: Annotated[Optional[str], typer.Option("--received", help="收到时间，如 2025-11-20 14:30（默认：文件的修改时间）", metavar="时间")] = None,
+    received: Annotated[Optional[str], typer.Option("--received", help="收到时间，如 2025-11-20 14:30（默认：.eml 取邮件的发送时间，其他文件取修改时间）", metavar="时间")] = None,
     sender: Annotated[Optional[str], typer.Option("--from", help="发件人邮箱", metavar="地址")] = None,
     unit: Annotated[Optional[str], typer.Option("--unit", help="指定这些文件属于哪个单位", metavar="单位")] = None,
     campaign: CampaignOpt = None,
     units_file: UnitsOpt = None,
 ) -> None:
-    """把收到的登记表记入报送台账：每个文件（文件夹递归、.zip 内的每个文件）一行，说明单位、第几次报送、含哪些附件、结果。
+    """把收到的登记表记入报送台账：每次报送（一封邮件、一个 .eml、一个压缩包，或本次给出的同一单位的文件）一行，说明单位、第几次报送、含哪些附件、结果，下面列出其中的文件。
 
     示例：netreg intake 回收/ 或 netreg intake --mail
     """
@@ -37,7 +37,8 @@ def intake(
             from ..intake.record import take_paths
 
             taken = take_paths(ledger, list(paths), config, units, received=when, sender=sender, unit=unit,
-                               on_file=lambda t: console.print(intake_line(t)), contacts=contacts)
+                               on_taken=lambda t: console.print(intake_line(t)), contacts=contacts,
+                               on_note=lambda text: console.print(text, style="yellow"))
             if not taken:
                 console.print("没有找到文件")
         if mail:

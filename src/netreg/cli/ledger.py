@@ -51,11 +51,11 @@ def history(unit: Annotated[str, typer.Argument(help="单位名称", metavar="�
     """
     _format(fmt)
     day = parse_day(as_of)
-    ledger, config, units, _ = open_campaign(campaign, units_file)
+    ledger, config, units, contacts = open_campaign(campaign, units_file)
+    from ..campaign.contacts import unit_named
     from ..campaign.status import unit_history
-    from ..config import match_unit
 
-    name = match_unit(unit, units) or unit
+    name = unit_named(unit, units, contacts) or unit
     with ledger:
         result = unit_history(ledger, config, name, day)
     if not result.submissions:
@@ -77,32 +77,43 @@ def paper(units: Annotated[list[str], typer.Argument(help="交来纸质版的单
     示例：netreg paper 医学院 团委 --date 2025-11-24
     """
     day = parse_day(date_)
-    ledger, _config, known, _ = open_campaign(campaign, units_file)
-    from ..config import match_unit
+    ledger, _config, known, contacts = open_campaign(campaign, units_file)
+    from ..campaign.contacts import unit_named
 
     names = []
     for u in units:
-        name = match_unit(u, known)
+        name = unit_named(u, known, contacts)
         if name is None:
             fail(f"单位“{u}”不在单位名单中")
         names.append(name)
-    with ledger, ledger.write():
-        for name in names:
-            ledger.set_paper(name, None if undo else day)
+    with ledger:
+        if undo:
+            recorded = ledger.paper()
+            absent = [n for n in names if n not in recorded]
+            if absent:
+                fail(f"{'、'.join(absent)}：台账中没有纸质版登记，无需撤销")
+        with ledger.write():
+            for name in names:
+                ledger.set_paper(name, None if undo else day)
     what = "已撤销纸质版登记" if undo else f"已登记纸质版（{day.isoformat()} 收到）"
     typer.echo(f"{'、'.join(names)}：{what}")
 
 
 def _override(sid: int, reason: str, campaign, action: str) -> None:
+    if not reason.strip():
+        fail("请用 --reason 写明原因（记入台账）")
     ledger, *_ = open_campaign(campaign)
     with ledger:
         sub = ledger.get(sid)
         if sub is None:
             fail(f"台账中没有第 {sid} 号报送")
+        if action == "include" and sub.excluded is None:
+            fail(f"第 {sid} 号报送没有被排除，无需恢复")
         with ledger.write():
             ledger.override(sid, action, reason)
     verb = "已排除，不再计入" if action == "exclude" else "已恢复计入"
-    typer.echo(f"第 {sid} 号报送（{sub.unit or '单位未定'}，{sub.name}）{verb}；原因：{reason}")
+    files = f"，{len(sub.files)} 个文件" if len(sub.files) > 1 else ""
+    typer.echo(f"第 {sid} 号报送（{sub.unit or '单位未定'}，{sub.name}{files}）{verb}；原因：{reason}")
 
 
 ReasonOpt = Annotated[str, typer.Option("--reason", help="原因（记入台账）", metavar="原因")]

@@ -35,7 +35,7 @@ def remind(
     from ..letters import write_drafts
 
     with ledger:
-        drafts = write_drafts(campaign_status(ledger, config, units, day), config, contacts, folder, by=due)
+        drafts = write_drafts(campaign_status(ledger, config, units, day), config, contacts, folder, by=due, ledger=ledger)
         for letter in drafts.letters:
             files = "、".join(p.name for p in (drafts.docx[letter.unit], drafts.eml.get(letter.unit)) if p)
             extra = [n for n in drafts.attached.get(letter.unit, [])[1:]]
@@ -46,7 +46,7 @@ def remind(
         for unit, why in drafts.failed:
             typer.echo(f"未能附上{unit}的修改意见表：{why}")
         if not drafts.letters:
-            typer.echo("各单位均已按时报送、没有需要整改的问题，纸质版也已交齐，不需要催报。")
+            typer.echo("各单位均已报送、没有需要整改的问题，纸质版也已交齐，不需要催报。")
         else:
             typer.echo(f"共 {len(drafts.letters)} 个单位需要催报：{len(drafts.docx)} 份通知、{len(drafts.eml)} 份邮件草稿，"
                        f"保存在 {folder}；催报名单：{drafts.roster}")

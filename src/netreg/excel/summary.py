@@ -181,7 +181,7 @@ def campaign_columns(view, statuses: list[UnitStatus]) -> dict[str, list]:
 
     out = {}
     for st in statuses:
-        own = [s for s in view.counting.submissions if s.unit == st.unit and s.state != "duplicate" and s.excluded is None]
+        own = view.counting.of_unit(st.unit)
         last = max((s.received for s in own), default=None)
         paper = view.paper.get(st.unit)
         out[st.unit] = ["逾期" if is_late(st.unit, view, view.report.as_of) else "",
@@ -194,7 +194,7 @@ def arrivals(view) -> list[tuple[date, list[str], bool]]:
     """Each day something arrived: the units that sent (in order, once a day) and whether it was after the deadline."""
     days: dict[date, list[str]] = {}
     for s in sorted(view.counting.submissions, key=lambda s: s.received):
-        if s.state != "duplicate" and s.excluded is None:
+        if not s.duplicate and s.excluded is None:
             names = days.setdefault(s.received.date(), [])
             if (s.unit or "（单位未定）") not in names:
                 names.append(s.unit or "（单位未定）")

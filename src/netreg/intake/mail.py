@@ -367,6 +367,28 @@ def _quoted(name: str) -> str:
 # Parsing one message
 
 
+HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{0,60}:", re.M)
+
+
+def is_message(path) -> bool:
+    """A saved e-mail (.eml, RFC 5322): by name (.eml) or by its first lines (From:, Date:,
+    MIME-Version…); a workbook or a text table is never one."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() == ".eml":
+        return True
+    if path.suffix.lower() not in ("", ".txt", ".msg", ".mht", ".mhtml"):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    names = {m.group(0)[:-1].lower() for m in HEADER_LINE.finditer(head.split(b"\r\n\r\n")[0].split(b"\n\n")[0])}
+    return {b"from", b"date"} <= names and bool(names & {b"mime-version", b"subject", b"message-id", b"to"})
+
+
 def parse_message(raw: bytes, uidvalidity: int = 0, uid: int = 0,
                   internaldate: datetime | None = None) -> Message:
     """A message's bytes (RFC 5322) → ``Message``. Never raises on malformed mail: what cannot

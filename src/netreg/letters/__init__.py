@@ -36,9 +36,11 @@ class Drafts:
 
 
 def write_drafts(status: Status, config: Campaign, contacts: list[Contact], folder: Path, *,
-                 by: date | None = None) -> Drafts:
+                 by: date | None = None, ledger=None) -> Drafts:
     """For every unit that needs chasing: ``<unit>-催报通知.docx`` or ``-整改通知.docx`` and,
-    when the unit list gives an address, the .eml; and 催报名单.xlsx."""
+    when the unit list gives an address, the .eml; and 催报名单.xlsx. With ``ledger``, the
+    完成日期 of each letter that asks for a correction is remembered (整改逾期 is judged by it;
+    a letter with the same content made again keeps the first one's date)."""
     import tempfile
 
     from ..excel.cells import safe_name
@@ -50,6 +52,11 @@ def write_drafts(status: Status, config: Campaign, contacts: list[Contact], fold
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     drafts = Drafts(folder, plan_letters(status, config, contacts, by=by))
+    if ledger is not None:
+        with ledger.write():
+            for letter in drafts.letters:
+                if letter.asks_correction and letter.due is not None:
+                    ledger.ask(letter.unit, letter.kind, letter.key, status.as_of, letter.due)
     for letter in drafts.letters:
         stem = safe_name(letter.name)
         docx = drafts.docx[letter.unit] = write_docx(letter, folder / f"{stem}.docx")

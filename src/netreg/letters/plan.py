@@ -26,7 +26,7 @@ from ..render.mask import masked
 
 RECTIFY, REMIND = "整改", "催报"
 CAMPAIGN = "网站、新媒体平台、工作群组及“网络大V”登记备案表"
-CAMPAIGN_CODES = frozenset({"submission-late", "paper-missing", "file-superseded"})
+CAMPAIGN_CODES = frozenset({"submission-late", "correction-late", "paper-missing", "file-superseded"})
 CHASED = frozenset({UnitState.MISSING, UnitState.INCOMPLETE, UnitState.FIX, UnitState.UNREADABLE})
 MAX_ROWS = 25  # errors listed in the letter; the annotated workbook has them all
 REPLY_WORKING_DAYS = 3  # once the deadline has passed: the reply is due this many working days on
@@ -64,6 +64,12 @@ class Letter:
     subject: str
     errors: int = 0
     warnings: int = 0
+    due: date | None = None  # the 完成日期 the letter asks for
+
+    @property
+    def asks_correction(self) -> bool:
+        """The letter asks a unit that reported to correct, complete or resend its forms."""
+        return self.state in (UnitState.FIX, UnitState.INCOMPLETE, UnitState.UNREADABLE)
 
     @property
     def name(self) -> str:
@@ -133,8 +139,8 @@ def plan_letters(status, config: Campaign, contacts: list[Contact], *, by: date 
     letters = []
     for row in status.rows:
         paper_due = deadline is not None and as_of > deadline and row.paper is None
-        if row.status.state not in CHASED and not row.late and not paper_due:
-            continue
+        if row.status.state not in CHASED and not paper_due:
+            continue  # nothing left to do (a late first report is no reason for a letter of its own)
         letters.append(_letter(row, view, config, by_unit.get(row.status.unit), as_of, deadline, due, paper_due))
     return letters
 
@@ -143,9 +149,13 @@ def _letter(row, view, config: Campaign, contact: Contact | None, as_of: date, d
             due: date | None, paper_due: bool) -> Letter:
     unit, state = row.status.unit, row.status.state
     report = view.report
+    from ..campaign.counting import correction_late, first_submission
+
     counted = [s for s in view.counting.counted() if s.unit == unit]
     files = tuple(name for name, sid in view.shown.items() if any(s.id == sid for s in counted))
     received = max((s.received for s in counted), default=None)
+    first = first_submission(view.counting, unit)
+    late_fix = correction_late(unit, view, as_of)
     own = [i for i in report.issues if i.unit == unit and i.code not in CAMPAIGN_CODES]
     errors = [i for i in own if i.severity is Severity.ERROR]
     warnings = [i for i in own if i.severity is Severity.WARNING and i.code != "form-not-found"]
@@ -157,8 +167,10 @@ def _letter(row, view, config: Campaign, contact: Contact | None, as_of: date, d
     dl = cn_date(deadline) if deadline else config.deadline
     by = f"请于{cn_date(due)}前" if due else "请尽快"
     paper = PAPER.format(office=config.office)
-    late_text = (f"贵单位的登记表于{cn_date(received.date())}收到，晚于报送截止日期（{dl}），已逾期。"
-                 if row.late and received else "")
+    late_text = (f"贵单位的登记表首次报送于{cn_date(first.received.date())}收到，晚于报送截止日期（{dl}），已逾期。"
+                 if row.late and first else "")
+    if late_fix and unit in view.asked:
+        late_text += f"按照{cn_date(view.asked[unit][0])}的整改通知，贵单位应于{cn_date(view.asked[unit][1])}前完成整改，现已逾期。"
     body: list[str] = []
     after: list[str] = []
     problems: tuple[Problem, ...] = ()
@@ -222,10 +234,10 @@ def _letter(row, view, config: Campaign, contact: Contact | None, as_of: date, d
             body.append(f"截至{cn_date(as_of)}，尚未收到贵单位加盖公章的纸质版登记表。")
             after.append(f"{by}将纸质版登记表（与电子版内容一致）经单位负责人签字并加盖公章后，"
                          f"一式两份送至{config.office}。")
-        if late_text:
-            after.append("请今后严格按照通知要求按时报送。")
     if row.late:
-        needs.append(f"逾期（{received.month}月{received.day}日报送）" if received else "逾期未报送")
+        needs.append(f"逾期（{first.received.month}月{first.received.day}日首次报送）" if first else "逾期未报送")
+    if late_fix:
+        needs.append("整改逾期")
     if paper_due and state is not UnitState.MISSING:
         needs.append("交纸质版（一式两份，加盖公章）")
     closing = "特此提醒。" if title.endswith("提醒") else "特此通知。"
@@ -237,7 +249,7 @@ def _letter(row, view, config: Campaign, contact: Contact | None, as_of: date, d
         title=title, body=tuple(body), problems=problems, after=tuple(after),
         contact_line=f"联系部门：{config.department}，办公地点：{config.office}，电子邮箱：{config.email}。",
         signature=(config.department, cn_date(as_of)), needs=tuple(needs), contact=contact, recipients=recipients,
-        files=files, key=key, subject=f"{unit}：{title}", errors=len(errors), warnings=len(warnings))
+        files=files, key=key, subject=f"{unit}：{title}", errors=len(errors), warnings=len(warnings), due=due)
 
 
 def _key(unit: str, kind: str, state: UnitState, errors: list[Issue], missing: list[int], row, paper_due: bool,

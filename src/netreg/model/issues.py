@@ -86,7 +86,8 @@ CODES: dict[str, Code] = _codes({
     "duplicate-influencer": (W, "“网络大V”重复", "{platform}账号“{value}”在“网络大V”表中重复出现（另见 {other}），请核实。"),
     "submission-late": (W, "逾期报送", "{unit}{what}，截止日期为 {deadline}。"),
     "paper-missing": (W, "纸质版未交", "{unit}尚未交来加盖公章的纸质版登记表（一式两份），请送{office}。"),
-    "file-superseded": (I, "已被新报送替代", "此文件（第 {n} 次报送，{received} 收到）中的{forms}已由后来报送的 {later} 替代，不再计入。"),
+    "correction-late": (W, "整改逾期", "{unit}{what}，整改通知要求的完成日期为 {due}。"),
+    "file-superseded": (I, "已被新报送替代", "此文件（{unit}第 {n} 次报送，编号 {id}，{received} 收到）中的{forms}已由后来的{later}替代，不再计入。"),
 })
 DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式后再发送。"},
             "file-unsupported": {"advice": "请发送 Excel（.xlsx、.xls）、WPS 表格（.et）、Word（.docx）或 CSV 格式的电子版登记表。"},

@@ -7,11 +7,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..campaign.counting import STATE_LABEL
-from ..intake.record import DUPLICATE, NEW, NO_UNIT, UNREADABLE
+from ..intake.record import DUPLICATE, NEW, NO_UNIT, NOT_LISTED, UNREADABLE
 from ..model.report import UnitState
 from .terminal import issue_line
 
-COLOURS = {NEW: "green", DUPLICATE: "cyan", NO_UNIT: "yellow", UNREADABLE: "bold red"}
+COLOURS = {NEW: "green", DUPLICATE: "cyan", NO_UNIT: "yellow", NOT_LISTED: "yellow", UNREADABLE: "bold red"}
 
 
 def forms_text(forms) -> str:
@@ -24,19 +24,30 @@ def forms_text(forms) -> str:
 
 
 def intake_line(t) -> Text:
-    """医学院.xlsx：医学院 第 2 次报送 附件1～5 新增"""
-    line = Text(f"{t.name}：")
+    """[12号] 医学院 第 2 次报送 附件1～5 新增：医学院报送.zip — and under it each of its files."""
+    line = Text()
     if t.id is not None:
         line.append(f"[{t.id}号] ")
     if t.unit:
         line.append(f"{t.unit} ")
     if t.round:
         line.append(f"第 {t.round} 次报送 ")
-    if t.result in (NEW, DUPLICATE, NO_UNIT):
+    if t.result in (NEW, DUPLICATE, NO_UNIT, NOT_LISTED):
         line.append(forms_text(t.forms) + " ")
     line.append(t.result, style=COLOURS[t.result])
+    line.append(f"：{t.name}")
     if t.detail:
         line.append(f"（{t.detail}）")
+    if len(t.files) == 1 and t.files[0].name == t.name:
+        return line
+    for f in t.files:
+        line.append(f"\n    {f.name}：")
+        if f.result in (NEW, NO_UNIT):
+            line.append(forms_text(f.forms))
+        else:
+            line.append(f.result, style=COLOURS[f.result])
+        if f.detail:
+            line.append(f"（{f.detail}）")
     return line
 
 
@@ -59,24 +70,41 @@ def status_table(status) -> Table:
     for name in ("单位", "状态", "逾期", "纸质版", "次数", "最后报送", "错误", "警告", "整改"):
         table.add_column(name, justify="right" if name in ("次数", "错误", "警告") else "left",
                          no_wrap=name not in ("单位", "整改"), overflow="fold")
-    for r in status.rows:
+    for r in [r for r in status.rows if r.listed]:
         s = r.status
         change = ""
         if r.changes:
             change = f"已改 {len(r.changes.fixed)}，未改 {len(r.changes.open)}，新增 {len(r.changes.new)}"
         table.add_row(escape(s.unit), Text(s.state.label, style=colours.get(s.state, "green")),
-                      Text("逾期", style="bold red") if r.late else "",
+                      _late(r),
                       r.paper.isoformat() if r.paper else Text("未交", style="yellow"),
                       str(r.submissions), f"{r.last_received:%m-%d %H:%M}" if r.last_received else "",
                       str(s.errors), str(s.warnings), change)
     return table
 
 
+def _late(r) -> Text | str:
+    words = [w for w, on in (("逾期", r.late), ("整改逾期", r.correction_late)) if on]
+    return Text("、".join(words), style="bold red") if words else ""
+
+
 def render_status(status, console) -> None:
     console.print(status_table(status))
-    rows = status.rows
-    console.print(f"共 {len(rows)} 个单位：已报送 {sum(r.status.state is not UnitState.MISSING for r in rows)} 个，"
-                  f"逾期 {sum(r.late for r in rows)} 个，纸质版已交 {sum(r.paper is not None for r in rows)} 个")
+    rows = [r for r in status.rows if r.listed]
+    counts: dict = {}
+    for r in rows:
+        counts[r.status.state] = counts.get(r.status.state, 0) + 1
+    order = [UnitState.OK, UnitState.NOTHING, UnitState.FIX, UnitState.INCOMPLETE, UnitState.UNREADABLE,
+             UnitState.MISSING]
+    parts = [f"{state.label} {counts[state]} 个" for state in order if counts.get(state)]
+    console.print(f"共 {len(rows)} 个单位：" + "，".join(parts)
+                  + f"；逾期 {sum(r.late for r in rows)} 个，整改逾期 {sum(r.correction_late for r in rows)} 个，"
+                  f"纸质版已交 {sum(r.paper is not None for r in rows)} 个")
+    for r in status.rows:
+        if not r.listed:
+            console.print(Text(f"“{r.status.unit}”不在单位名单中：报送 {r.submissions} 次，{r.status.state.label}，"
+                               "未计入名单内的任何单位。请把它（或作为别名）加入单位名单，或用 netreg intake 文件 --unit 单位名称 "
+                               "重新登记", style="yellow"))
     for s in status.unassigned:
         console.print(Text(f"第 {s.id} 号报送（{s.name}）无法确定单位：请用 netreg intake 文件 --unit 单位名称 重新登记",
                            style="yellow"))
@@ -86,9 +114,14 @@ def render_history(history, console) -> None:
     table = Table(header_style="bold", title=f"{history.unit} 的报送记录")
     for name in ("编号", "收到时间", "发件人", "文件", "登记表", "计入情况"):
         table.add_column(name, overflow="fold")
-    for s, state in history.submissions:
-        table.add_row(str(s.id), f"{s.received:%Y-%m-%d %H:%M}", escape(s.sender or ""), escape(s.name),
-                      forms_text(s.forms), STATE_LABEL.get(state, state) + (f"（{s.excluded}）" if s.excluded else ""))
+    for n, (s, state) in enumerate(history.submissions, 1):
+        files = "\n".join(escape(f.name) + ("" if history.states.get(f.id) in (None, "counted") or len(s.files) == 1
+                                           else f"（{STATE_LABEL.get(history.states[f.id], '')}）") for f in s.files)
+        label = STATE_LABEL.get(state, state) + (f"（{escape(s.excluded)}）" if s.excluded else "")
+        for action, reason, at in history.overrides.get(s.id, ())[:-1] if s.excluded else history.overrides.get(s.id, ()):
+            label += f"\n{at[:16]} {'排除' if action == 'exclude' else '恢复计入'}：{escape(reason)}"
+        table.add_row(str(s.id), f"{s.received:%Y-%m-%d %H:%M}", escape(s.sender or ""), files,
+                      forms_text(s.forms) if any(f.readable for f in s.files) else "无法读取", label)
     console.print(table)
     for r in history.rounds:
         console.print(Text(f"第 {r.before} 号 → 第 {r.after} 号：已改正 {len(r.fixed)} 个，仍未改正 {len(r.open)} 个，"
