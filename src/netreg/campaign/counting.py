@@ -21,7 +21,7 @@ from .ledger import File, Ledger, Submission
 
 COUNTED, SUPERSEDED, EXCLUDED, DUPLICATE, UNREADABLE, NO_UNIT = (
     "counted", "superseded", "excluded", "duplicate", "unreadable", "unknown-unit")
-CAMPAIGN_CODES = frozenset({"submission-late", "correction-late", "paper-missing", "file-superseded"})
+CAMPAIGN_CODES = frozenset({"submission-late", "correction-late", "paper-missing", "file-superseded", "unit-not-listed"})
 STATE_LABEL = {COUNTED: "计入", SUPERSEDED: "已被替代", EXCLUDED: "已排除", DUPLICATE: "重复",
                UNREADABLE: "无法读取", NO_UNIT: "无法确定单位"}
 
@@ -87,11 +87,9 @@ def count(subs: list[Submission] | tuple[Submission, ...], *, until: int | None 
                 for f in own[holders[-1]]:
                     if form.id in f.forms:
                         forms.setdefault(f.id, set()).add(form.id)
+        for f in own[ids[-1]]:  # the latest submission's blank files are part of what it says
+            forms.setdefault(f.id, set())
         counted_ids = [sid for sid in ids if any(f.id in forms for f in own[sid])]
-        if not counted_ids:  # only blank returns: the latest shows what is wrong
-            for f in own[ids[-1]]:
-                forms[f.id] = set()
-            counted_ids = [ids[-1]]
         for sid in ids:
             for f in own[sid]:
                 if f.id in forms:
@@ -188,6 +186,8 @@ def campaign_issues(view: CampaignView, as_of: date, config: Campaign, only: str
         if first is not None and deadline is not None and first.received.date() > deadline:
             out.append(make("submission-late", file=label, unit=unit,
                             what=f"首次报送于 {first.received:%Y-%m-%d %H:%M} 收到，已逾期", deadline=deadline.isoformat()))
+        if unit not in units and latest is not None:  # recorded, but on no list: said, never quietly counted
+            out.append(make("unit-not-listed", file=label, unit=unit, value=unit))
         late = correction_late(unit, view, as_of)
         if late:
             out.append(make("correction-late", file=label, unit=unit, what=late, due=view.asked[unit][1].isoformat()))

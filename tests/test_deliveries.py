@@ -1,0 +1,170 @@
+"""The campaign as a coordinator lives it (issue 22, SPEC §8): one delivery is one submission,
+逾期 is about the first report and 整改逾期 about a letter's 完成日期, units not on the list are
+never counted quietly, aliases are accepted, saved e-mails are read, copy times are named."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+from builders import ACCOUNT, SITE, hand_layout, whole
+from test_campaign import UNITS_TABLE, campaign, cli  # noqa: F401  (fixture)
+
+from netreg.campaign.ledger import MIGRATIONS, Ledger
+
+
+def status_of(campaign: Path, as_of: str) -> dict:
+    result = cli("status", "--as-of", as_of, "--format", "json", campaign=campaign)
+    assert result.exit_code == 0, result.output
+    return {u["unit"]: u for u in json.loads(result.stdout)["units"]}
+
+
+def test_a_zip_of_five_workbooks_is_one_submission(campaign, tmp_path):  # noqa: F811
+    """A zip of five workbooks was 第 1 … 第 5 次报送: 次数 5 and four invented rounds."""
+    parts = tmp_path / "parts"
+    for n, rows in enumerate(({1: [SITE]}, {2: [ACCOUNT]}, {3: []}, {4: []}, {5: []}), 1):
+        from builders import filled_template
+
+        filled_template(parts / f"医学院-附件{n}.xlsx", "医学院", rows)
+    with zipfile.ZipFile(tmp_path / "医学院报送.zip", "w") as z:
+        for p in sorted(parts.iterdir()):
+            z.write(p, p.name)
+    taken = cli("intake", str(tmp_path / "医学院报送.zip"), "--received", "2025-11-20 09:00", campaign=campaign)
+    assert taken.exit_code == 0, taken.output
+    assert taken.stdout.count("次报送") == 1 and "[1号] 医学院 第 1 次报送" in taken.stdout
+    assert all(f"医学院报送.zip/医学院-附件{n}.xlsx" in taken.stdout for n in range(1, 6))
+    units = status_of(campaign, "2025-11-21")
+    assert units["医学院"]["submissions"] == 1 and units["医学院"]["fixed"] == 0
+    history = json.loads(cli("history", "医学院", "--format", "json", campaign=campaign).stdout)
+    [sub] = history["submissions"]
+    assert sub["state"] == "counted" and len(sub["files"]) == 5 and history["rounds"] == []
+    assert {f["state"] for f in sub["files"]} == {"counted"}
+
+
+def test_late_is_the_first_report_and_a_correction_is_due_by_the_letters_date(campaign, tmp_path):  # noqa: F811
+    r = tmp_path / "r"
+    whole("医学院", r / "1" / "医学院.xlsx", f1=[{**SITE, "phone": "12345"}])  # on time, with an error
+    whole("团委", r / "2" / "团委.xlsx", f1=[{**SITE, "phone": "12345"}])  # on time, with an error
+    whole("图书馆", r / "3" / "图书馆.xlsx")  # late, but complete
+    for folder, when in (("1", "2025-11-22 10:00"), ("2", "2025-11-21 10:00"), ("3", "2025-11-26 10:00")):
+        assert cli("intake", str(r / folder), "--received", when, campaign=campaign).exit_code == 0
+    letters = cli("remind", "-o", str(tmp_path / "催报1"), "--as-of", "2025-11-27", "--by", "2025-12-02",
+                  campaign=campaign)
+    assert letters.exit_code == 0, letters.output
+    assert "医学院：" in letters.stdout and "团委：" in letters.stdout
+    # 医学院 corrects in time, 团委 after the 完成日期
+    whole("医学院", r / "4" / "医学院（改）.xlsx")
+    whole("团委", r / "5" / "团委（改）.xlsx")
+    assert cli("intake", str(r / "4"), "--received", "2025-11-28 16:00", campaign=campaign).exit_code == 0
+    assert cli("intake", str(r / "5"), "--received", "2025-12-05 09:00", campaign=campaign).exit_code == 0
+    assert cli("paper", "医学院", "团委", "图书馆", "--date", "2025-11-30", campaign=campaign).exit_code == 0
+
+    units = status_of(campaign, "2025-12-06")
+    assert (units["医学院"]["late"], units["医学院"]["correction_late"], units["医学院"]["status"]) == (False, False, "已报送")
+    assert (units["团委"]["late"], units["团委"]["correction_late"]) == (False, True)
+    assert (units["图书馆"]["late"], units["图书馆"]["correction_late"]) == (True, False)
+    assert units["组织部"]["late"] and units["组织部"]["submissions"] == 0
+    shown = cli("status", "--as-of", "2025-12-06", campaign=campaign).stdout
+    assert "整改逾期" in shown
+    codes = {(i["code"], i["unit"]) for i in json.loads(
+        cli("validate", "--as-of", "2025-12-06", "--format", "json", campaign=campaign).stdout)["issues"]}
+    assert ("correction-late", "团委") in codes and ("correction-late", "医学院") not in codes
+    assert ("submission-late", "图书馆") in codes and ("submission-late", "医学院") not in codes
+
+    again = cli("remind", "-o", str(tmp_path / "催报2"), "--as-of", "2025-12-06", campaign=campaign)
+    names = {p.name for p in (tmp_path / "催报2").glob("*.docx")}
+    # nothing left to do: no letter for 医学院, 团委 or the late but complete 图书馆
+    assert not any(n.startswith(("医学院", "团委", "图书馆")) for n in names), names
+    assert any(n.startswith("组织部") for n in names) and "请今后严格" not in again.stdout
+
+
+def test_a_unit_not_on_the_list_is_never_quietly_counted(campaign, tmp_path):  # noqa: F811
+    hand_layout(tmp_path / "in" / "登记表.xlsx", "后勤管理处", {1: [SITE]})
+    taken = cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 09:00", campaign=campaign)
+    assert "不在单位名单中" in taken.stdout, taken.stdout
+    units = status_of(campaign, "2025-11-21")
+    assert units["后勤管理处"]["listed"] is False and all(u["listed"] for n, u in units.items() if n != "后勤管理处")
+    assert list(units)[-1] == "后勤管理处"  # apart, after the list
+    text = cli("status", "--as-of", "2025-11-21", campaign=campaign).stdout
+    assert "“后勤管理处”不在单位名单中" in text and "共 5 个单位" in text
+    codes = [i["code"] for i in json.loads(cli("validate", "--format", "json", "--as-of", "2025-11-21",
+                                                campaign=campaign).stdout)["issues"] if i["unit"] == "后勤管理处"]
+    assert "unit-not-listed" in codes
+
+
+def test_aliases_of_the_unit_table_are_accepted_everywhere(campaign, tmp_path):  # noqa: F811
+    (campaign / "单位名单.csv").write_text("单位,别名,联系人,邮箱\n学生工作处,学工处、学生处,周老师,xgc@x.edu.cn\n"
+                                       "党委办公室/校长办公室,党办校办,吴老师,db@x.edu.cn\n", encoding="utf-8")
+    hand_layout(tmp_path / "in" / "报送.xlsx", "学工处", {1: [SITE]})
+    taken = cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 09:00", campaign=campaign)
+    assert "学生工作处 第 1 次报送" in taken.stdout, taken.stdout
+    assert cli("paper", "学工处", "--date", "2025-11-21", campaign=campaign).stdout.startswith("学生工作处：已登记纸质版")
+    history = cli("history", "学工处", "--format", "json", campaign=campaign)
+    assert json.loads(history.stdout)["unit"] == "学生工作处"
+    assert cli("paper", "党办校办", "--undo", campaign=campaign).exit_code == 2  # nothing recorded: said so
+    units = status_of(campaign, "2025-11-22")
+    assert units["学生工作处"]["paper"] == "2025-11-21" and "学工处" not in units
+
+
+def test_saved_emails_are_read_like_fetched_ones(campaign, tmp_path):  # noqa: F811
+    msg = EmailMessage()
+    msg["From"] = "王老师 <YXY@x.edu.cn>"
+    msg["To"], msg["Subject"], msg["Date"] = "office@x.edu.cn", "医学院报送", "Fri, 21 Nov 2025 22:47:00 +0800"
+    msg.set_content("请查收")
+    book = whole("医学院", tmp_path / "wb" / "登记表.xlsx").read_bytes()
+    msg.add_attachment(book, maintype="application", subtype="octet-stream", filename="登记表.xlsx")
+    msg.add_attachment(b"readme", maintype="text", subtype="plain", filename="说明.txt")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "医学院的邮件.eml").write_bytes(bytes(msg))
+    taken = cli("intake", str(tmp_path / "in"), campaign=campaign)
+    assert taken.exit_code == 0, taken.output
+    assert "医学院 第 1 次报送" in taken.stdout and "医学院的邮件.eml" in taken.stdout and "登记表.xlsx" in taken.stdout
+    [sub] = Ledger.open(campaign).submissions()
+    from datetime import datetime, timezone
+
+    assert sub.sender == "yxy@x.edu.cn" and sub.origin == "eml" and len(sub.files) == 2
+    assert sub.received == datetime(2025, 11, 21, 14, 47, tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+    assert "复制文件的时间" not in taken.stdout  # an e-mail's Date is the received time
+
+
+def test_copy_times_are_named_and_a_missing_path_is_an_error(campaign, tmp_path):  # noqa: F811
+    for unit in ("图书馆", "团委", "医学院"):
+        whole(unit, tmp_path / "回收" / f"{unit}.xlsx")
+    now = time.time()
+    for p in (tmp_path / "回收").iterdir():
+        os.utime(p, (now, now))
+    taken = cli("intake", str(tmp_path / "回收"), campaign=campaign)
+    assert "很可能是复制文件的时间" in taken.stdout and "--received" in taken.stdout
+    missing = cli("intake", str(tmp_path / "没有这个文件夹"), campaign=campaign)
+    assert missing.exit_code == 2 and "不存在" in missing.output and "Traceback" not in missing.output
+    assert len(Ledger.open(campaign).submissions()) == 3
+
+
+def test_an_older_ledger_is_regrouped_by_message_and_zip_and_keeps_every_file(tmp_path):
+    db = sqlite3.connect(tmp_path / "netreg.db")
+    for n in range(4):
+        db.executescript(MIGRATIONS[n])
+    db.execute("PRAGMA user_version = 4")
+    db.execute("INSERT INTO messages (folder, uidvalidity, uid, subject, attachments, fetched, done)"
+               " VALUES ('INBOX', 1, 7, '医学院报送', 2, '2025-11-20 09:00:00', 1)")
+    rows = [("医学院.xlsx", "医学院", 1), ("补充.xlsx", "医学院", 1), ("包.zip/a.xlsx", "团委", None),
+            ("包.zip/b.xlsx", "团委", None), ("图书馆.xlsx", "图书馆", None)]
+    for n, (name, unit, message) in enumerate(rows, 1):
+        db.execute("INSERT INTO submissions (received, recorded, name, sha256, size, state, unit, message, origin)"
+                   " VALUES ('2025-11-20 09:00:00', '2025-11-20 09:00:00', ?, ?, 3, 'new', ?, ?, ?)",
+                   (name, f"h{n}", unit, message, "mail" if message else "file"))
+    db.execute("INSERT INTO overrides (submission, action, reason, at) VALUES (4, 'exclude', '发错了', '2025-11-21')")
+    db.commit()
+    db.close()
+    ledger = Ledger.open(tmp_path)
+    subs = ledger.submissions()
+    assert [(s.id, s.unit, [f.name for f in s.files]) for s in subs] == [
+        (1, "医学院", ["医学院.xlsx", "补充.xlsx"]), (2, "团委", ["包.zip/a.xlsx", "包.zip/b.xlsx"]),
+        (3, "图书馆", ["图书馆.xlsx"])]
+    assert subs[1].excluded == "发错了" and subs[1].label == "包.zip" and subs[0].label == "医学院报送"
+    assert len(ledger.files()) == 5
