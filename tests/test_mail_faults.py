@@ -76,3 +76,36 @@ def test_safe_names_fit_in_255_bytes(name):
     safe = safe_name(name)
     assert len(safe.encode("utf-8")) <= 180 and safe
     assert safe.endswith(".xlsx") == name.endswith(".xlsx")
+
+
+def raw_message(sender_header: str, subject_header: str, parts: list[bytes]) -> bytes:
+    body = b"".join(b"--B\r\n" + p + b"\r\n" for p in parts)
+    return (f"From: {sender_header}\r\nTo: office@x.edu.cn\r\nSubject: {subject_header}\r\n"
+            "Date: Thu, 20 Nov 2025 09:15:00 +0800\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n').encode() + body + b"--B--\r\n"
+
+
+def test_strange_but_honest_mail_is_read_and_hostile_text_never_reaches_the_terminal_raw(campaign, dovecot,  # noqa: F811
+                                                                                          tmp_path):
+    """Issue 25 items 5, 8, 9 and issue 22's encoded From: a workbook part with no file name and
+    no Content-Disposition is the unit's return (it was 没有附件); terminal escapes in a subject
+    are shown, not obeyed, and a long subject is cut; 150 parts are not 150 submissions."""
+    book = workbook(tmp_path, "医学院", "医学院.xlsx")
+    nameless = (f"Content-Type: {XLSX}\r\nContent-Transfer-Encoding: base64\r\n\r\n").encode() + base64.encodebytes(book)
+    text = b"Content-Type: text/plain; charset=utf-8\r\n\r\nqing cha shou"
+    sender = "=?utf-8?b?" + base64.b64encode("王老师 <yxy@x.edu.cn>".encode()).decode() + "?="
+    hostile = "\x1b]0;pwned\x07\x1b[2J" + "长" * 5000
+    subject = "=?utf-8?b?" + base64.b64encode(hostile.encode()).decode() + "?="
+    dovecot.deliver(raw_message(sender, subject, [text, nameless]))
+    many = [(f"Content-Type: text/csv\r\nContent-Disposition: attachment; filename=\"{n}.csv\"\r\n\r\n"
+             "a,b\r\n1,2").encode() for n in range(150)]
+    dovecot.deliver(raw_message("tw@x.edu.cn", "many", many))
+    result = intake_mail(campaign)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\\x1b" in result.output
+    assert max(len(line) for line in result.output.splitlines()) < 400
+    ledger = Ledger.open(campaign)
+    first = ledger.submissions()[0]
+    assert first.unit == "医学院" and first.sender == "yxy@x.edu.cn" and len(first.files) == 1
+    assert first.files[0].forms  # the nameless workbook was read
+    assert len(ledger.files()) <= 101 and "其余 50 个附件" in result.output

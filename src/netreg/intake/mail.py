@@ -66,6 +66,7 @@ EXTENSIONS = {
 FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$")
 MAX_NAME = 200  # characters; longer names are cut before the extension
+MAX_ATTACHMENTS = 100  # per message: a unit sends five forms, not thousands of parts
 MAX_NAME_BYTES = 180  # UTF-8 bytes: a file name is at most 255 bytes (ext4, NTFS counts UTF-16 units)
 GB_CHARSETS = frozenset({"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "ms936", "euc-cn",
                          "gb18030", "x-gb18030", "csgb2312"})
@@ -95,6 +96,7 @@ class Message:
     received: datetime  # the Date header (else the server's INTERNALDATE), local time, aware
     attachments: tuple[Attachment, ...]
     raw: bytes = b""  # the message as fetched: kept in 收件/ when it cannot be recorded
+    left_out: int = 0  # attachments past MAX_ATTACHMENTS, not taken
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +401,11 @@ def parse_message(raw: bytes, uidvalidity: int = 0, uid: int = 0,
     msg = BytesParser().parsebytes(raw)
     for part in msg.walk():
         _decode_8bit_headers(part)
+    found = _attachments(msg)
+    found, left_out = found[:MAX_ATTACHMENTS], max(0, len(found) - MAX_ATTACHMENTS)
     from_header = str(msg.get("From", "") or "")
+    if "=?" in from_header and "@" not in from_header.split("?=")[-1]:
+        from_header = decode_words(from_header)  # one encoded word holding name and address
     addresses = [(n, a) for n, a in getaddresses([from_header]) if a or n]
     name, address = addresses[0] if addresses else ("", "")
     return Message(
@@ -410,8 +416,9 @@ def parse_message(raw: bytes, uidvalidity: int = 0, uid: int = 0,
         sender_name=_one_line(decode_words(name)).strip('"\' '),
         subject=_one_line(decode_words(str(msg.get("Subject", "") or ""))),
         received=_received(msg.get("Date"), internaldate),
-        attachments=tuple(_attachments(msg)),
+        attachments=tuple(found),
         raw=raw,
+        left_out=left_out,
     )
 
 
@@ -443,7 +450,10 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
         disposition = (part.get("Content-Disposition", "") or "").split(";", 1)[0].strip().lower()
         name = _part_filename(part)
         if not name and disposition != "attachment":
-            continue  # the body (text/html, inline pictures without a name)
+            if ctype.startswith(("text/", "multipart/", "message/")) or disposition == "inline" \
+                    or (ctype.startswith("image/") and part.get("Content-ID")):
+                continue  # the body (text/html, inline pictures without a name)
+            # any other part is a file, as mail clients show it (a workbook sent with no name)
         data = part.get_payload(decode=True)
         if data is None:
             data = b""

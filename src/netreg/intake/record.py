@@ -351,6 +351,9 @@ def _take_message(ledger: Ledger, config: Campaign, units: list[str], contacts: 
         if inputs:
             files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
                                  origin=origin, message=message, contacts=contacts, label=label)
+        if msg.left_out:
+            files.append(Taken(f"其余 {msg.left_out} 个附件", None, unit, None, frozenset(), UNREADABLE,
+                               f"一封邮件最多读取 {len(msg.attachments)} 个附件，其余未读取；请让单位把登记表打包成一个 zip 重新发送"))
         if record:
             with ledger.write():
                 ledger.message_done(message)

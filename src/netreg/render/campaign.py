@@ -14,6 +14,15 @@ from .terminal import issue_line
 COLOURS = {NEW: "green", DUPLICATE: "cyan", NO_UNIT: "yellow", NOT_LISTED: "yellow", UNREADABLE: "bold red"}
 
 
+def plain(text: str | None, limit: int = 200) -> str:
+    """A stranger's text as it may reach a terminal: control characters (ESC, BEL…) shown as
+    visible escapes, never obeyed; cut to ``limit`` characters."""
+    import re
+
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group(0)):02x}", text or "")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def forms_text(forms) -> str:
     forms = sorted(forms)
     if not forms:
@@ -35,13 +44,13 @@ def intake_line(t) -> Text:
     if t.result in (NEW, DUPLICATE, NO_UNIT, NOT_LISTED):
         line.append(forms_text(t.forms) + " ")
     line.append(t.result, style=COLOURS[t.result])
-    line.append(f"：{t.name}")
+    line.append(f"：{plain(t.name)}")
     if t.detail:
         line.append(f"（{t.detail}）")
     if len(t.files) == 1 and t.files[0].name == t.name:
         return line
     for f in t.files:
-        line.append(f"\n    {f.name}：")
+        line.append(f"\n    {plain(f.name)}：")
         if f.result in (NEW, NO_UNIT):
             line.append(forms_text(f.forms))
         else:
@@ -52,7 +61,7 @@ def intake_line(t) -> Text:
 
 
 def message_line(m) -> Text:
-    head = Text(f"{m.received:%Y-%m-%d %H:%M} {m.sender} “{m.subject}”", style="bold")
+    head = Text(f"{m.received:%Y-%m-%d %H:%M} {plain(m.sender, 80)} “{plain(m.subject, 120)}”", style="bold")
     if not m.files:
         head.append(" 没有附件", style="yellow")
         return head
