@@ -109,3 +109,18 @@ def test_strange_but_honest_mail_is_read_and_hostile_text_never_reaches_the_term
     assert first.unit == "医学院" and first.sender == "yxy@x.edu.cn" and len(first.files) == 1
     assert first.files[0].forms  # the nameless workbook was read
     assert len(ledger.files()) <= 101 and "其余 50 个附件" in result.output
+
+
+def test_two_mail_intakes_at_once_the_second_says_so(campaign, dovecot, tmp_path):  # noqa: F811
+    """Issue 25 item 11: the seen-check was outside the write lock, so two runs both fetched
+    every message. Now one run at a time holds the campaign's mailbox lock."""
+    from netreg.util.workdir import exclusive
+
+    dovecot.deliver(message("yxy@x.edu.cn", "医学院", "Thu, 20 Nov 2025 09:15:00 +0800",
+                            [("医学院.xlsx", workbook(tmp_path, "医学院", "医学院.xlsx"))]))
+    with exclusive(campaign, "mailbox"):  # another run is fetching
+        second = intake_mail(campaign)
+    assert second.exit_code == 2 and "另一个 netreg 正在收取" in second.output
+    assert Ledger.open(campaign).files() == []
+    first = intake_mail(campaign)  # the lock is free again
+    assert first.exit_code == 0 and len(Ledger.open(campaign).files()) == 1

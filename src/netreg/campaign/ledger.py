@@ -213,6 +213,7 @@ class Ledger:
             folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
             db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")  # readers (status, serve) never wait for a writer
             ledger = cls(folder, db)
             ledger._migrate()
         except sqlite3.DatabaseError as exc:

@@ -299,7 +299,20 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
     (zip members included) with the message's sender and Date. A message is marked seen only
     after its attachments are recorded: a run cut short fetches it again, and its files are
     then recorded as duplicates, never lost. A message that cannot be recorded is kept whole
-    in 收件/ (as .eml), set aside with one line, and the next message is taken."""
+    in 收件/ (as .eml), set aside with one line, and the next message is taken. One run at a
+    time reads the mailbox (a second says so at once)."""
+    from ..util.workdir import Busy, exclusive
+    from .mail import MailError
+
+    try:
+        with exclusive(ledger.folder, "mailbox"):
+            return _take_mail(ledger, config, units, contacts, password, on_message, ssl_context)
+    except Busy:
+        raise MailError("另一个 netreg 正在收取这个活动邮箱的邮件，请等它结束后再运行（同一封邮件不会重复登记）") from None
+
+
+def _take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list, password: str,
+               on_message, ssl_context) -> list[Fetched]:
     from ..campaign.contacts import unit_of_sender
     from .mail import fetch_new
 

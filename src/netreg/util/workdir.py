@@ -62,3 +62,41 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+class Busy(Exception):
+    """Another process holds the lock."""
+
+
+class exclusive:  # noqa: N801 - used as a context manager, like open()
+    """An exclusive lock on ``.netreg-work/<name>.lock`` for as long as the block runs; raises
+    ``Busy`` at once when another process holds it. The operating system releases it when the
+    holder dies, so a killed run never leaves it taken."""
+
+    def __init__(self, campaign: Path, name: str):
+        self.path = Path(campaign) / WORK / f"{name}.lock"
+        self.handle = None
+
+    def __enter__(self) -> exclusive:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+b")  # noqa: SIM115 - held until __exit__
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                self.handle.seek(0)
+                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.close()
+            self.handle = None
+            raise Busy(str(self.path)) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing releases the lock on both systems
+            self.handle = None
