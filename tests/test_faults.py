@@ -28,9 +28,10 @@ def cli(*args: str):
     return result
 
 
-def netreg(*args: str, env: dict | None = None, cwd: Path | None = None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "netreg", *args], cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+def netreg(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "netreg", *args], text=True,
                             env={**os.environ, "COLUMNS": "200", **(env or {})}, **kw)
 
 
@@ -122,3 +123,73 @@ def test_a_real_deadline_is_kept_and_as_of_takes_the_notice_s_way_of_writing_a_d
     assert checked.exit_code in (0, 1) and json.loads(checked.stdout)["summary"]["files"] == 1
     wrong = cli("status", "--campaign", str(campaign), "--as-of", "11月31日")
     assert wrong.exit_code == 2 and "11月31日" in wrong.output
+
+
+# --------------------------------------------------------------------------- 7. orphans
+
+def _marked(token: str) -> list[int]:
+    """Live processes (not zombies) whose environment carries ``token``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if f"NETREG_TEST_MARK={token}".encode() not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.skipif(not LINUX, reason="reads /proc")
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_killing_the_main_process_leaves_no_worker_behind(tmp_path, method):
+    """kill -9 of netreg while its workers are at work (the main process kills itself as the
+    first result arrives): the workers go with it instead of waiting on their queue for good."""
+    import secrets
+
+    token = secrets.token_hex(8)
+    units = tmp_path / "名单.txt"
+    count = 8 if method == "fork" else 32  # the fewest that make a pool (PARALLEL_MIN_UNITS, × SPAWN_FACTOR)
+    units.write_text("\n".join(f"单位{n:03d}学院" for n in range(count)), encoding="utf-8")
+    with open(tmp_path / "out.txt", "w") as out:  # a file, not a pipe: an orphan would hold a pipe open
+        proc = netreg("template", "--units", str(units), "-o", str(tmp_path / "空白"), stdout=out, stderr=out,
+                      env={"NETREG_START_METHOD": method, "NETREG_FAULT": "parallel-result:kill",
+                           "NETREG_TEST_MARK": token})
+    try:
+        assert proc.wait(timeout=60) == -signal.SIGKILL  # the fault point fired: the run was killed mid-way
+        limit = time.monotonic() + 5
+        while _marked(token) and time.monotonic() < limit:
+            time.sleep(0.05)
+        assert _marked(token) == []
+    finally:
+        for pid in _marked(token):  # ours: started by this test
+            os.kill(pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- 13. a reader that aborts, spawned
+
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_a_reader_that_kills_its_process_costs_one_file_with_spawned_workers_too(tmp_path, method):
+    """Windows' way (NETREG_START_METHOD=spawn): the process reading 坏文件.csv dies, as when a
+    native reader aborts; the run goes on, that file is unreadable and every other one is read,
+    none of them in the main process (where the same abort would end the run)."""
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    count = 100  # past PARALLEL_MIN_FILES × SPAWN_FACTOR: a spawned pool
+    for n in range(count):
+        (folder / f"单位{n:03d}.csv").write_text(f"附件1\n序号,网站名称\n1,单位{n:03d}网站\n", encoding="utf-8")
+    (folder / "坏文件.csv").write_text("附件1\n序号,网站名称\n1,坏网站\n", encoding="utf-8")
+    proc = netreg("validate", str(folder), "--format", "json", "--as-of", "2025-11-25",
+                  env={"NETREG_START_METHOD": method, "NETREG_FAULT": "parallel-item=坏文件.csv:kill"})
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, err
+    data = json.loads(out)
+    status = {Path(f["path"]).name: f["status"] for f in data["files"]}
+    assert status.pop("坏文件.csv") == "unreadable" and len(status) == count
+    assert set(status.values()) == {"ok"}
+    [issue] = [i for i in data["issues"] if Path(i["file"] or "").name == "坏文件.csv"]
+    assert issue["code"] == "file-unreadable" and "异常退出" in issue["message"]
