@@ -168,3 +168,29 @@ def test_an_older_ledger_is_regrouped_by_message_and_zip_and_keeps_every_file(tm
         (3, "图书馆", ["图书馆.xlsx"])]
     assert subs[1].excluded == "发错了" and subs[1].label == "包.zip" and subs[0].label == "医学院报送"
     assert len(ledger.files()) == 5
+
+
+def test_validate_and_merge_read_a_units_alias_as_that_unit(tmp_path):
+    """A file that says 填报单位：学工处 belonged to a unit 学工处, not on the list (unit-not-listed),
+    beside an unreported 学生工作处."""
+    from typer.testing import CliRunner
+
+    from netreg.cli import app
+
+    table = tmp_path / "单位名单.csv"
+    table.write_text("单位,别名\n学生工作处,学工处、学生处\n团委,\n", encoding="utf-8")
+    hand_layout(tmp_path / "回收" / "报送.xlsx", "学工处", {1: [SITE]})
+    whole("团委", tmp_path / "回收" / "学生处-团委.xlsx")  # a file name holding an alias says nothing over its content
+    out = CliRunner().invoke(app, ["validate", str(tmp_path / "回收"), "--units", str(table), "--format", "json",
+                                   "--as-of", "2025-11-20"])
+    data = json.loads(out.stdout)
+    units = {f["path"].rsplit("/", 1)[-1]: f["unit"] for f in data["files"]}
+    assert units == {"报送.xlsx": "学生工作处", "学生处-团委.xlsx": "团委"}
+    assert not [i for i in data["issues"] if i["code"] in ("unit-not-listed", "unit-unknown")]
+    merged = CliRunner().invoke(app, ["merge", str(tmp_path / "回收"), "--units", str(table), "-o",
+                                      str(tmp_path / "汇总.xlsx"), "--as-of", "2025-11-20"])
+    assert merged.exit_code in (0, 1), merged.output
+    import openpyxl
+
+    overview = [r[1] for r in openpyxl.load_workbook(tmp_path / "汇总.xlsx")["总览"].iter_rows(min_row=4, values_only=True)]
+    assert "学生工作处" in overview and "学工处" not in overview

@@ -107,6 +107,8 @@ class Campaign(BaseModel):
     limits: Limits = Field(default_factory=Limits)
     rules: dict[str, Literal["error", "warning", "info", "off"]] = {}  # issue code -> its level here
     mail: Mail = Field(default_factory=Mail)
+    # other names of units (the unit table's 别名 column): 学工处 -> 学生工作处
+    aliases: dict[str, str] = {}
     _units_file: Path | None = PrivateAttr(None)  # units = "名单.xlsx" in netreg.toml: the table it names
 
     @property
@@ -252,7 +254,9 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
         units_file = Path(path).parent / data["units"]
         from .campaign.contacts import read_contacts
 
-        data["units"] = [c.unit for c in read_contacts(units_file)]
+        contacts = read_contacts(units_file)
+        data["units"] = [c.unit for c in contacts]
+        data.setdefault("aliases", aliases_of(contacts))
     try:
         config = Campaign.model_validate(data)
         config._units_file = units_file
@@ -261,6 +265,18 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
         first = _describe(exc.errors()[0])
         more = f"（另有 {exc.error_count() - 1} 处错误）" if exc.error_count() > 1 else ""
         raise ConfigError(f"配置文件 {path} 有误：{first}{more}") from None
+
+
+def aliases_of(contacts) -> dict[str, str]:
+    """别名 -> 单位 of a unit table (an alias two units share names neither)."""
+    out: dict[str, str] = {}
+    shared: set[str] = set()
+    for c in contacts:
+        for alias in c.aliases:
+            if out.get(alias, c.unit) != c.unit:
+                shared.add(alias)
+            out[alias] = c.unit
+    return {a: u for a, u in out.items() if a not in shared}
 
 
 def read_units_file(path: Path) -> list[str]:

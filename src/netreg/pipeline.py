@@ -72,7 +72,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         if output is None:
             scan = scan_book(book)
     except Exception as exc:  # Unreadable, or a reader bug: it must not cost the other files
-        unit = inp.unit or unit_of(where, None, units, config.school).unit
+        unit = inp.unit or unit_of(where, None, units, config.school, config.aliases).unit
         if isinstance(exc, Unreadable):
             said = {"advice": ""} if "请" in exc.text else {}  # the reason already says what to do
             issues.append(make(exc.code, file=shown, unit=unit, reason=exc.reason, problem=exc.text,
@@ -89,7 +89,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         issues.append(make("netreg-output", file=shown, what=output))
         return FileCheck(FileResult(shown, None, "skipped", {}, format=book.format, source=source), issues, [],
                          frozenset(), frozenset(), ())
-    att = unit_of(where, scan, units, config.school)
+    att = unit_of(where, scan, units, config.school, config.aliases)
     unit = att.unit
     if inp.unit and not scan.summary:
         unit = inp.unit  # the coordinator said whose it is

@@ -71,24 +71,48 @@ class Attribution:
     longer_of: str | None = None  # not-listed: the listed unit the typed name merely starts with
 
 
-def unit_of(path: Path, scan: BookScan | None, units: list[str], school: str = "") -> Attribution:
+def alias_unit(text: str | None, aliases: dict[str, str], school: str = "", *, contained: bool = False) -> str | None:
+    """The unit ``text`` names by one of its 别名 (the unit table's): exactly (after NFKC, case,
+    spacing and a leading school name), or, for file and folder names, the longest alias
+    contained in it (学工处-登记表)."""
+    if not text or not aliases:
+        return None
+    keys = {unit_key(a): u for a, u in aliases.items() if unit_key(a)}
+    key = unit_key(text)
+    school_key = unit_key(school) if school else ""
+    if school_key and key.startswith(school_key) and len(key) > len(school_key):
+        key = key[len(school_key):]
+    if key in keys:
+        return keys[key]
+    if contained:
+        found = [(len(k), u) for k, u in keys.items() if len(k) >= 2 and k in key]
+        if found:
+            return max(found)[1]
+    return None
+
+
+def unit_of(path: Path, scan: BookScan | None, units: list[str], school: str = "",
+            aliases: dict[str, str] | None = None) -> Attribution:
     """Our metadata's unit (always known), else the 填报单位 typed in the file (exactly a listed
-    unit or an alias of one, else it is not listed), else the file name, else the folder name."""
+    unit or an alias of one, else it is not listed), else the file name, else the folder name.
+    ``aliases``: the unit table's 别名 -> 单位."""
+    aliases = aliases or {}
     meta = scan.meta.get("unit") if scan is not None else None
     if meta:
-        return Attribution(exact_unit(meta, units, school) or meta)
+        return Attribution(exact_unit(meta, units, school) or alias_unit(meta, aliases, school) or meta)
     typed = scan.unit_text.text if scan is not None and scan.unit_text else None
     if typed:
-        unit = exact_unit(typed, units, school)
+        unit = exact_unit(typed, units, school) or alias_unit(typed, aliases, school)
         if unit:
             return Attribution(unit)
         longer = match_unit(typed, units)
-        named = exact_unit(path.stem, units, school) or match_unit(path.stem, units)
+        named = (exact_unit(path.stem, units, school) or match_unit(path.stem, units)
+                 or alias_unit(path.stem, aliases, school, contained=True))
         if longer is None and named is not None:
             return Attribution(named)  # 填报单位 says something else entirely (a person, 盖章): the file name decides
         return Attribution(typed, "not-listed", typed, longer)
     for text in (path.stem, path.parent.name):
-        unit = match_unit(text, units)
+        unit = match_unit(text, units) or alias_unit(text, aliases, school, contained=True)
         if unit:
             return Attribution(unit)
     return Attribution(path.stem, "unknown")

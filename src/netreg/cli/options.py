@@ -27,11 +27,14 @@ def fail(message: str, code: int = 2) -> None:
 def setup(config_path: Path | None, units_path: Path | None):
     """The settings and the unit list (None: the settings' own); a ConfigError goes to the
     boundary (``cli.command``)."""
-    from ..config import load_config, read_units_file
+    from ..campaign.contacts import read_contacts
+    from ..config import aliases_of, load_config
 
     config = load_config(config_path)
-    units = read_units_file(units_path) if units_path else None
-    return config, units
+    if not units_path:
+        return config, None
+    contacts = read_contacts(units_path)
+    return config.model_copy(update={"aliases": aliases_of(contacts)}), [c.unit for c in contacts]
 
 
 def parse_day(text: str | None) -> date:
@@ -72,20 +75,10 @@ def new_console(stderr: bool = False):
 
 
 def open_campaign(folder: Path | None, units_path: Path | None = None):
-    """The campaign's ledger, settings (its netreg.toml) and contacts; a LedgerError or
-    ConfigError goes to the boundary."""
-    from ..campaign.contacts import read_contacts
-    from ..campaign.ledger import Ledger
-    from ..config import CONFIG_NAME, load_config
+    """The campaign's ledger, settings, unit names and contacts (campaign.open_campaign)."""
+    from ..campaign import open_campaign as opened
 
-    folder = folder or Path(".")
-    ledger = Ledger.open(folder)
-    toml = folder / CONFIG_NAME
-    config = load_config(toml) if toml.is_file() else load_config(None, search_cwd=False)
-    table = units_path or config.units_file
-    contacts = read_contacts(table) if table else []
-    units = [c.unit for c in contacts] if contacts else list(config.units)
-    return ledger, config, units, contacts
+    return opened(folder or Path("."), units_path)
 
 
 def parse_when(text: str | None, what: str):
