@@ -193,3 +193,41 @@ def test_a_reader_that_kills_its_process_costs_one_file_with_spawned_workers_too
     assert set(status.values()) == {"ok"}
     [issue] = [i for i in data["issues"] if Path(i["file"] or "").name == "坏文件.csv"]
     assert issue["code"] == "file-unreadable" and "异常退出" in issue["message"]
+
+
+# --------------------------------------------------------------------------- 7. temp files a kill leaves
+
+def test_temp_files_a_kill_leaves_beside_an_output_and_in_the_store_are_swept_at_the_next_write(tmp_path):
+    folder = tmp_path / "回收"
+    filled_template(folder / "医学院.xlsx", "医学院", {1: [{"site_name": "医学院网站"}]})
+    out = tmp_path / "输出"
+    out.mkdir()
+    ours = out / f".netreg-{os.getpid()}-live.tmp"  # a run writing here now: never touched
+    ours.write_bytes(b"x")
+    older = out / ".netreg-k2j4h8sa.tmp"  # an older netreg's, without a process id, two hours old
+    older.write_bytes(b"x")
+    os.utime(older, (time.time() - 7200,) * 2)
+    young = out / ".netreg-m3n5b7vc.tmp"  # the same, a minute old: it may still be written
+    young.write_bytes(b"x")
+
+    def merge(*env):
+        proc = netreg("merge", str(folder), "-o", str(out / "汇总.xlsx"), "--as-of", "2025-11-25", "--force",
+                      env=dict(env))
+        proc.communicate(timeout=120)
+        return proc.returncode
+
+    assert merge(("NETREG_FAULT", "atomic-write=输出:kill")) == -signal.SIGKILL  # killed before the rename
+    left = sorted(p.name for p in out.glob(".netreg-*.tmp") if p not in (ours, older, young))
+    assert len(left) == 1 and not (out / "汇总.xlsx").exists()
+    assert merge() in (0, 1) and (out / "汇总.xlsx").exists()
+    assert sorted(out.glob(".netreg-*.tmp")) == sorted([ours, young])
+
+    campaign = tmp_path / "活动"
+    assert cli("init", str(campaign)).exit_code == 0
+    proc = netreg("intake", str(folder), "--campaign", str(campaign), env={"NETREG_FAULT": "atomic-write=收件:kill"})
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(list((campaign / "收件").glob(".netreg-*.tmp"))) == 1
+    filled_template(tmp_path / "第二轮" / "团委.xlsx", "团委", {1: [{"site_name": "团委网站"}]})
+    assert cli("intake", str(tmp_path / "第二轮"), "--campaign", str(campaign)).exit_code in (0, 1)
+    assert list((campaign / "收件").glob(".netreg-*.tmp")) == []
