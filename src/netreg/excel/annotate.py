@@ -9,6 +9,7 @@ with the 修改意见 sheet only. Input files are never modified; outputs are wr
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -214,6 +215,7 @@ def _write_job(job: _Job, report: Report, config: Campaign | None) -> None:
                 raise CopyRefused("不是 Excel 工作簿")  # a Word table or a csv: list the issues only
             source = Path(job.source.source or job.source.path)
             wb = _load_copy(source)
+            _defuse_formulas(wb, source)
             _annotate(wb, job, report, config)
             _save(wb, job.target, _digest(source))
             return
@@ -274,9 +276,71 @@ def _load_copy(path: Path) -> openpyxl.Workbook:
         raise CopyRefused("合并区域过大")
     with path.open("rb") as fh, warnings.catch_warnings():  # the source is only ever read
         warnings.simplefilter("ignore")  # "extension not supported" and the like: not the user's concern
-        wb = openpyxl.load_workbook(fh, read_only=False, keep_vba=False, rich_text=True)
+        # keep_links=False: no external workbook links, no DDE links (cmd|' /C calc') in the copy
+        wb = openpyxl.load_workbook(fh, read_only=False, keep_vba=False, keep_links=False, rich_text=True)
     wb.template = False  # an .xltx source must be saved as a plain workbook
     return wb
+
+
+# --------------------------------------------------------------------------- formulas
+
+def _defuse_formulas(wb: openpyxl.Workbook, source: Path) -> None:
+    """No formula of the unit's stays live in the copy that goes back to it (remind attaches
+    it to a letter): ``=cmd|' /C calc'!A0``, ``=HYPERLINK(…)``, ``=WEBSERVICE(…)`` run or call
+    out when opened. Each formula cell keeps the value the unit saw (the cached one, as the
+    summary shows it), a text as text; one without a cached value shows its formula as text."""
+    found: dict[str, dict[tuple[int, int], object]] = {}
+    for ws in wb.worksheets:
+        for cell in list(getattr(ws, "_cells", {}).values()):  # existing cells only
+            if cell.data_type == "f":
+                found.setdefault(ws.title, {})[(cell.row, cell.column)] = cell
+    if not found:
+        return
+    cached = _cached_values(source, {title: set(cells) for title, cells in found.items()})
+    for title, cells_ in found.items():
+        for key, cell in cells_.items():
+            value = cached.get((title, key))
+            formula = cell.value if isinstance(cell.value, str) else getattr(cell.value, "text", None) or ""
+            if value is None or value == "":
+                formula = str(formula)
+                cells.write_text(cell, formula if formula.startswith("=") or not formula else "=" + formula)
+            elif isinstance(value, str):
+                cells.write_text(cell, value)
+            else:
+                cell.value = value  # a number, a date, true/false: inert
+
+
+def _cached_values(source: Path, wanted: dict[str, set[tuple[int, int]]]) -> dict:
+    """The values a workbook's formula cells were last computed to, by (sheet, (row, column)),
+    streamed (read-only: memory bounded) from the rows that hold them."""
+    import openpyxl
+
+    values: dict = {}
+    try:
+        with source.open("rb") as fh, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
+            try:
+                for title, coords in wanted.items():
+                    if title not in book.sheetnames:
+                        continue
+                    ws = book[title]
+                    if not hasattr(ws, "iter_rows"):
+                        continue
+                    ws.reset_dimensions()  # WPS declares A1:A1
+                    rows = [r for r, _ in coords]
+                    for row in ws.iter_rows(min_row=min(rows), max_row=max(rows)):
+                        for c in row:
+                            key = (getattr(c, "row", None), getattr(c, "column", None))
+                            if key in coords:
+                                values[(title, key)] = c.value
+            finally:
+                book.close()
+    except Exception:  # noqa: BLE001 - no cached values: every formula is shown as its text
+        from ..util.debug import note
+
+        note(sys.exc_info()[1])
+    return values
 
 
 # --------------------------------------------------------------------------- annotating
