@@ -194,3 +194,26 @@ def test_validate_and_merge_read_a_units_alias_as_that_unit(tmp_path):
 
     overview = [r[1] for r in openpyxl.load_workbook(tmp_path / "汇总.xlsx")["总览"].iter_rows(min_row=4, values_only=True)]
     assert "学生工作处" in overview and "学工处" not in overview
+
+
+def test_history_reports_every_fix_also_of_rules_across_units(campaign, tmp_path):  # noqa: F811
+    """医学院 fixed a bad phone and an account bound to a student's phone (a student of 护理学院's
+    附件5): history listed only the first (已改正 1)."""
+    from builders import ACCOUNT
+
+    student = {"platform": "抖音", "account_id": "dy123", "account_name": "小明", "followers": 5000, "topic": "生活",
+               "person": "李明", "major": "护理2023级", "phone": "13700000001"}
+    whole("护理学院", tmp_path / "a" / "护理学院.xlsx", f5=[student])
+    whole("医学院", tmp_path / "a" / "医学院.xlsx", f1=[{**SITE, "phone": "12345"}],
+          f2=[{**ACCOUNT, "account_id": "gh_yxy", "phone": "13700000001"}])
+    whole("医学院", tmp_path / "b" / "医学院（改）.xlsx", f2=[{**ACCOUNT, "account_id": "gh_yxy"}])
+    assert cli("intake", str(tmp_path / "a"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    before = json.loads(cli("validate", "--format", "json", "--as-of", "2025-11-21", campaign=campaign).stdout)
+    assert ("student-phone-binding", "医学院") in {(i["code"], i["unit"]) for i in before["issues"]}
+    assert cli("intake", str(tmp_path / "b"), "--received", "2025-11-22 10:00", campaign=campaign).exit_code == 0
+    history = json.loads(cli("history", "医学院", "--as-of", "2025-11-23", "--format", "json", campaign=campaign).stdout)
+    [round_] = history["rounds"]
+    assert sorted(i["code"] for i in round_["fixed"]) == ["phone-invalid", "student-phone-binding"]
+    assert round_["new"] == []
+    units = status_of(campaign, "2025-11-23")
+    assert units["医学院"]["fixed"] == 2

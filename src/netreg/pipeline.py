@@ -240,16 +240,17 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
 
 def validate_inputs(inputs: list[Input], config: Campaign, *, units: list[str] | None = None,
                     as_of: date | None = None, roster: Path | None = None,
-                    on_file: Callable[[Path], None] | None = None) -> Report:
+                    on_file: Callable[[Path], None] | None = None, students: dict[str, str] | None = None) -> Report:
     """As ``validate_paths``, for inputs already collected (a campaign's stored submissions,
     each shown by the name it arrived with)."""
     with gc_paused():
-        return _validate_paths([], config, units=units, as_of=as_of, roster=roster, on_file=on_file,
+        return _validate_paths([], config, units=units, as_of=as_of, roster=roster, on_file=on_file, students=students,
                                collected=(list(inputs), []))
 
 
 def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None,
                     as_of: date | None, roster: Path | None, on_file: Callable[[Path], None] | None,
+                    students: dict[str, str] | None = None,
                     collected: tuple[list[Input], list[Issue]] | None = None) -> Report:
     units = list(units if units is not None else config.units)
     as_of = as_of or date.today()
@@ -319,7 +320,7 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
         except Exception:  # noqa: BLE001 - a damaged roster is one issue, never a traceback
             loose.append(make("file-unreadable", file=str(r), reason=Reason.CORRUPT,
                               problem="学生花名册文件已损坏，无法读取", advice="请重新导出花名册（.xlsx 或 .csv）。"))
-    flags = cross.resolve(store, base, student_roster)
+    flags = cross.resolve(store, base, student_roster, students)
     if config.rules:
         loose = leveled(loose, config.rules)
     issues = Issues(loose) if store.spill.spilled else None

@@ -143,7 +143,7 @@ def shown_name(f: File) -> str:
 
 def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None = None,
                     as_of: date | None = None, until: int | None = None, only: str | None = None,
-                    roster=None, on_file=None) -> CampaignView:
+                    roster=None, on_file=None, students: dict[str, str] | None = None) -> CampaignView:
     """Check the counted submissions (of unit ``only``, and as recorded up to submission
     ``until``, when given) as one run, with the campaign's own warnings."""
     from ..intake.folder import Input
@@ -155,7 +155,7 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
     inputs = [Input(ledger.path_of(f), shown_name(f), unit=f.unit) for f in chosen]
     unit_list = list(units if units is not None else config.units)
     run = validate_inputs(inputs, config, units=[only] if only else unit_list, as_of=as_of, roster=roster,
-                          on_file=on_file)
+                          on_file=on_file, students=students)
     shown = {shown_name(f): f.id for f in chosen}
     by_id = {f.id: f for f in chosen}
 
@@ -282,16 +282,26 @@ class Round:
 
 
 def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = None,
-           last_only: bool = False) -> list[Round]:
+           last_only: bool = False, view: CampaignView | None = None) -> list[Round]:
     """Between each of the unit's submissions and the one before it (both as counted then):
-    the issues fixed, still open and new."""
-    subs = [s for s in ledger.submissions() if s.unit == unit and not s.duplicate and s.excluded is None]
+    the issues fixed, still open and new. Each side is a run over the unit's files; the rules
+    across units see the other units' students as ``view`` (the whole campaign now) has them."""
+    from ..check.cross import student_phones
+
+    subs = [s for s in ledger.submissions() if s.unit == unit and not s.duplicate and s.excluded is None
+            and (as_of is None or s.received.date() <= as_of)]
     ids = [s.id for s in subs]
     if last_only:
         ids = ids[-2:]
+    if len(ids) < 2:
+        return []
+    if view is None:
+        view = campaign_report(ledger, config, as_of=as_of)
+    students = student_phones(view.report.records, but=unit)
     out, previous = [], None
     for sid in ids:
-        now_issues = unit_issues(campaign_report(ledger, config, as_of=as_of, until=sid, only=unit), unit)
+        now_issues = unit_issues(campaign_report(ledger, config, as_of=as_of, until=sid, only=unit,
+                                                 students=students), unit)
         if previous is not None:
             before_id, before = previous
             out.append(Round(before_id, sid,

@@ -57,7 +57,7 @@ def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: d
         own = view.counting.of_unit(st.unit)
         changes = None
         if sum(1 for s in own if any(f.readable for f in s.files)) > 1:
-            found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True)
+            found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True, view=view)
             changes = found[-1] if found else None
         rows.append(UnitRow(st, is_late(st.unit, view, as_of), view.paper.get(st.unit), len(own),
                             max((s.received for s in own), default=None), changes,

@@ -29,6 +29,18 @@ def is_student(rec: Record) -> bool:
     return rec.form.category is not None and category_of(rec.form, rec.values) == "student"
 
 
+def student_phones(records, but: str | None = None) -> dict[str, str]:
+    """phone -> who (（医学院 附件5 第6行 李明）) of the students among ``records``, those of unit
+    ``but`` left out: what the binding rule of a run over one unit's files needs of the others."""
+    out: dict[str, str] = {}
+    for rec in records:
+        if rec.unit != but and is_student(rec):
+            who = f"（{rec.where()} {clean_text(rec.values.get('person'))}）"
+            for p in _phones(rec.values.get("phone")):
+                out.setdefault(p, who)
+    return out
+
+
 class CrossIndex:
     """What the cross-file rules need of each record, gathered file by file. Records are
     known by their key in the store, which sorts as they were read: the messages come out
@@ -56,13 +68,16 @@ class CrossIndex:
                     # Group names repeat across units (每个学院都有“教职工群”): per_unit compares within one.
                     self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, identity)].append(key)
 
-    def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None) -> dict[int, list[Issue]]:
+    def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None,
+                others: dict[str, str] | None = None) -> dict[int, list[Issue]]:
         """The issues the rules raise, by record key, in the order they were raised when
         every record was checked in file order (a student's phone first, then a repeat).
-        ``roster``: phone -> name of the students' roster. Records of files the store has
-        dropped count for nothing."""
+        ``roster``: phone -> name of the students' roster; ``others``: phone -> who, of
+        students in files not part of this run (other units' 附件5, for a campaign's rounds).
+        Records of files the store has dropped count for nothing."""
         live = store.live_key
         students = {p: f"（花名册：{n}）" for p, n in (roster or {}).items()}
+        students.update(others or {})
         for key, phone, who in sorted(self.students):
             if live(key):
                 students.setdefault(phone, who)
