@@ -217,3 +217,36 @@ def test_history_reports_every_fix_also_of_rules_across_units(campaign, tmp_path
     assert round_["new"] == []
     units = status_of(campaign, "2025-11-23")
     assert units["医学院"]["fixed"] == 2
+
+
+def test_a_letter_for_a_return_that_cannot_be_coloured_does_not_say_it_is(campaign, tmp_path):  # noqa: F811
+    """A .csv (or Word, .xls) return gets no annotated copy, so its letter must not say the
+    problems are 用颜色标出 in one."""
+    import docx
+
+    doc = docx.Document()  # a Word return, laid out by hand as the notice's attachment
+    doc.add_paragraph("附件1")
+    doc.add_paragraph("网站平台更新登记备案表")
+    doc.add_paragraph("填报单位：医学院    填表人：王强    填表人电话：13912345678")
+    rows = [["序号", "网站名称", "网站负责人", "网站管理员", "联系电话", "网站栏目", "最后更新日期"],
+            ["1", "医学院网站", "办公室", "王强", "12345", "新闻", "2025-11-10"]]
+    table = doc.add_table(rows=2, cols=7)
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    (tmp_path / "in").mkdir()
+    doc.save(tmp_path / "in" / "医学院.docx")
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    out = tmp_path / "催报"
+    made = cli("remind", "-o", str(out), "--as-of", "2025-11-21", campaign=campaign)
+    assert made.exit_code == 0, made.output
+    eml = (out / "医学院-整改通知.eml").read_bytes()
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(eml, policy=policy.default)
+    body = msg.get_body(("plain",)).get_content()
+    assert "联系电话" in body and "用颜色标出" not in body and "逐条列出位置" in body
+    import docx as word
+
+    letter = "\n".join(p.text for p in word.Document(out / "医学院-整改通知.docx").paragraphs)
+    assert "用颜色标出" not in letter and "逐条列出位置" in letter

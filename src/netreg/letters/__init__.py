@@ -46,7 +46,7 @@ def write_drafts(status: Status, config: Campaign, contacts: list[Contact], fold
     from ..excel.cells import safe_name
     from .docx import write_docx
     from .eml import draft, write_eml
-    from .plan import RECTIFY, plan_letters
+    from .plan import RECTIFY, plan_letters, without_annotated_copy
     from .roster import NAME, write_roster
 
     folder = Path(folder)
@@ -57,15 +57,20 @@ def write_drafts(status: Status, config: Campaign, contacts: list[Contact], fold
             for letter in drafts.letters:
                 if letter.asks_correction and letter.due is not None:
                     ledger.ask(letter.unit, letter.kind, letter.key, status.as_of, letter.due)
-    for letter in drafts.letters:
+    for n, letter in enumerate(drafts.letters):
         stem = safe_name(letter.name)
-        docx = drafts.docx[letter.unit] = write_docx(letter, folder / f"{stem}.docx")
-        if not letter.recipients:
-            continue
         with tempfile.TemporaryDirectory(prefix="netreg-remind-") as tmp:
-            attachments = [docx]
-            if letter.kind == RECTIFY:
-                attachments += _annotated(status, config, letter, Path(tmp), drafts.failed)
+            annotated = []
+            if letter.kind == RECTIFY and letter.recipients:
+                annotated = _annotated(status, config, letter, Path(tmp), drafts.failed)
+            own = [f for f in status.view.report.files if f.unit == letter.unit]
+            coloured = bool(annotated) and all(f.format in ("xlsx", "xlsm") for f in own if f.format)
+            if letter.kind == RECTIFY and not coloured:  # a Word/.xls/.csv return is listed, not coloured
+                letter = drafts.letters[n] = without_annotated_copy(letter, listed=bool(annotated))
+            docx = drafts.docx[letter.unit] = write_docx(letter, folder / f"{stem}.docx")
+            if not letter.recipients:
+                continue
+            attachments = [docx, *annotated]
             msg = drafts.messages[letter.unit] = draft(letter, config, attachments)
         drafts.attached[letter.unit] = [p.name for p in attachments]
         drafts.eml[letter.unit] = write_eml(msg, folder / f"{stem}.eml")

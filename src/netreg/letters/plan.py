@@ -31,6 +31,9 @@ CHASED = frozenset({UnitState.MISSING, UnitState.INCOMPLETE, UnitState.FIX, Unit
 MAX_ROWS = 25  # errors listed in the letter; the annotated workbook has them all
 REPLY_WORKING_DAYS = 3  # once the deadline has passed: the reply is due this many working days on
 PAPER = "纸质版经单位负责人签字并加盖公章后，一式两份送至{office}"
+COLOURED = "各处问题已在随本通知发送的修改意见表中用颜色标出，并逐条写明修改意见"
+PLAIN = "请按上表所列位置逐项修改"
+LISTED = "各处问题已在随本通知发送的修改意见表中逐条列出位置并写明修改意见"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,16 @@ def where(issue: Issue, several_files: bool) -> str:
     return " ".join(parts) or "文件"
 
 
+def without_annotated_copy(letter: Letter, *, listed: bool = False) -> Letter:
+    """The letter when its return cannot be coloured (Word, .xls, .csv): the 修改意见 workbook
+    that goes with it only lists the problems (``listed``), or nothing goes with it and the
+    letter points to its own table."""
+    from dataclasses import replace
+
+    words = LISTED if listed else PLAIN
+    return replace(letter, after=tuple(p.replace(COLOURED, words) for p in letter.after))
+
+
 def forms_phrase(ids) -> str:
     return "、".join(f"{FORMS_BY_ID[f].sheet}《{FORMS_BY_ID[f].name}》" for f in sorted(ids))
 
@@ -202,7 +215,7 @@ def _letter(row, view, config: Campaign, contact: Contact | None, as_of: date, d
             if len(errors) > MAX_ROWS:
                 after.append(f"（以上列出前 {MAX_ROWS} 处，共 {len(errors)} 处错误，全部问题见修改意见表。）")
             if contact and contact.emails:
-                after.append("各处问题已在随本通知发送的修改意见表中用颜色标出，并逐条写明修改意见"
+                after.append(COLOURED
                              + (f"；另有 {len(warnings)} 处需要核实的内容（警告），也请逐项核实。" if warnings else "。"))
             needs.append(f"整改错误 {len(errors)} 处")
         else:
