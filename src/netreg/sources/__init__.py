@@ -104,8 +104,11 @@ def _unknown(head: bytes, path: Path, limits) -> Unreadable:
         guard.check_zip(path, limits, sheets=False)  # a broken or hostile zip says so first
         if suffix in _BY_EXTENSION:
             return unsupported(_BY_EXTENSION[suffix])
-        if suffix in READ_SUFFIXES:
-            return Unreadable("压缩包里没有 Excel 工作簿或 Word 文档（文件可能已损坏，或是别的文件改了扩展名）")
+        if suffix in READ_SUFFIXES:  # never an archive (archive.is_archive): a damaged workbook
+            word = suffix.startswith((".doc", ".dot"))
+            return Unreadable(f"文件名是 {suffix}，但里面没有 {'Word 文档' if word else 'Excel 工作簿'}的内容"
+                              f"（文件已损坏，或是别的文件改了扩展名），请用 {'Word' if word else 'Excel'} 或 WPS "
+                              "打开后重新保存再发送")
         return unsupported("压缩包格式的文件，但不是 Excel 工作簿或 Word 文档")
     if suffix in _BY_EXTENSION:
         return unsupported(_BY_EXTENSION[suffix])

@@ -50,10 +50,21 @@ class _Budget:  # shared by every level of one archive
     members: int
 
 
+# Names of files that are zips by format: one of them without its format's parts is a damaged
+# workbook or document (file-unreadable), never an archive of the files it happens to hold.
+PACKAGE_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".docx", ".docm", ".dotx", ".dotm",
+                              ".ods", ".ots", ".odt", ".ott", ".ofd", ".pptx", ".et", ".ett", ".xls", ".csv",
+                              ".tsv", ".txt"})
+
+
 def is_archive(head: bytes, path: Path) -> bool:
     """A zip that is not an office package (.xlsx/.docx/.xlsb/.ods/.odt/.ofd). Never raises;
-    a broken file named .zip is an archive, so that ``expand`` names what is wrong with it."""
+    a broken file named .zip is an archive, so that ``expand`` names what is wrong with it.
+    Only a .zip, or a file of no known kind, is an archive: a file named as a workbook or
+    document is read as one (a zip without its parts is a damaged one, SPEC §3)."""
     named = path.suffix.lower() == ".zip"
+    if path.suffix.lower() in PACKAGE_SUFFIXES:
+        return False
     if not (named or head.startswith((ZIP_MAGIC, EMPTY_ZIP))):
         return False
     try:
