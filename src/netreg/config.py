@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -106,10 +107,23 @@ class Campaign(BaseModel):
     roster_files: list[str] = []
     limits: Limits = Field(default_factory=Limits)
     rules: dict[str, Literal["error", "warning", "info", "off"]] = {}  # issue code -> its level here
+    # header wordings of the returned forms -> the column they are (粉丝关注量 = 粉丝数量),
+    # or per form: {附件5: {粉丝量: 粉丝数量}} (the commented netreg.toml shows how)
+    headers: dict[str, str | dict[str, str]] = {}
     mail: Mail = Field(default_factory=Mail)
-    # other names of units (the unit table's 别名 column): 学工处 -> 学生工作处
-    aliases: dict[str, str] = {}
     _units_file: Path | None = PrivateAttr(None)  # units = "名单.xlsx" in netreg.toml: the table it names
+    _aliases: dict[str, str] = PrivateAttr(default_factory=dict)  # the unit table's 别名: 学工处 -> 学生工作处
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Other names of units (the unit table's 别名 column), alias -> unit."""
+        return self._aliases
+
+    def with_aliases(self, aliases: dict[str, str]) -> Campaign:
+        """These settings with the 别名 of another unit table."""
+        copy = self.model_copy()
+        copy._aliases = dict(aliases)
+        return copy
 
     @property
     def units_file(self) -> Path | None:
@@ -155,6 +169,26 @@ class Campaign(BaseModel):
         if unknown:
             raise ValueError(f"没有这个问题代码：{'、'.join(unknown)}（代码列表见 README“检查的规则”）")
         return rules
+
+    @field_validator("headers")
+    @classmethod
+    def _known_columns(cls, headers: dict) -> dict:
+        from .model.forms import column_labels, form_id_of, header_targets
+
+        for typed, target in headers.items():
+            form_id = None
+            if isinstance(target, dict):
+                form_id = form_id_of(typed)
+                if form_id is None:
+                    raise ValueError(f"[headers.\"{typed}\"] 不是登记表：请写 [headers.\"附件1\"] … [headers.\"附件5\"]")
+                pairs = target.items()
+            else:
+                pairs = [(typed, target)]
+            for t, column in pairs:
+                if not header_targets(column, form_id):
+                    where = f"附件{form_id}" if form_id else "五张登记表"
+                    raise ValueError(f"中“{t}” = “{column}”：{where}中没有“{column}”这一列。可以写的列：{column_labels(form_id)}")
+        return headers
 
     def match_unit(self, text: str | None, units: list[str] | None = None) -> str | None:
         """The unit of ``units`` (default: the configured list) that ``text`` names, or None."""
@@ -245,6 +279,8 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise ConfigError(f"配置文件 {path} 的编码无法识别，请用记事本“另存为”UTF-8 编码") from None
+    # [headers.附件5], as people write it: TOML wants the Chinese key quoted
+    text = re.sub(r"(?m)^(\s*\[\s*headers\s*\.\s*)(附件\s*\d)(\s*\])", r'\1"\2"\3', text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -256,10 +292,11 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
 
         contacts = read_contacts(units_file)
         data["units"] = [c.unit for c in contacts]
-        data.setdefault("aliases", aliases_of(contacts))
     try:
         config = Campaign.model_validate(data)
         config._units_file = units_file
+        if units_file is not None:
+            config._aliases = aliases_of(contacts)
         return config
     except ValidationError as exc:
         first = _describe(exc.errors()[0])

@@ -94,9 +94,8 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
     split = form.category
     if split is not None and all(k not in table.columns for k in (split.teacher, split.student)):
         missing += [form.column(split.teacher), form.column(split.student)]
-    if missing:
-        issues.append(make("header-mismatch", row=table.header_row, **loc,
-                           **columns_missing(form.id, form.name, [c.label for c in missing])))
+    if missing or table.near_miss:
+        issues.append(make("header-mismatch", row=table.header_row, **loc, **_mismatch(table, missing)))
     letters = {key: col_letter(ci) for key, ci in table.columns.items()}
     plan = _plan(table, ctx)
     records = []
@@ -116,7 +115,7 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
         for ci, value in sorted(raw.extras.items()):
             name = table.extra_headers.get(ci) or f"{col_letter(ci)}列"
             rec.extras[name] = clean_text(value)
-            if ci not in flagged_extra:
+            if ci not in flagged_extra and not table.near_miss:  # header-mismatch names them
                 flagged_extra.add(ci)
                 issues.append(make("extra-column", row=raw.row, column=col_letter(ci), field=name,
                                    value=clean_text(value), **loc))
@@ -132,6 +131,37 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
     if table.rows:
         issues.extend(_filler(table, ctx, loc))
     return records, issues
+
+
+def _mismatch(table: Table, missing: list[F.Column]) -> dict[str, str]:
+    """header-mismatch's words: the form the table resembles, the columns it lacks, the
+    headers it could not place and the netreg.toml [headers] line that would place one."""
+    form = table.form
+    words = columns_missing(form.id, form.name, [c.label for c in missing]) if missing else \
+        {"what": f"像是附件{form.id}《{form.name}》", "missing": ""}
+    unplaced = [t for _, t in sorted(table.extra_headers.items()) if t]
+    if unplaced:
+        words["missing"] += "；无法对应到本表的列：" + "、".join(f"“{t}”" for t in unplaced)
+        pairs = _closest(unplaced, missing or list(form.data_columns))
+        lines = "，".join(f"\"{t}\" = \"{c}\"" for t, c in pairs)
+        words["missing"] += (f"（如果它们就是本表的{'、'.join(f'“{c}”' for _, c in pairs)}，协调人可在 netreg.toml "
+                             f"的 [headers] 中写 {lines}，或请单位改用通知的表头）")
+    return words
+
+
+def _closest(typed: list[str], columns: list[F.Column]) -> list[tuple[str, str]]:
+    """Each unplaced header with the missing column most alike (粉丝总量 → 粉丝人数), by shared
+    characters, most alike first; a column is given to one header only."""
+    from difflib import SequenceMatcher
+
+    scored = sorted(((SequenceMatcher(None, t, c.label).ratio(), -i, -j, t, c.label)
+                     for i, t in enumerate(typed) for j, c in enumerate(columns)), reverse=True)
+    pairs: dict[str, str] = {}
+    for ratio, _, _, t, label in scored:
+        if ratio > 0 and t not in pairs and label not in pairs.values():
+            pairs[t] = label
+    pairs = pairs or {typed[0]: columns[0].label}
+    return [(t, pairs[t]) for t in typed if t in pairs]
 
 
 def _too_long(raw, table: Table, loc: dict) -> list[Issue]:

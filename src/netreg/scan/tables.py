@@ -16,7 +16,15 @@ from pathlib import Path
 from ..model import forms as F
 from ..sources.base import Book, Grid
 from ..util.text import clean_cell, clean_text
-from .headers import _is_parent, _single_category, count_scales, detect_header
+from .headers import (
+    Vocabulary,
+    _is_parent,
+    _single_category,
+    count_scales,
+    detect_header,
+    header_words,
+    vocabulary,
+)
 from .structure import (
     _belongs_below,
     _column_numbers,
@@ -54,12 +62,14 @@ class Table:
     scales: dict[str, int] = field(default_factory=dict)  # column key -> unit its header gives (（万）)
     unit_column: int | None = None  # a 单位 / 填报单位 column: each row names its unit
     ignore_unheaded: bool = False  # a summary: cells beyond its headed columns are ours (问题…)
+    near_miss: bool = False  # two or more distinctive columns of the form, too few to read it (header-mismatch)
+    implied: dict[str, object] = field(default_factory=dict)  # column key -> value the title gives every row
     # _add_row's per-table sets, worked out on its first row: (headed columns, columns never data)
     _columns_used: tuple[frozenset, frozenset] | None = field(default=None, repr=False, compare=False)
 
     @property
     def missing(self) -> list[F.Column]:
-        return [c for c in self.form.data_columns if c.key not in self.columns]
+        return [c for c in self.form.data_columns if c.key not in self.columns and c.key not in self.implied]
 
 
 @dataclass(frozen=True)
@@ -114,9 +124,11 @@ def is_summary(book: Book) -> bool:
     return book.meta.get("kind") == "summary" or set(SUMMARY_SHEETS) <= names
 
 
-def scan_book(book: Book) -> BookScan:
+def scan_book(book: Book, headers: dict | None = None) -> BookScan:
     """Every grid's tables; a netreg summary is read as its units' rows (its 填报单位 column
-    names each row's unit; its 问题, 来源文件, 原行号 columns and its own sheets are ours)."""
+    names each row's unit; its 问题, 来源文件, 原行号 columns and its own sheets are ours).
+    ``headers``: the campaign's own header wordings (netreg.toml [headers])."""
+    vocab = vocabulary(header_words(headers))
     summary = is_summary(book)
     tables: list[Table] = []
     unrecognised: list[Ignored] = []
@@ -124,7 +136,7 @@ def scan_book(book: Book) -> BookScan:
     for grid in book.sheets:
         if summary and grid.name in SUMMARY_SHEETS:
             continue
-        found = scan_sheet(grid, summary)
+        found = scan_sheet(grid, summary, vocab)
         tables.extend(found.tables)
         unit_text = unit_text or found.unit_text
         if not found.tables:
@@ -182,8 +194,10 @@ def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], 
     return row, cells
 
 
-def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
+def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = None) -> SheetScan:
     """Find every form table in a grid, and the 填报单位 it names."""
+    vocab = vocab or vocabulary()
+    above: list[str] = []  # texts since the last table: a title may name the platform of every row
     name, grid, formulas, merged_ranges = sheet.name, sheet.cells, sheet.formulas, sheet.merged
     tables: list[Table] = []
     unit_text = None
@@ -202,9 +216,9 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
         if not any(cells) and not formulas.get(ri):
             continue
         nxt = grid[ri + 1] if ri + 1 < len(grid) else None
-        header = detect_header(row, nxt)
+        header = detect_header(row, nxt, vocab)
         if header:
-            form, cols, used = header
+            form, cols, used, near = header
             category = _single_category(form, cols, cells) if used == 1 else None
             if category is not None:
                 cols = {**cols, **{c.key: category for c in form.columns if c.parent}}
@@ -222,13 +236,16 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
                 extra = {ci: t for ci, t in extra.items() if t not in SUMMARY_COLUMNS}
             current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category,
                             scales=count_scales(form, cols, cells, nxt if used == 2 else None),
-                            unit_column=unit_column, ignore_unheaded=summary)
+                            unit_column=unit_column, ignore_unheaded=summary, near_miss=near,
+                            implied=_implied(form, cols, [name, *above[-6:]], cells))
             pending_labels = {}
+            above = []
             tables.append(current)
             skip_until = ri + used - 1
             data_from = ri + used
             continue
         if not formulas.get(ri) and _is_structure(cells, current.columns if current is not None else None):
+            above.extend(c for c in cells if c)
             labels = _labels(cells, ri + 1, merged.get(ri))
             for key in ("填报单位", "报送单位", "单位名称"):
                 if key in labels and labels[key][0] and unit_text is None:
@@ -238,6 +255,7 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
                 target.setdefault(k, v)
             continue
         if current is None:
+            above.extend(c for c in cells if c)
             continue
         if ri == data_from and _column_numbers(row):
             continue  # 1 2 3 … under the header: the columns' numbers (栏次), not data
@@ -247,6 +265,21 @@ def scan_sheet(sheet: Grid, summary: bool = False) -> SheetScan:
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
     return SheetScan(tables, unit_text)
+
+
+def _implied(form: F.Form, cols: dict[str, int], titles: list[str], header: list[str]) -> dict[str, object]:
+    """The platform (group type) of every row when the table has no column for it but its
+    title, its sheet's name or a header (公众号名称, 微信群名称) names one."""
+    out = {}
+    for col in form.data_columns:
+        if col.key in cols or col.kind not in (F.Kind.PLATFORM, F.Kind.GROUP_TYPE):
+            continue
+        for text in (*reversed(titles), *(header[ci] for ci in sorted(cols.values()) if ci < len(header))):
+            value = F.implied_value(text, col.kind)
+            if value is not None:
+                out[col.key] = value
+                break
+    return out
 
 
 def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
@@ -285,6 +318,9 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict)
     split = table.form.category
     if table.category_column is not None and split is not None:
         values[split.teacher], values[split.student] = table.form.split_category(raw(table.category_column))
+    if table.implied:
+        for key, value in table.implied.items():
+            values.setdefault(key, value)
     extras = {ci: raw(ci) for ci in data_cells if ci not in used}
     unit = raw(table.unit_column) if table.unit_column is not None else None
     table.rows.append(RawRow(ri + 1, values, extras, row_formulas, unit))
