@@ -70,7 +70,7 @@ def check_file(inp: Input, config: Campaign, units: list[str], as_of: date) -> F
         book = open_book(inp.path, config.limits)
         output = netreg_output(book)
         if output is None:
-            scan = scan_book(book)
+            scan = scan_book(book, config.headers)
     except Exception as exc:  # Unreadable, or a reader bug: it must not cost the other files
         unit = inp.unit or unit_of(where, None, units, config.school, config.aliases).unit
         if isinstance(exc, Unreadable):
