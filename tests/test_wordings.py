@@ -279,3 +279,25 @@ def test_the_platform_given_by_a_word_tables_title(tmp_path):
     report = validate(tmp_path / "医学院.docx")
     assert [v["platform"] for v in mapped(report, 2)] == ["微博", "微博"]
     assert found(report, "header-mismatch", "sheet-ignored") == []
+
+
+MIXED = ["序号", "账号类型", "账号名称", "账号ID", "粉丝数", "开通时间", "主要用途", "是否实名", "管理员", "联系电话",
+         "备注"]
+MIXED_ROWS = [[1, "微信公众号", "医学院之声", "gh_a1b2c3", 5230, "2019-03-01", "信息发布", None, "李明", "13812345678", None],
+              [2, "微信群", "医学院教职工群", None, 120, None, "工作通知", "是", "王强", "13912345678", None],
+              [3, "QQ群", "护理2023级群", "123456789", 300, None, "班级管理", "否", "赵敏", "13912345679", None],
+              [4, "抖音", "医学院青年", "yxyqn", 3000, "2021-09-01", "宣传", None, "张三", "1391234567", None]]
+
+
+def test_a_mixed_table_of_accounts_and_groups_is_split_by_its_type_column(tmp_path):
+    path = raw_workbook(tmp_path / "医学院.xlsx", {"Sheet1": sheet("新媒体及工作群统计表", MIXED, MIXED_ROWS)})
+    report = validate(path)
+    assert [(r.form.id, r.row) for r in report.records] == [(2, 4), (2, 7), (4, 5), (4, 6)]
+    groups = mapped(report, 4)
+    assert [(g["group_type"], g["group_name"], g["members"], g["real_name"]) for g in groups] == [
+        ("微信群", "医学院教职工群", 120, True), ("QQ群", "护理2023级群", 300, False)]
+    qq = [r for r in report.records if r.form.id == 4][1]
+    assert qq.extras == {"账号ID": "123456789"}  # its 群号, kept
+    assert found(report, "header-mismatch", "required-missing", "sheet-ignored") == []
+    assert found(report, "real-name-incomplete", "phone-invalid") == [("phone-invalid", 2, "J7"),
+                                                                       ("real-name-incomplete", 4, "H6")]

@@ -343,6 +343,22 @@ FORMS: tuple[Form, ...] = (
         phone_label="联系电话", ambiguous=(("平台名称", ("account_name", "platform")),)),
 )
 
+# A table of accounts and groups together, told apart by its type column (微信群/QQ群 rows are
+# 附件4's, 公众号/微博/抖音… rows 附件2's; [i26]): the columns one form has for the other's.
+MIXED_COLUMNS = (("platform", "group_type"), ("account_name", "group_name"), ("followers", "members"),
+                 ("purpose", "purpose"), ("admin", "admin"), ("phone", "phone"), ("note", "note"))
+
+
+def mixed_kind(text: object) -> str | None:
+    """'group' or 'account' for what a mixed table's type cell says, None when neither."""
+    t = clean_text(text)
+    if not t:
+        return None
+    if implied_value(t, Kind.GROUP_TYPE) is not None or t.endswith("群"):
+        return "group"
+    return "account" if implied_value(t, Kind.PLATFORM) is not None else None
+
+
 # Header words that never decide which form a table is (issue 26): every form, or none,
 # has such a column. A table is one form's by its other, distinctive columns.
 GENERIC_HEADERS = frozenset({
@@ -380,6 +396,7 @@ def implied_value(text: str, kind: Kind) -> str | None:
 
 
 FORMS_BY_ID: dict[int, Form] = {f.id: f for f in FORMS}
+MIXED = (FORMS[1], FORMS[3])  # (the accounts' form, the groups' form) of a mixed table
 
 
 def _form_by_id(form_id: int) -> Form:

@@ -18,6 +18,7 @@ from ..sources.base import Book, Grid
 from ..util.text import clean_cell, clean_text
 from .headers import (
     Vocabulary,
+    _text_keys,
     _is_parent,
     _single_category,
     count_scales,
@@ -264,7 +265,56 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
         if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas)
-    return SheetScan(tables, unit_text)
+    return SheetScan(_split_mixed(tables, vocab), unit_text)
+
+
+def _split_mixed(tables: list[Table], vocab: Vocabulary) -> list[Table]:
+    """A table of accounts and groups together (its type column says 公众号 on some rows and
+    微信群 on others): the rows of the other kind become a table of the other form, beside it,
+    read under the same headers (账号名称 is the group's 群名称, 粉丝数 its 群人数)."""
+    accounts, groups = F.MIXED
+    out = []
+    for table in tables:
+        if table.form not in F.MIXED or not table.rows:
+            out.append(table)
+            continue
+        to_groups = table.form is accounts
+        pairs = dict(F.MIXED_COLUMNS) if to_groups else {g: a for a, g in F.MIXED_COLUMNS}
+        type_key = "platform" if to_groups else "group_type"
+        other = [r for r in table.rows if F.mixed_kind(r.cells.get(type_key)) == ("group" if to_groups else "account")]
+        if not other:
+            out.append(table)
+            continue
+        target = groups if to_groups else accounts
+        keymap = vocab.keymaps[target.id]
+        columns = {pairs[k]: ci for k, ci in table.columns.items() if k in pairs}
+        headers = {ci: table.form.column(k).label for k, ci in table.columns.items() if k not in pairs and k != "seq"}
+        if "seq" in table.columns:
+            columns["seq"] = table.columns["seq"]
+        extra = {}
+        for ci, text in {**table.extra_headers, **headers}.items():
+            key = next((keymap[k] for k in _text_keys(text) if k in keymap), None)  # 是否实名 → 附件4's
+            if key is not None and key not in columns:
+                columns[key] = ci
+            else:
+                extra[ci] = text
+        split = Table(table.sheet, target, table.header_row, columns, extra, labels=table.labels,
+                      unit_column=table.unit_column, implied={})
+        for raw in other:
+            cells = {pairs[k]: v for k, v in raw.cells.items() if k in pairs}
+            values = dict(raw.extras)
+            values.update({table.columns[k]: v for k, v in raw.cells.items() if k not in pairs and k != "seq"})
+            for key, ci in columns.items():
+                if ci in values and key not in cells:
+                    cells[key] = values.pop(ci)
+            extras = {ci: v for ci, v in values.items() if clean_text(v)}
+            split.rows.append(RawRow(raw.row, cells, extras, raw.formulas, raw.unit))
+        moved = {id(r) for r in other}
+        table.rows = [r for r in table.rows if id(r) not in moved]
+        if table.rows or table.declared_empty:
+            out.append(table)
+        out.append(split)
+    return out
 
 
 def _implied(form: F.Form, cols: dict[str, int], titles: list[str], header: list[str]) -> dict[str, object]:
