@@ -250,3 +250,13 @@ def test_a_letter_for_a_return_that_cannot_be_coloured_does_not_say_it_is(campai
 
     letter = "\n".join(p.text for p in word.Document(out / "医学院-整改通知.docx").paragraphs)
     assert "用颜色标出" not in letter and "逐条列出位置" in letter
+
+
+def test_an_as_of_before_every_receipt_is_said_as_such(campaign, tmp_path):  # noqa: F811
+    empty = cli("validate", campaign=campaign)
+    assert empty.exit_code == 2 and "还没有任何报送" in empty.output
+    whole("医学院", tmp_path / "in" / "医学院.xlsx")
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    for command in (["validate"], ["merge", "-o", str(tmp_path / "汇总.xlsx")]):
+        early = cli(*command, "--as-of", "2025-11-10", campaign=campaign)
+        assert early.exit_code == 2 and "早于台账中最早的报送" in early.output and "没有找到可以读取" not in early.output

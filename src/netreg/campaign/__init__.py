@@ -20,5 +20,5 @@ def open_campaign(folder: Path, units_path: Path | None = None):
     contacts = read_contacts(table) if table else []
     units = [c.unit for c in contacts] if contacts else list(config.units)
     if units_path:
-        config = config.model_copy(update={"aliases": aliases_of(contacts)})
+        config = config.with_aliases(aliases_of(contacts))
     return ledger, config, units, contacts

@@ -211,6 +211,20 @@ def campaign_issues(view: CampaignView, as_of: date, config: Campaign, only: str
     return out
 
 
+def nothing_counted(ledger: Ledger, view: CampaignView, as_of: date) -> str:
+    """Why a campaign's run has no file to check, in one Chinese line ('' when it has one)."""
+    if view.shown:
+        return ""
+    subs = ledger.submissions()
+    if not subs:
+        return "台账中还没有任何报送：请先用 netreg intake 登记收到的文件（或 netreg intake --mail 收取邮件）"
+    first = min(s.received for s in subs)
+    if first.date() > as_of:
+        return (f"统计日期 {as_of.isoformat()} 早于台账中最早的报送（{first:%Y-%m-%d %H:%M} 收到）：那时还没有收到任何报送，"
+                "请检查 --as-of")
+    return ""
+
+
 def first_submission(counting: Counting, unit: str) -> Submission | None:
     """The unit's first submission that brought something (repeats and excluded ones aside)."""
     own = sorted(counting.of_unit(unit), key=lambda s: (s.received, s.id))

@@ -34,38 +34,13 @@ def setup(config_path: Path | None, units_path: Path | None):
     if not units_path:
         return config, None
     contacts = read_contacts(units_path)
-    return config.model_copy(update={"aliases": aliases_of(contacts)}), [c.unit for c in contacts]
+    return config.with_aliases(aliases_of(contacts)), [c.unit for c in contacts]
 
 
 def parse_day(text: str | None) -> date:
-    """A day the user typed: 2025-11-25, 2025/11/25, 2025年11月25日, or as the notice writes
-    it, 11月25日 (this year)."""
-    if not text:
-        return date.today()
-    from ..check.normalize import parse_date
+    from ..util.days import typed_day  # 2025-11-25 or 11月25日; else a NetregError (exit 2)
 
-    day = _month_day(text, "--as-of")
-    if day is not None:
-        return day
-    parsed = parse_date(text)
-    if not parsed.ok or parsed.code:
-        fail(f"--as-of 的日期“{text}”无法识别，请写成 2025-11-25 或 11月25日 这样的格式")
-    return parsed.value
-
-
-def _month_day(text: str, what: str, year: int | None = None) -> date | None:
-    """``11月25日`` (or 11月25) as a day of ``year`` (this year); None when ``text`` is not
-    written so; a day that does not exist (11月31日) fails the command."""
-    import re
-    import unicodedata
-
-    m = re.fullmatch(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?", unicodedata.normalize("NFKC", text).strip())
-    if not m:
-        return None
-    try:
-        return date(year or date.today().year, int(m[1]), int(m[2]))
-    except ValueError:
-        fail(f"{what} 的日期“{text}”不存在，请检查月和日")
+    return typed_day(text) if text else date.today()
 
 
 def new_console(stderr: bool = False):
@@ -82,29 +57,10 @@ def open_campaign(folder: Path | None, units_path: Path | None = None):
 
 
 def parse_when(text: str | None, what: str):
-    """A date or a date and time the user typed (2025-11-20, 2025-11-20 14:30, 11月20日,
-    11月20日 14:30), or None."""
-    if not text:
-        return None
-    import re
-    from datetime import datetime
+    """A date or a date and time the user typed (2025-11-20, 2025-11-20 14:30, 11月20日 14:30), or None."""
+    from ..util.days import typed_time
 
-    text = text.strip()
-    m = re.fullmatch(r"(.+?日?)\s+(\d{1,2}:\d{2}(?::\d{2})?)", text)
-    day = _month_day(m[1] if m else text, what)
-    if day is not None:  # 11月20日 [14:30]
-        clock = m[2] if m else "0:00"
-        try:
-            return datetime.combine(day, datetime.strptime(clock, "%H:%M:%S" if clock.count(":") == 2 else "%H:%M").time())
-        except ValueError:
-            pass
-    else:
-        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d"):
-            try:
-                return datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-    fail(f"{what}“{text}”无法识别，请写成 2025-11-20 或 2025-11-20 14:30")
+    return typed_time(text, what) if text else None
 
 
 PathsArg = Annotated[Optional[list[Path]], typer.Argument(
@@ -128,8 +84,11 @@ def checked_report(paths, campaign, config_path, units_file, day, roster, on_fil
     ledger, config, units, _ = open_campaign(folder, units_file)
     if config_path is not None:
         config = setup(config_path, None)[0]
-    from ..campaign.counting import campaign_report
+    from ..campaign.counting import campaign_report, nothing_counted
 
     with ledger:
         view = campaign_report(ledger, config, units=units, as_of=day, roster=roster, on_file=on_file)
+        why = nothing_counted(ledger, view, day)
+    if why:
+        fail(why)
     return view.report, config, view
