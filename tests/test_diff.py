@@ -197,8 +197,9 @@ def test_cli_json_document(years):
     assert by_id["微信群/2023级迎新群"]["facts"][0]["kind"] == "dissolved"
     assert [e["identity"] for e in doc["still_stale"]] == ["医学院网站"]
     # SPEC §9's shape: added/removed with key and row, changed one item per field
-    assert sorted(a["key"] for a in doc["added"]) == sorted(e["identity"] for e in doc["entries"] if e["change"] == "added")
-    followers = [c for c in doc["changed"] if c["key"] == "微信公众号/gh_abc123"]
+    assert sorted(a["key"] for a in doc["added"]) == sorted(e["label"] for e in doc["entries"] if e["change"] == "added")
+    # the key keeps the account's own case (this year's ＧＨ_ABC 123, folded as when matching)
+    followers = [c for c in doc["changed"] if c["key"] == "微信公众号/GH_ABC123"]
     assert [(c["form"], c["field"], c["old"], c["new"]) for c in followers] == [(2, "粉丝人数", 2300, 3500)]
     added = next(a for a in doc["added"] if a["key"] == "视频号/sph_xxgc")
     assert added["unit"] == "信息工程学院" and added["form"] == 2 and added["row"]["账号名称"] == "信工视频号"
@@ -261,10 +262,10 @@ def test_two_campaign_folders_are_compared_by_what_counts_in_them(tmp_path):
     from builders import filled_template
 
     folders = []
-    for year, followers in (("2024", 2300), ("2025", 3500)):
+    for year, followers, typed in (("2024", 2300, "gh_m"), ("2025", 3500, "GH_M")):
         folder = tmp_path / year
         assert runner.invoke(app, ["init", str(folder)]).exit_code == 0
-        account = {"platform": "微信公众号", "account_name": "医学院之声", "account_id": "gh_m", "followers": followers,
+        account = {"platform": "微信公众号", "account_name": "医学院之声", "account_id": typed, "followers": followers,
                    "opened": "2020-01-01", "purpose": "宣传", "admin": "王强", "phone": "13912345678"}
         filled_template(tmp_path / f"{year}.xlsx", "医学院", {2: [account]})
         assert runner.invoke(app, ["intake", str(tmp_path / f"{year}.xlsx"), "--campaign", str(folder)]).exit_code == 0
@@ -272,5 +273,6 @@ def test_two_campaign_folders_are_compared_by_what_counts_in_them(tmp_path):
     res = runner.invoke(app, ["diff", str(folders[0]), str(folders[1]), "--format", "json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout_bytes.decode("utf-8"))
-    assert [(c["key"], c["field"], c["old"], c["new"]) for c in doc["changed"]] == [("微信公众号/gh_m", "粉丝人数", 2300, 3500)]
+    # matched whatever the case; the key as this year's unit typed it (issue 22: it was lower-cased)
+    assert [(c["key"], c["field"], c["old"], c["new"]) for c in doc["changed"]] == [("微信公众号/GH_M", "粉丝人数", 2300, 3500)]
     assert doc["added"] == [] and doc["removed"] == []

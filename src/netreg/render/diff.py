@@ -103,6 +103,15 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def _key(e: Entry) -> str:
+    """The identity as the unit typed it this year (微信公众号/GH_ABC123): full-width forms and
+    spaces folded as when matching, the letters' case kept."""
+    import re
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", e.label))
+
+
 def diff_document(diff: Diff) -> dict:
     def entry(e: Entry) -> dict:
         return {"form": e.form.id, "unit": e.unit, "identity": e.identity, "label": e.label, "change": e.change,
@@ -115,12 +124,13 @@ def diff_document(diff: Diff) -> dict:
 
     total = diff.total
     return {
-        # SPEC §9's contract first: added/removed entries with their row, one item per changed field
-        "added": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "row": row(e)}
+        # SPEC §9's contract first: added/removed entries with their row, one item per changed field;
+        # "key" is the identity as the unit typed it (matching ignores case, width and spaces)
+        "added": [{"unit": e.unit, "form": e.form.id, "key": _key(e), "row": row(e)}
                   for e in diff.entries if e.change == "added"],
-        "removed": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "row": row(e)}
+        "removed": [{"unit": e.unit, "form": e.form.id, "key": _key(e), "row": row(e)}
                     for e in diff.entries if e.change == "removed"],
-        "changed": [{"unit": e.unit, "form": e.form.id, "key": e.identity, "field": ch.field,
+        "changed": [{"unit": e.unit, "form": e.form.id, "key": _key(e), "field": ch.field,
                      "old": _plain(ch.old), "new": _plain(ch.new)}
                     for e in diff.entries if e.change == "changed" for ch in e.fields],
         "old": diff.old_label, "new": diff.new_label,
