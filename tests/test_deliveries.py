@@ -260,3 +260,22 @@ def test_an_as_of_before_every_receipt_is_said_as_such(campaign, tmp_path):  # n
     for command in (["validate"], ["merge", "-o", str(tmp_path / "汇总.xlsx")]):
         early = cli(*command, "--as-of", "2025-11-10", campaign=campaign)
         assert early.exit_code == 2 and "早于台账中最早的报送" in early.output and "没有找到可以读取" not in early.output
+
+
+def test_letters_keep_their_sign_off_and_the_roster_prints_evenly(campaign, tmp_path):  # noqa: F811
+    """Issue 22 item 8: a letter's sign-off never stands alone on a page; 催报名单's rows have
+    their heights written (rows without one printed at another height in WPS/LibreOffice)."""
+    import docx as word
+    import openpyxl
+
+    whole("医学院", tmp_path / "in" / "医学院.xlsx", f1=[{**SITE, "phone": "12345"}])
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    out = tmp_path / "催报"
+    assert cli("remind", "-o", str(out), "--as-of", "2025-11-27", campaign=campaign).exit_code == 0
+    paragraphs = word.Document(out / "医学院-整改通知.docx").paragraphs
+    end = [n for n, p in enumerate(paragraphs) if p.text == "特此通知。"][-1]
+    tail = paragraphs[end:]
+    assert tail[-1].text.startswith("2025年") and all(p.paragraph_format.keep_with_next for p in tail[:-1])
+    ws = openpyxl.load_workbook(out / "催报名单.xlsx").active
+    heights = [ws.row_dimensions[r].height for r in range(3, ws.max_row + 1)]
+    assert len(heights) == 5 and all(h for h in heights)  # 医学院 and the four units that sent nothing

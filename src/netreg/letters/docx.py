@@ -63,15 +63,17 @@ def _document(letter: Letter):
         _paragraph(doc, f"{p.where}：{p.message}", "Normal")
     elif letter.problems:
         _table(doc, letter)
-    for text in letter.after:
-        _paragraph(doc, text, "Normal")
-    _paragraph(doc, "", "Normal")
-    _paragraph(doc, letter.contact_line, "Normal")
-    _paragraph(doc, "", "Normal")
+    closing = [_paragraph(doc, text, "Normal") for text in letter.after][-1:]
+    closing.append(_paragraph(doc, "", "Normal"))
+    closing.append(_paragraph(doc, letter.contact_line, "Normal"))
+    closing.append(_paragraph(doc, "", "Normal"))
     for text in letter.signature:
         p = _paragraph(doc, text, "Normal", indent=False)
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         p.paragraph_format.right_indent = Pt(BODY_PT * 2)
+        closing.append(p)
+    for p in closing[:-1]:  # the sign-off never stands alone at the top of a page
+        p.paragraph_format.keep_with_next = True
     _page_numbers(section)
     return doc
 

@@ -27,6 +27,9 @@ def rows_of(letters: list[Letter]) -> list[tuple[str, ...]]:
     return out
 
 
+ROW_PT = 15.0  # one line of 宋体 11 pt
+
+
 def write_roster(letters: list[Letter], target: Path, *, as_of: date, deadline: date | None) -> Path:
     import openpyxl
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -62,7 +65,10 @@ def write_roster(letters: list[Letter], target: Path, *, as_of: date, deadline: 
             cell.font = Font(name="宋体", size=11, color="C00000" if value in ("逾期", "未交") else None)
             cell.alignment = Alignment(vertical="center", wrap_text=True)
             cell.border = box
-    cells.fit_row_heights(ws, first_row=3)
+    cells.fit_row_heights(ws, first_row=3, line_pt=ROW_PT)
+    for r in range(3, len(letters) + 3):  # every row its own height, never left to the program that opens it
+        if not ws.row_dimensions[r].height:
+            ws.row_dimensions[r].height = ROW_PT + 3
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{last}{max(2, len(letters) + 2)}"
     cells.page_setup(ws, title_rows="2:2")
