@@ -220,7 +220,7 @@ def test_unsafe_unit_names_stay_inside_out_dir(tmp_path):
         assert len(path.stem) <= 80 + len("-修改意见")
     assert safe_name("a/../b") == "a_._b"
     twins = Report([FileResult(str(src), "a/b", "ok", {}), FileResult(str(src), "a_b", "ok", {})],
-                   [], [], [], AS_OF)
+                   [], [make("unit-unknown", unit=u, detail="") for u in ("a/b", "a_b")], [], AS_OF)
     names = [p.name for p in write_annotated(twins, tmp_path / "twins").written]
     assert names == ["a_b-修改意见.xlsx", "a_b-2-修改意见.xlsx"]
     assert not (tmp_path / "evil-修改意见.xlsx").exists()

@@ -279,3 +279,32 @@ def test_letters_keep_their_sign_off_and_the_roster_prints_evenly(campaign, tmp_
     ws = openpyxl.load_workbook(out / "催报名单.xlsx").active
     heights = [ws.row_dimensions[r].height for r in range(3, ws.max_row + 1)]
     assert len(heights) == 5 and all(h for h in heights)  # 医学院 and the four units that sent nothing
+
+
+def test_annotated_copies_say_the_letters_date_carry_no_ledger_number_and_skip_clean_units(campaign, tmp_path):  # noqa: F811
+    """Issue 22 item 8: every 修改意见 sheet said 于11月25日前 while the letter asked for 12月2日;
+    a unit with no problem got a copy; copies were named 教务处-#10 教务处-修改意见.xlsx."""
+    import openpyxl
+
+    whole("医学院", tmp_path / "in" / "医学院-附件1.xlsx", f1=[{**SITE, "phone": "12345"}])
+    whole("医学院", tmp_path / "in" / "医学院-其他.xlsx", f2=[{**ACCOUNT, "phone": "1390000"}])
+    whole("图书馆", tmp_path / "in" / "图书馆.xlsx", own_account=True, f1=[{**SITE, "last_update": "2025-11-01"}])
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    out = tmp_path / "意见"
+    made = cli("validate", "--as-of", "2025-11-27", "--annotate", str(out), campaign=campaign)
+    names = sorted(p.name for p in out.glob("*.xlsx"))
+    assert names and all(n.startswith("医学院") and "#" not in n for n in names), names
+    assert "图书馆 1 个单位没有需要修改的问题" in made.stdout
+    intro = " ".join(str(c.value) for c in openpyxl.load_workbook(out / names[0])["修改意见"]["A"] if c.value)
+    assert "于2025年12月2日前重新报送" in intro  # 3 working days after 11-27: what a letter made that day asks
+    letters = tmp_path / "催报"
+    assert cli("remind", "-o", str(letters), "--as-of", "2025-11-27", "--by", "2025-12-05",
+               campaign=campaign).exit_code == 0
+    import email
+    from email import policy
+
+    msg = email.message_from_bytes((letters / "医学院-整改通知.eml").read_bytes(), policy=policy.default)
+    book = next(p for p in msg.iter_attachments() if p.get_filename().endswith("修改意见.xlsx"))
+    (tmp_path / "att.xlsx").write_bytes(book.get_content())
+    intro = " ".join(str(c.value) for c in openpyxl.load_workbook(tmp_path / "att.xlsx")["修改意见"]["A"] if c.value)
+    assert "于2025年12月5日前重新报送" in intro and "2025年12月5日" in msg.get_body(("plain",)).get_content()

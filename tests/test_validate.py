@@ -115,7 +115,7 @@ SPEC_SEVERITIES = {  # SPEC §4, typed out from the table
     "file-unsupported": "error", "file-duplicate": "info", "netreg-output": "info", "sheet-ignored": "info",
     "form-empty": "info", "unit-not-listed": "warning",
     "cell-too-long": "warning",  # issue 15: a cell past Excel's 32,767 characters, cut in the summary
-    "submission-late": "warning", "paper-missing": "warning", "file-superseded": "info",
+    "submission-late": "warning", "correction-late": "warning", "paper-missing": "warning", "file-superseded": "info",
 }
 
 

@@ -45,7 +45,7 @@ def validate(
         fail(f"找不到学生花名册 {roster}")
     from ..render.json import write_json
 
-    report, config, _ = checked_report(paths, campaign, config_path, units_file, day, roster)
+    report, config, view = checked_report(paths, campaign, config_path, units_file, day, roster)
     if not report.files:
         if fmt == "json":
             write_json(report)
@@ -56,11 +56,16 @@ def validate(
     if annotate is not None:
         from ..excel.annotate import write_annotated
 
-        done = write_annotated(report, annotate, config=config)
+        from ..letters.plan import reply_due  # the date a letter made today would ask for
+
+        done = write_annotated(report, annotate, config=config, due=view and reply_due(day, view.deadline))
         if fmt == "text":
             out = new_console()
             replaced = f"（其中 {len(done.replaced)} 份替换了上一轮的同名文件）" if done.replaced else ""
             out.print(f"已生成 {len(done.written)} 份修改意见表，保存在 {annotate}{replaced}")
+            if done.clean:
+                out.print(f"{'、'.join(done.clean[:10])}{' 等' if len(done.clean) > 10 else ''} {len(done.clean)} 个单位"
+                          "没有需要修改的问题，未生成修改意见表")
             for unit, why in done.failed:
                 out.print(f"[bold red]未能生成[/] {unit} 的修改意见表：{why}")
             if done.stale:

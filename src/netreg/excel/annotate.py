@@ -9,15 +9,17 @@ with the 修改意见 sheet only. Input files are never modified; outputs are wr
 from __future__ import annotations
 
 import math
+import re
 import sys
 import warnings
 import zipfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import NetregError
-from ..model.issues import SEVERITY_LABEL, Issue, severity_rank
+from ..model.issues import SEVERITY_LABEL, Issue, Severity, severity_rank
 from ..model.report import FileResult, Report
 from ..util.atomic import atomic_path
 from ..util.oserror import os_reason
@@ -55,6 +57,10 @@ def safe_name(text: str | None) -> str:
 
 # --------------------------------------------------------------------------- planning
 
+# a campaign's own findings: about when and how the forms came, nothing to fix in them
+NOT_IN_THE_FORMS = frozenset({"submission-late", "correction-late", "paper-missing", "file-superseded",
+                              "unit-missing"})
+
 @dataclass
 class _Job:
     unit: str
@@ -78,6 +84,8 @@ def _unit_jobs(report: Report) -> list[_Job]:
     jobs: list[_Job] = []
     for unit, files in units.items():
         issues = mine[unit]
+        if not any(i.severity is not Severity.INFO and i.code not in NOT_IN_THE_FORMS for i in issues):
+            continue  # nothing to fix in what the unit sent: no copy goes back
         readable = [f for f in files if f.status == "ok"]
         for f in readable or [None]:
             jobs.append(_Job(unit, f, issues, files))
@@ -96,7 +104,7 @@ def _assign_targets(jobs: list[_Job], out_dir: Path, sources: set[Path]) -> None
     for job in jobs:
         base = safe_name(job.unit)
         if per_unit[job.unit] > 1 and job.source is not None:
-            stem = safe_name(Path(job.source.path).stem)
+            stem = safe_name(re.sub(r"^#\d+ ", "", Path(job.source.path).stem))  # a campaign's "#12 医学院"
             # 医学院-附件1.xlsx → 医学院-附件1-修改意见.xlsx, not 医学院-医学院-附件1-…
             base = stem if stem.startswith(base) else safe_name(f"{base}-{stem}")
         name, n = base, 1
@@ -123,19 +131,25 @@ class Annotated:
     failed: list[tuple[str, str]]  # (unit, why, in Chinese)
     replaced: list[Path] = ()  # written over a copy of an earlier round with the same name
     stale: list[Path] = ()  # copies netreg wrote in an earlier round, in the folder, not rewritten now
+    clean: list[str] = ()  # units with nothing to fix: no copy written
 
 
 class CopyRefused(NetregError):
     """openpyxl must not load this file (too big, or merged ranges over too many cells)."""
 
 
-def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = None) -> Annotated:
-    """Write one annotated workbook per readable file of every unit (or one 修改意见-only
-    workbook for a unit with nothing readable) into ``out_dir``.
+def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = None,
+                    due: date | None = None) -> Annotated:
+    """Write one annotated workbook per readable file of every unit that has something to
+    fix (or one 修改意见-only workbook for a unit with nothing readable) into ``out_dir``;
+    a unit with no problem gets none.
 
-    ``config`` adds the campaign's school, deadline and addresses to the intro lines.
+    ``config`` adds the campaign's school, deadline and addresses to the intro lines; ``due``
+    is the 完成日期 they ask for (the letter's), else the configured deadline.
     A problem with one unit never stops the others: that unit is reported in ``failed``.
     """
+    if due is not None and config is not None:
+        config = config.model_copy(update={"deadline": f"{due.year}年{due.month}月{due.day}日"})
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = set()
@@ -145,6 +159,7 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
         except OSError:
             pass
     jobs = _unit_jobs(report)
+    clean = sorted({f.unit or UNNAMED for f in report.files if f.status != "skipped"} - {job.unit for job in jobs})
     _assign_targets(jobs, out_dir, sources)
     jobs = [job for job in jobs if job.target is not None]
     existed = {job.target for job in jobs if job.target.exists()}
@@ -164,7 +179,7 @@ def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = 
             failed.append((job.unit, error))
     this_round = {job.target for job in jobs}  # a failed one is already said
     stale = sorted(p for p in out_dir.glob("*.xlsx") if p not in this_round and _annotated_copy(p))
-    return Annotated(written, failed, [t for t in written if t in existed], stale)
+    return Annotated(written, failed, [t for t in written if t in existed], stale, clean)
 
 
 def _annotated_copy(path: Path) -> bool:

@@ -92,6 +92,6 @@ def _annotated(status: Status, config: Campaign, letter: Letter, tmp: Path, fail
     paths = {f.path for f in files}
     own = replace(report, files=files, records=tuple(r for r in report.records if r.file in paths),
                   issues=tuple(i for i in report.issues if i.file in paths or (i.file is None and i.unit == letter.unit)))
-    done = write_annotated(own, tmp, config=config)
+    done = write_annotated(own, tmp, config=config, due=letter.due)
     failed.extend(done.failed)
     return sorted(done.written)
