@@ -308,3 +308,19 @@ def test_annotated_copies_say_the_letters_date_carry_no_ledger_number_and_skip_c
     (tmp_path / "att.xlsx").write_bytes(book.get_content())
     intro = " ".join(str(c.value) for c in openpyxl.load_workbook(tmp_path / "att.xlsx")["修改意见"]["A"] if c.value)
     assert "于2025年12月5日前重新报送" in intro and "2025年12月5日" in msg.get_body(("plain",)).get_content()
+
+
+def test_history_keeps_every_exclusion_and_its_reason(campaign, tmp_path):  # noqa: F811
+    whole("医学院", tmp_path / "in" / "医学院.xlsx")
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 10:00", campaign=campaign).exit_code == 0
+    assert cli("exclude", "1", "--reason", "发错了版本", campaign=campaign).exit_code == 0
+    assert cli("include", "1", "--reason", "核实无误", campaign=campaign).exit_code == 0
+    assert cli("exclude", "1", "--reason", "单位要求撤回", campaign=campaign).exit_code == 0
+    history = json.loads(cli("history", "医学院", "--format", "json", campaign=campaign).stdout)
+    [sub] = history["submissions"]
+    assert sub["state"] == "excluded" and sub["excluded"] == "单位要求撤回"
+    assert [(o["action"], o["reason"]) for o in sub["overrides"]] == \
+        [("exclude", "发错了版本"), ("include", "核实无误"), ("exclude", "单位要求撤回")]
+    text = cli("history", "医学院", campaign=campaign).stdout
+    assert "发错了版本" in text and "核实无误" in text and "单位要求撤回" in text
+    assert cli("include", "1", "--reason", " ", campaign=campaign).exit_code == 2  # a reason is required

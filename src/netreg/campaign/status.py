@@ -85,6 +85,8 @@ class History:
                 "submissions": [{"id": s.id, "received": s.received.isoformat(sep=" "), "sender": s.sender,
                                  "name": s.name, "forms": sorted(s.forms), "state": state,
                                  "excluded": s.excluded,
+                                 "overrides": [{"action": a, "reason": r, "at": at}
+                                               for a, r, at in self.overrides.get(s.id, ())],
                                  "files": [{"file": f.name, "forms": sorted(f.forms), "state": self.states.get(f.id, "")}
                                            for f in s.files]}
                                 for s, state in self.submissions],
