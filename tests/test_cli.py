@@ -15,7 +15,7 @@ import pytest
 from netreg.config import Campaign, ConfigError, load_config, match_unit, render_default_config, read_units_file
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ["template", "validate", "merge", "init", "intake", "status", "history", "paper", "exclude", "include", "diff", "remind"]
+COMMANDS = ["template", "validate", "merge", "init", "intake", "status", "history", "paper", "exclude", "include", "diff", "remind", "serve"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

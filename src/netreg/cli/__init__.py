@@ -17,7 +17,7 @@ import typer  # noqa: E402
 
 from .. import __version__
 from ..util.clickzh import install as _install_chinese
-from . import diff, init, intake, ledger, merge, remind, template, validate
+from . import diff, init, intake, ledger, merge, remind, serve, template, validate
 
 _install_chinese()
 
@@ -67,7 +67,7 @@ def main_options(
 
 
 for _cmd in (template.template, validate.validate, merge.merge, init.init, intake.intake, ledger.status,
-             ledger.history, ledger.paper, ledger.exclude, ledger.include, diff.diff, remind.remind):
+             ledger.history, ledger.paper, ledger.exclude, ledger.include, diff.diff, remind.remind, serve.serve):
     command(_cmd)
 
 

@@ -1,0 +1,401 @@
+"""The ASGI application of ``netreg serve``: routes, the token and CSRF checks, the pages.
+
+Security (SPEC §10): loopback by default; every request carries the random token (in the
+URL the server printed, then in a cookie); every POST carries the CSRF token of the page
+it came from; upload names are only shown, never used as paths (they become safe names in a
+scratch folder of our own); every value is escaped by jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+COOKIE = "netreg_token"
+FILTERS = {"未报送": "missing", "需整改": "fix", "需补报": "incomplete", "逾期": "late", "整改逾期": "correction_late",
+           "纸质版未交": "paper"}
+MAX_UPLOAD_FILES = 200
+
+
+@dataclass
+class Site:
+    """What the server knows: the campaign folder, its token, and the board cached by the
+    ledger's version (a board is one validation of the counted files; the page polls)."""
+
+    folder: Path
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    cached: tuple[str, object] | None = None
+
+    def open(self):
+        from ..campaign import open_campaign
+
+        return open_campaign(self.folder)
+
+    def version(self) -> str:
+        """Changes whenever anything the board shows may have changed: the ledger (also by the
+        CLI, another tab), the settings or the unit list, and the day."""
+        from ..campaign.ledger import DB_NAME
+
+        parts = [date.today().isoformat()]
+        for name in (DB_NAME, DB_NAME + "-wal", "netreg.toml"):
+            try:
+                st = (self.folder / name).stat()
+                parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            except OSError:
+                parts.append("-")
+        ledger, config, _units, _contacts = self.open()
+        with ledger:
+            row = ledger.db.execute(
+                "SELECT (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM overrides),"
+                " (SELECT COUNT(*) FROM paper), (SELECT COUNT(*) FROM asked)").fetchone()
+        if config.units_file is not None:
+            try:
+                parts.append(str(config.units_file.stat().st_mtime_ns))
+            except OSError:
+                parts.append("-")
+        return "/".join(parts + [str(n) for n in row])
+
+    def status(self):
+        """The board's data: ``campaign_status`` as of today, computed once per version."""
+        from ..campaign.status import campaign_status
+
+        with self.lock:
+            version = self.version()
+            if self.cached is None or self.cached[0] != version:
+                ledger, config, units, _ = self.open()
+                with ledger:
+                    self.cached = (version, campaign_status(ledger, config, units, date.today()))
+            return self.cached[1]
+
+
+def create_app(folder: Path, *, token: str | None = None):
+    """The Starlette application serving the campaign in ``folder``."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.routing import Route
+
+    site = Site(Path(folder))
+    if token:
+        site.token = token
+    routes = [
+        Route("/", board, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        Route("/upload", upload, methods=["POST"]),
+        Route("/unit/{name:path}", unit_page, methods=["GET"]),
+        Route("/paper", paper, methods=["POST"]),
+        Route("/override", override, methods=["POST"]),
+        Route("/file/{fid:int}", download, methods=["GET"]),
+        Route("/static/{name}", static, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(_Guard, site=site)])
+    app.state.site = site
+    return app
+
+
+class _Guard:
+    """Every request carries the token (query ``token`` or the cookie); a POST also carries the
+    CSRF token. A wrong or missing token is 403 with one Chinese line."""
+
+    def __init__(self, app, site: Site):
+        self.app = app
+        self.site = site
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.requests import Request
+        from starlette.responses import PlainTextResponse
+
+        request = Request(scope)
+        given = request.query_params.get("token") or request.cookies.get(COOKIE) or ""
+        if not hmac.compare_digest(given.encode(), self.site.token.encode()):
+            response = PlainTextResponse("403：缺少或错误的访问口令。请使用 netreg serve 启动时显示的完整网址打开本页。",
+                                         status_code=403)
+            return await response(scope, receive, send)
+        scope.setdefault("state", {})["site"] = self.site
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start" and request.query_params.get("token"):
+                headers = list(message.get("headers", []))
+                headers.append((b"set-cookie", f"{COOKIE}={self.site.token}; Path=/; HttpOnly; SameSite=Strict".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+def _site(request) -> Site:
+    return request.scope["state"]["site"]
+
+
+def _page(request, template: str, status_code: int = 200, **context):
+    from starlette.responses import HTMLResponse
+
+    from ..util.resources import jinja_env
+
+    site = _site(request)
+    html = jinja_env().get_template(f"web/{template}").render(csrf=site.csrf, today=date.today(), **context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+async def _form(request):
+    """The POSTed form, after the CSRF check (a ``NetregError``-free 403 otherwise)."""
+    form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=100)
+    if not hmac.compare_digest(str(form.get("csrf", "")).encode(), _site(request).csrf.encode()):
+        return None
+    return form
+
+
+def _forbidden():
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("403：页面已过期或来源不明，请刷新页面后重试。", status_code=403)
+
+
+def _back(path: str, message: str = ""):
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    return RedirectResponse(path + (f"?msg={quote(message)}" if message else ""), status_code=303)
+
+
+# ------------------------------------------------------------------------------ pages
+
+async def board(request):
+    from starlette.concurrency import run_in_threadpool
+
+    site = _site(request)
+    status = await run_in_threadpool(site.status)
+    show = request.query_params.get("show", "")
+    query = (request.query_params.get("q") or "").strip()
+    rows = [r for r in status.rows if _shown(r, show, status) and (not query or query in r.status.unit)]
+    listed = [r for r in status.rows if r.listed]
+    deadline = status.deadline
+    days = (deadline - date.today()).days if deadline else None
+    counts = {}
+    for r in listed:
+        counts[r.status.state.label] = counts.get(r.status.state.label, 0) + 1
+    return _page(request, "board.html.j2", status=status, rows=rows, listed=listed, counts=counts, days=days,
+                 show=show, q=query, filters=list(FILTERS), version=await run_in_threadpool(site.version),
+                 msg=request.query_params.get("msg", ""), taken=_taken_lines(request))
+
+
+def _shown(row, show: str, status) -> bool:
+    from ..model.report import UnitState
+
+    key = FILTERS.get(show)
+    if key is None:
+        return True
+    if key == "late":
+        return row.late
+    if key == "correction_late":
+        return row.correction_late
+    if key == "paper":
+        return row.paper is None and status.deadline is not None and status.as_of > status.deadline
+    return row.status.state is {"missing": UnitState.MISSING, "fix": UnitState.FIX,
+                                "incomplete": UnitState.INCOMPLETE}[key]
+
+
+def _taken_lines(request) -> list[str]:
+    text = request.query_params.get("taken", "")
+    return [line for line in text.split("\n") if line][:200]
+
+
+async def version(request):
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse(await run_in_threadpool(_site(request).version), headers={"Cache-Control": "no-store"})
+
+
+async def unit_page(request):
+    from starlette.concurrency import run_in_threadpool
+
+    site = _site(request)
+    name = request.path_params["name"]
+    data = await run_in_threadpool(_unit_data, site, name)
+    if data is None:
+        return _page(request, "missing.html.j2", status_code=404, what=f"台账和单位名单中都没有“{name}”")
+    return _page(request, "unit.html.j2", msg=request.query_params.get("msg", ""), **data)
+
+
+def _unit_data(site: Site, name: str) -> dict | None:
+    from ..campaign.contacts import unit_named
+    from ..campaign.status import unit_history
+    from ..render.campaign import forms_text
+    from ..render.terminal import issue_line
+
+    status = site.status()
+    ledger, config, units, contacts = site.open()
+    unit = unit_named(name, units, contacts) or name
+    row = next((r for r in status.rows if r.status.unit == unit), None)
+    with ledger:
+        history = unit_history(ledger, config, unit, date.today())
+    if row is None and not history.submissions:
+        return None
+    issues = [i for i in status.view.report.issues if i.unit == unit]
+    return {"unit": unit, "row": row, "history": history, "issues": [(i, issue_line(i)) for i in issues],
+            "forms_text": forms_text, "deadline": status.deadline}
+
+
+async def download(request):
+    from starlette.responses import FileResponse, PlainTextResponse
+
+    site = _site(request)
+    ledger, *_ = site.open()
+    with ledger:
+        f = ledger.file(request.path_params["fid"])
+        path = ledger.path_of(f) if f is not None and f.stored else None
+    if path is None or not path.is_file():
+        return PlainTextResponse("404：台账中没有这个文件", status_code=404)
+    return FileResponse(path, filename=Path(f.name).name or f.stored)
+
+
+async def static(request):
+    from starlette.responses import PlainTextResponse, Response
+
+    from ..util.resources import templates_dir
+
+    name = request.path_params["name"]
+    types = {"style.css": "text/css; charset=utf-8", "board.js": "text/javascript; charset=utf-8"}
+    if name not in types:
+        return PlainTextResponse("404", status_code=404)
+    return Response((templates_dir() / "web" / name).read_bytes(), media_type=types[name],
+                    headers={"Cache-Control": "no-store"})
+
+
+# ------------------------------------------------------------------------------ actions
+
+async def upload(request):
+    """Each upload is one delivery, recorded exactly as ``netreg intake`` records the files
+    given to one run (a zip or an .eml its own)."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    files = [f for f in form.getlist("files") if getattr(f, "filename", None)]
+    if not files:
+        return _back("/", "请先选择要登记的文件")
+    received = str(form.get("received", "")).strip()
+    saved = []
+    try:
+        for n, f in enumerate(files, 1):
+            saved.append((n, f.filename, await f.read()))
+    finally:
+        for f in files:
+            await f.close()
+    lines = await run_in_threadpool(_take_upload, _site(request), saved, received)
+    from urllib.parse import urlencode
+
+    from starlette.responses import RedirectResponse
+
+    return RedirectResponse("/?" + urlencode({"taken": "\n".join(lines)}), status_code=303)
+
+
+def _take_upload(site: Site, saved: list[tuple[int, str, bytes]], received: str) -> list[str]:
+    import shutil
+
+    from ..intake.mail import safe_name
+    from ..intake.record import take_paths
+    from ..render.campaign import intake_line
+    from ..errors import NetregError
+    from ..util.days import typed_time
+    from ..util.workdir import scratch
+
+    ledger, config, units, contacts = site.open()
+    try:
+        when = typed_time(received, "收到时间") if received else None
+    except NetregError as exc:
+        ledger.close()
+        return [str(exc)]
+    work = scratch(site.folder, "upload")
+    try:
+        names: set[str] = set()
+        for n, name, data in saved:
+            safe = safe_name(name, number=n)  # the name as sent, only ever shown: never a path of the sender's
+            if safe.casefold() in names:
+                stem, dot, ext = safe.rpartition(".")
+                safe = f"{stem or safe}（{n}）{dot}{ext}" if dot else f"{safe}（{n}）"
+            names.add(safe.casefold())
+            (work / safe).write_bytes(data)
+        with ledger:
+            # received: as typed, else an .eml's Date, else now (the files were just written)
+            taken = take_paths(ledger, [work], config, units, received=when, contacts=contacts)
+        return [intake_line(t).plain for t in taken]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def paper(request):
+    from starlette.concurrency import run_in_threadpool
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    unit = str(form.get("unit", ""))
+    undo = form.get("undo") == "1"
+    day = str(form.get("date", "")).strip()
+    message = await run_in_threadpool(_paper, _site(request), unit, day, undo)
+    return _back(f"/unit/{unit}", message)
+
+
+def _paper(site: Site, unit: str, day: str, undo: bool) -> str:
+    from ..campaign.contacts import unit_named
+    from ..errors import NetregError
+    from ..util.days import typed_day
+
+    ledger, _config, units, contacts = site.open()
+    name = unit_named(unit, units, contacts)
+    if name is None:
+        return f"单位“{unit}”不在单位名单中"
+    try:
+        when = None if undo else (typed_day(day, "收到日期") if day else date.today())
+    except NetregError as exc:
+        return str(exc)
+    with ledger:
+        if undo and name not in ledger.paper():
+            return f"{name}：台账中没有纸质版登记，无需撤销"
+        with ledger.write():
+            ledger.set_paper(name, when)
+    return f"{name}：已撤销纸质版登记" if undo else f"{name}：已登记纸质版（{when.isoformat()} 收到）"
+
+
+async def override(request):
+    from starlette.concurrency import run_in_threadpool
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    unit = str(form.get("unit", ""))
+    try:
+        sid = int(str(form.get("id", "")))
+    except ValueError:
+        return _back(f"/unit/{unit}", "报送编号不正确")
+    action = "include" if form.get("action") == "include" else "exclude"
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        return _back(f"/unit/{unit}", "请写明原因（记入台账）")
+    message = await run_in_threadpool(_override, _site(request), sid, action, reason)
+    return _back(f"/unit/{unit}", message)
+
+
+def _override(site: Site, sid: int, action: str, reason: str) -> str:
+    ledger, *_ = site.open()
+    with ledger:
+        sub = ledger.get(sid)
+        if sub is None:
+            return f"台账中没有第 {sid} 号报送"
+        if action == "include" and sub.excluded is None:
+            return f"第 {sid} 号报送没有被排除，无需恢复"
+        with ledger.write():
+            ledger.override(sid, action, reason)
+    verb = "已排除，不再计入" if action == "exclude" else "已恢复计入"
+    return f"第 {sid} 号报送（{sub.name}）{verb}；原因：{reason}"

@@ -1,0 +1,193 @@
+"""netreg serve (SPEC §10): the campaign on a local page. Route tests through Starlette's
+TestClient, and the whole thing in the system Chromium driven by Selenium (chromium-driver
+from apt; no browser is downloaded). Screenshots at 1280 and 390 px go to build/screenshots/."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from builders import SITE, hand_layout, whole
+from test_campaign import UNITS_TABLE, campaign, cli  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "build" / "screenshots"
+
+
+@pytest.fixture
+def client(campaign):  # noqa: F811
+    from starlette.testclient import TestClient
+
+    from netreg.web.app import create_app
+
+    c = TestClient(create_app(campaign, token="口令".encode().hex()))
+    assert c.get("/?token=" + "口令".encode().hex()).status_code == 200  # the URL the server printed: cookie set
+    return c
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def eml_with(path: Path, sender: str, when: str, name: str, data: bytes) -> Path:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Date"] = sender, "office@x.edu.cn", "报送", when
+    msg.set_content("请查收")
+    msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    path.write_bytes(bytes(msg))
+    return path
+
+
+def test_a_wrong_or_missing_token_gets_403_and_a_post_needs_the_pages_csrf(campaign):  # noqa: F811
+    from starlette.testclient import TestClient
+
+    from netreg.web.app import create_app
+
+    c = TestClient(create_app(campaign, token="right"))
+    for path in ("/", "/?token=wrong", "/unit/医学院", "/file/1", "/version", "/static/style.css"):
+        r = c.get(path)
+        assert r.status_code == 403 and "访问口令" in r.text, path
+    assert c.post("/paper", data={"unit": "医学院"}).status_code == 403
+    assert c.get("/?token=right").status_code == 200
+    assert c.post("/paper", data={"csrf": "forged", "unit": "医学院"}).status_code == 403
+    assert "纸质版" not in cli("status", "--format", "json", campaign=campaign).stdout.split('"paper": "')[-1][:3]
+
+
+def test_uploads_are_deliveries_and_the_unit_page_acts_on_the_ledger(client, campaign, tmp_path):  # noqa: F811
+    page = client.get("/").text
+    assert "交回登记表" in page and "0 / 5" in page and "未报送" in page
+    csrf = csrf_of(page)
+    books = [whole(u, tmp_path / f"{u}.xlsx", own_account=True) for u in ("图书馆", "团委")]
+    files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in books]
+    r = client.post("/upload", data={"csrf": csrf, "received": "2025-11-20 09:00"}, files=files, follow_redirects=True)
+    assert r.status_code == 200
+    assert "图书馆 第 1 次报送" in r.text and "团委 第 1 次报送" in r.text  # one upload, one delivery per unit
+    status = {u["unit"]: u for u in __import__("json").loads(
+        cli("status", "--format", "json", "--as-of", "2025-11-21", campaign=campaign).stdout)["units"]}
+    assert status["图书馆"]["submissions"] == 1 and status["团委"]["status"] == "已报送"
+    # a hostile unit name reaches the page escaped
+    hand_layout(tmp_path / "x" / "怪.xlsx", "<script>alert(1)</script>", {1: [SITE]})
+    r = client.post("/upload", data={"csrf": csrf}, files=[("files", ("怪.xlsx", (tmp_path / "x" / "怪.xlsx").read_bytes()))],
+                    follow_redirects=True)
+    assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;" in r.text
+    unit = client.get("/unit/图书馆")
+    assert unit.status_code == 200 and "报送记录" in unit.text and "图书馆.xlsx" in unit.text
+    got = client.get(re.search(r'href="(/file/\d+)"', unit.text).group(1))
+    assert got.content == books[0].read_bytes()  # the stored original
+    r = client.post("/paper", data={"csrf": csrf, "unit": "图书馆", "date": "2025-11-24"}, follow_redirects=True)
+    assert "已登记纸质版（2025-11-24 收到）" in r.text
+    sid = re.search(r'id="sub-(\d+)"', unit.text).group(1)
+    r = client.post("/override", data={"csrf": csrf, "unit": "图书馆", "id": sid, "action": "exclude", "reason": ""},
+                    follow_redirects=True)
+    assert "请写明原因" in r.text
+    r = client.post("/override", data={"csrf": csrf, "unit": "图书馆", "id": sid, "action": "exclude",
+                                       "reason": "发错了版本"}, follow_redirects=True)
+    assert "已排除" in r.text and "发错了版本" in r.text
+    history = __import__("json").loads(cli("history", "图书馆", "--format", "json", campaign=campaign).stdout)
+    assert history["submissions"][0]["state"] == "excluded"
+    assert client.get("/unit/没有这个单位").status_code == 404
+
+
+def _chromium() -> tuple[str, str] | None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if browser and driver:
+        return browser, driver
+    if os.environ.get("CI") == "true":
+        pytest.fail("Chromium and chromium-driver are required in CI (apt-get install chromium chromium-driver)")
+    pytest.skip("Chromium or chromedriver is not installed")
+
+
+@pytest.mark.slow
+def test_the_campaign_in_a_real_browser(campaign, tmp_path):  # noqa: F811
+    """Open the board; drop three files (a workbook, a zip, an .eml) and see the statuses change;
+    open a unit, record its paper copy, exclude and include a submission; a wrong token gets
+    403; screenshots at 1280 and 390 px."""
+    browser, driver = _chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    hand_layout(tmp_path / "in" / "医学院.xlsx", "医学院", {1: [{**SITE, "phone": "12345"}]})
+    pack = tmp_path / "in" / "护理学院报送.zip"
+    with zipfile.ZipFile(pack, "w") as z:
+        z.write(whole("护理学院", tmp_path / "护理学院.xlsx", own_account=True), "护理学院.xlsx")
+    mail = eml_with(tmp_path / "in" / "团委的邮件.eml", "赵老师 <tw@x.edu.cn>", "Fri, 21 Nov 2025 22:47:00 +0800",
+                    "登记表.xlsx", whole("团委", tmp_path / "团委.xlsx", own_account=True).read_bytes())
+    server = subprocess.Popen([sys.executable, "-m", "netreg", "serve", "--campaign", str(campaign), "--no-browser",
+                               "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN"):
+        opts.add_argument(arg)
+    web = None
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"(http://\S+)", line).group(1)
+        base = url.split("/?")[0]
+        web = webdriver.Chrome(service=Service(driver), options=opts)
+        web.set_window_size(1280, 900)
+        wait = WebDriverWait(web, 20)
+        web.get(base + "/?token=wrong")
+        assert "403" in web.find_element(By.TAG_NAME, "body").text
+        web.get_log("browser")  # that 403 was meant: the log starts afresh
+        web.get(url)
+        board = web.find_element(By.ID, "board").text
+        assert "医学院" in board and "未报送" in board
+        web.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in (tmp_path / "in" / "医学院.xlsx", pack, mail)))
+        web.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        wait.until(ec.presence_of_element_located((By.ID, "taken")))
+        taken = web.find_element(By.ID, "taken").text
+        assert "医学院 第 1 次报送" in taken and "护理学院 第 1 次报送" in taken and "团委 第 1 次报送" in taken
+        rows = {r.find_element(By.TAG_NAME, "a").text: r.text for r in web.find_elements(By.CSS_SELECTOR, "#board tbody tr")}
+        assert "需整改" in rows["医学院"] and "已报送" in rows["护理学院"] and "已报送" in rows["团委"]
+        assert "未报送" in rows["组织部"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        web.save_screenshot(str(SHOTS / "board-1280.png"))
+        web.find_element(By.LINK_TEXT, "医学院").click()
+        wait.until(ec.presence_of_element_located((By.ID, "paper")))
+        web.find_element(By.ID, "paper").click()
+        wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "msg"), "已登记纸质版"))
+        reason = web.find_element(By.CSS_SELECTOR, "form.inline input[name=reason]")
+        reason.send_keys("发错了版本")
+        reason.submit()
+        wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "msg"), "已排除"))
+        reason = web.find_element(By.CSS_SELECTOR, "form.inline input[name=reason]")
+        reason.send_keys("核实无误")
+        reason.submit()
+        wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "msg"), "已恢复计入"))
+        web.save_screenshot(str(SHOTS / "unit-1280.png"))
+        web.set_window_size(390, 844)
+        web.save_screenshot(str(SHOTS / "unit-390.png"))
+        web.get(base + "/")
+        web.save_screenshot(str(SHOTS / "board-390.png"))
+        width = web.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 400, width  # no sideways scrolling on a phone
+        # a change made by the CLI reaches the open board by itself
+        assert cli("paper", "团委", "--date", "2025-11-24", campaign=campaign).exit_code == 0
+        WebDriverWait(web, 15).until(lambda d: "2025-11-24" in d.find_element(By.ID, "board").text)
+        logs = [e for e in web.get_log("browser") if e.get("level") == "SEVERE"]
+        assert not logs, logs
+    finally:
+        if web is not None:
+            web.quit()
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    out = server.stdout.read() + server.stderr.read()
+    assert "Traceback" not in out
+    assert all((SHOTS / n).stat().st_size > 5000 for n in ("board-1280.png", "board-390.png", "unit-1280.png",
+                                                           "unit-390.png"))
