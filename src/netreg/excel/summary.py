@@ -172,6 +172,16 @@ def _file_names(files, width: float) -> str:
     return f"{names[0]} 等 {len(names)} 个文件"
 
 
+def _by_state(statuses: list[UnitStatus]) -> str:
+    """已报送 7 个、需整改 2 个…: each status counted in its own words (已报送 is a status, not 'sent')."""
+    from ..model.report import UnitState
+
+    order = [UnitState.OK, UnitState.NOTHING, UnitState.FIX, UnitState.INCOMPLETE, UnitState.UNREADABLE,
+             UnitState.MISSING]
+    counts = {state: sum(s.state is state for s in statuses) for state in order}
+    return "、".join(f"{state.label} {n} 个" for state, n in counts.items() if n)
+
+
 CAMPAIGN_COLUMNS = ["逾期", "纸质版", "报送次数", "最后报送时间"]
 
 
@@ -213,14 +223,15 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
                  + ([6, 11, 9, 17] if extra else []))
     reported = sum(s.reported for s in statuses)
     ws.append([cell(ws, f"{school}网站、新媒体平台、工作群组及“网络大V”登记备案汇总", "title")])
-    ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，已报送 {reported} 个"
+    ws.append([cell(ws, f"统计日期：{report.as_of.isoformat()}    单位 {len(statuses)} 个，交回登记表 {reported} 个"
+                        f"（{_by_state(statuses)}）"
                         + (f"    注意：{note}" if note else ""))])
     _header(ws, headers)
     for n, s in enumerate(statuses, start=1):
         ws.append([n, cell(ws, s.unit), s.label, cell(ws, _file_names(s.files, 30)),
                    *(s.rows.get(f.id, 0) for f in F.FORMS), s.errors, s.warnings,
                    *((extra or {}).get(s.unit, ["", "", "", ""]) if extra else [])])
-    totals = ["", "合计", f"{reported} 个单位已报送", "",
+    totals = ["", "合计", f"{reported} 个单位交回", "",
               *(sum(s.rows.get(f.id, 0) for s in statuses) for f in F.FORMS),
               sum(s.errors for s in statuses), sum(s.warnings for s in statuses)]
     ws.append([cell(ws, v, "bold") for v in totals])

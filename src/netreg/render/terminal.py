@@ -120,7 +120,7 @@ def render_merge_overview(result, console) -> None:
     for s in result.statuses:
         table.add_row(s.unit, Text(s.label, style=colours.get(s.state, "green")),
                       *(str(s.rows.get(k, 0)) for k in FORMS_BY_ID), str(s.errors), str(s.warnings))
-    table.add_row("合计", f"{sum(s.reported for s in result.statuses)}/{len(result.statuses)} 已报送",
+    table.add_row("合计", f"{sum(s.reported for s in result.statuses)}/{len(result.statuses)} 交回",
                   *(str(sum(s.rows.get(k, 0) for s in result.statuses)) for k in FORMS_BY_ID),
                   str(sum(s.errors for s in result.statuses)), str(sum(s.warnings for s in result.statuses)),
                   style="bold")
