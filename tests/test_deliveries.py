@@ -324,3 +324,16 @@ def test_history_keeps_every_exclusion_and_its_reason(campaign, tmp_path):  # no
     text = cli("history", "医学院", campaign=campaign).stdout
     assert "发错了版本" in text and "核实无误" in text and "单位要求撤回" in text
     assert cli("include", "1", "--reason", " ", campaign=campaign).exit_code == 2  # a reason is required
+
+
+def test_a_unit_not_on_the_list_is_resolved_by_adding_its_alias_to_the_table(campaign, tmp_path):  # noqa: F811
+    hand_layout(tmp_path / "in" / "登记表.xlsx", "学工处", {1: [SITE]})
+    assert "不在单位名单中" in cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 09:00",
+                                 campaign=campaign).stdout
+    assert status_of(campaign, "2025-11-21")["学工处"]["listed"] is False
+    (campaign / "单位名单.csv").write_text(UNITS_TABLE.replace("单位,联系人,电话,邮箱", "单位,联系人,电话,邮箱,别名")
+                                       .replace("tw@x.edu.cn", "tw@x.edu.cn,学工处"), encoding="utf-8")
+    units = status_of(campaign, "2025-11-21")
+    assert "学工处" not in units and units["团委"]["submissions"] == 1 and units["团委"]["status"] != "未报送"
+    history = json.loads(cli("history", "学工处", "--format", "json", campaign=campaign).stdout)
+    assert history["unit"] == "团委" and len(history["submissions"]) == 1

@@ -58,6 +58,24 @@ class Counting:
         return next((s for s in self.submissions if s.id == sid), None)
 
 
+def listed_submissions(ledger: Ledger, config: Campaign, units: list[str] | None = None) -> list[Submission]:
+    """The ledger's submissions, a unit recorded by a name that the unit table now gives as an
+    别名 shown as that unit (a unit not on the list, resolved by adding its alias later)."""
+    from ..check.units import alias_unit
+
+    units = list(units if units is not None else config.units)
+    subs = ledger.submissions()
+    if not config.aliases:
+        return subs
+    out = []
+    for s in subs:
+        named = alias_unit(s.unit, config.aliases, config.school) if s.unit and s.unit not in units else None
+        if named:
+            s = replace(s, unit=named, files=tuple(replace(f, unit=named) for f in s.files))
+        out.append(s)
+    return out
+
+
 def count(subs: list[Submission] | tuple[Submission, ...], *, until: int | None = None,
           by: date | None = None) -> Counting:
     """The counting over ``subs`` (those recorded up to submission ``until`` and received by day ``by``)."""
@@ -150,7 +168,7 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
     from ..pipeline import validate_inputs
 
     as_of = as_of or date.today()
-    counting = count(ledger.submissions(), until=until, by=as_of)
+    counting = count(listed_submissions(ledger, config, units), until=until, by=as_of)
     chosen = [f for f in counting.files if f.id in counting.forms and (only is None or f.unit == only)]
     inputs = [Input(ledger.path_of(f), shown_name(f), unit=f.unit) for f in chosen]
     unit_list = list(units if units is not None else config.units)
@@ -302,7 +320,7 @@ def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = 
     across units see the other units' students as ``view`` (the whole campaign now) has them."""
     from ..check.cross import student_phones
 
-    subs = [s for s in ledger.submissions() if s.unit == unit and not s.duplicate and s.excluded is None
+    subs = [s for s in listed_submissions(ledger, config) if s.unit == unit and not s.duplicate and s.excluded is None
             and (as_of is None or s.received.date() <= as_of)]
     ids = [s.id for s in subs]
     if last_only:

@@ -95,9 +95,9 @@ class History:
 
 
 def unit_history(ledger: Ledger, config: Campaign, unit: str, as_of: date | None = None) -> History:
-    from .counting import count
+    from .counting import count, listed_submissions
 
-    counting = count(ledger.submissions())
+    counting = count(listed_submissions(ledger, config))
     own = [s for s in counting.submissions if s.unit == unit]
     states = {f.id: counting.state[f.id] for s in own for f in s.files}
     return History(unit, [(s, counting.state_of(s)) for s in own], rounds(ledger, config, unit, as_of=as_of),
