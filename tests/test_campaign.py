@@ -200,15 +200,21 @@ def test_a_file_whose_unit_cannot_be_told_is_given_one_with_unit(campaign, tmp_p
 def test_a_ledger_of_the_previous_version_is_migrated_and_kept(tmp_path):
     db = sqlite3.connect(tmp_path / "netreg.db")
     for n in range(VERSION - 1):
-        db.executescript(MIGRATIONS[n])
+        if MIGRATIONS[n] != "regroup":  # a step in Python (ledger._regroup): nothing to regroup here
+            db.executescript(MIGRATIONS[n])
     db.execute(f"PRAGMA user_version = {VERSION - 1}")
-    db.execute("INSERT INTO submissions (received, recorded, name, sha256, size, state) "
-               "VALUES ('2025-11-20 09:00:00', '2025-11-20 09:00:00', '旧.xlsx', 'ab', 3, 'new')")
+    db.execute("INSERT INTO deliveries (received, recorded) VALUES ('2025-11-20 09:00:00', '2025-11-20 09:00:00')")
+    db.execute("INSERT INTO submissions (received, recorded, name, sha256, size, state, delivery) "
+               "VALUES ('2025-11-20 09:00:00', '2025-11-20 09:00:00', '旧.xlsx', 'ab', 3, 'new', 1)")
+    for error in (None, "登录失败"):  # a letter sent and one that failed, before letters had a state (v7)
+        db.execute("INSERT INTO letters (unit, kind, status_key, recipients, subject, sent_at, error) "
+                   "VALUES ('医学院', '整改', 'k', 'a@b.cn', '通知', '2025-11-28 10:00:00', ?)", (error,))
     db.commit()
     db.close()
     ledger = Ledger.open(tmp_path)
     assert ledger.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
     assert [s.name for s in ledger.submissions()] == ["旧.xlsx"]
+    assert ledger.db.execute("SELECT state FROM letters ORDER BY id").fetchall() == [("sent",), ("failed",)]
     assert not ledger.message_seen("INBOX", 1, 1)
     ledger.close()
     db = sqlite3.connect(tmp_path / "netreg.db")

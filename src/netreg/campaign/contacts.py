@@ -4,6 +4,8 @@ line, is a table with only 单位."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,12 @@ class UnitListError(ConfigError):
 HEADERS = {"unit": ("单位", "单位名称", "单位全称", "部门"), "aliases": ("别名", "简称", "其他名称"),
            "contact": ("联系人", "负责人", "联络人"), "phone": ("电话", "联系电话", "手机", "手机号"),
            "email": ("邮箱", "电子邮箱", "邮件", "email", "e-mail", "邮箱地址")}
+
+
+# An address as units' mail systems give them: a local part that begins with a letter or digit
+# (a formula begins with = + - or @, never does), a domain of letters, digits and hyphens.
+_EMAIL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._%+-]*[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
@@ -54,15 +62,15 @@ def read_contacts(path: Path) -> list[Contact]:
         raise UnitListError(f"无法读取单位名单 {path}：{os_reason(exc)}") from None
     except Exception:  # a damaged workbook: say so, in Chinese
         raise UnitListError(f"单位名单 {path} 无法读取（文件已损坏或不是表格）") from None
-    rows = [r for r in rows if any(r)]
+    numbered = [(n, r) for n, r in enumerate(rows, 1) if any(r)]  # the row numbers the table shows
     columns = {"unit": 0}
-    if rows:
-        found = {key: n for n, cell in enumerate(rows[0]) for key, names in HEADERS.items()
+    if numbered:
+        found = {key: n for n, cell in enumerate(numbered[0][1]) for key, names in HEADERS.items()
                  if cell.replace(" ", "").lower() in names}
         if "unit" in found:
-            columns, rows = found, rows[1:]
+            columns, numbered = found, numbered[1:]
     out: dict[str, Contact] = {}
-    for row in rows:
+    for number, row in numbered:
         def get(key: str) -> str:
             n = columns.get(key)
             return " ".join(row[n].split()) if n is not None and n < len(row) else ""
@@ -73,10 +81,26 @@ def read_contacts(path: Path) -> list[Contact]:
         split = lambda text: tuple(p.strip() for p in text.replace("，", ",").replace("；", ",").replace(";", ",")  # noqa: E731
                                    .replace("、", ",").replace(" ", ",").split(",") if p.strip())
         out[unit] = Contact(unit, split(get("aliases")), get("contact"), get("phone"),
-                            tuple(e.lower() for e in split(get("email"))))
+                            _emails(split(get("email")), get("email"), path, number))
     if not out:
         raise UnitListError(f"单位名单 {path} 是空的：请每行写一个单位名称，或在表格第一行写“单位”“联系人”“电话”“邮箱”")
     return list(out.values())
+
+
+def _emails(parts: tuple[str, ...], cell: str, path: Path, number: int) -> tuple[str, ...]:
+    """The addresses of one 邮箱 cell, lower-cased; anything that is not one (a formula, a name,
+    a phone number) refuses the table with one line naming the row: it never becomes a To:."""
+    out = []
+    for part in parts:
+        address = unicodedata.normalize("NFKC", part).strip("<>")
+        address = address[7:] if address.lower().startswith("mailto:") else address
+        if not _EMAIL.fullmatch(address) or ".." in address:
+            shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group(0)):02x}", cell)
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            raise UnitListError(f"单位名单 {path} 第 {number} 行的邮箱“{shown}”不是有效的邮箱地址：请改正或删去"
+                                "（一个单位有几个邮箱时用顿号或逗号分开）")
+        out.append(address.lower())
+    return tuple(out)
 
 
 def _text(value) -> str:

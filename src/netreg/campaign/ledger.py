@@ -125,6 +125,13 @@ MIGRATIONS: list[str] = [
     );
     """,
     "regroup",  # Python: the files of one message or one zip become one delivery (_regroup)
+    # 7: a letter is recorded before it goes out (state sending, with its Message-ID) and settled
+    # after: sent, failed, or unknown (the server had the message and did not confirm it); a
+    # sending or unknown letter is sent again with the same Message-ID, never a new one
+    """
+    ALTER TABLE letters ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';  -- sending | sent | failed | unknown
+    UPDATE letters SET state = 'failed' WHERE error IS NOT NULL;
+    """,
 ]
 VERSION = len(MIGRATIONS)
 

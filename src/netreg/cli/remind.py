@@ -59,25 +59,23 @@ def remind(
 
 def _send(ledger, config, drafts, yes: bool) -> None:
     from ..intake.mail import password_from_env_or_prompt
+    from ..letters import send as sending
     from ..letters.eml import sender_of
-    from ..letters.send import send_letters, sent_on
 
     if not config.mail.smtp_host:
         fail("netreg.toml 中没有设置发信服务器：请在 [mail] 中填写 smtp_host 和 user（见 netreg init 生成的示例）")
-    todo = []
-    for letter in drafts.letters:
-        if letter.unit in drafts.messages:
-            when = sent_on(ledger, letter.key)
-            if when:
-                typer.echo(f"{letter.unit}：这份通知已发送过（{when[:16]}），不再发送")
-            else:
-                todo.append((letter, drafts.messages[letter.unit]))
+    todo, done = sending.to_send(ledger, drafts)
+    for unit, when in done:
+        typer.echo(f"{unit}：这份通知已发送过（{when[:16]}），不再发送")
     if not todo:
         typer.echo("没有需要发送的邮件。")
         return
     typer.echo(f"将从 {sender_of(config)} 发送 {len(todo)} 封邮件：")
-    for letter, _ in todo:
-        typer.echo(f"  {letter.unit}（{'、'.join(letter.recipients)}）：{letter.subject}")
+    for item in todo:
+        typer.echo(f"  {item.letter.unit}（{'、'.join(item.letter.recipients)}）：{item.letter.subject}")
+    for item in todo:
+        if item.again:
+            typer.echo(sending.again(item))
     if not yes:
         if not sys.stdin or not sys.stdin.isatty():
             fail("没有终端可以确认发送：确认无误后请加 --yes 再运行")
@@ -85,15 +83,8 @@ def _send(ledger, config, drafts, yes: bool) -> None:
             typer.echo("已取消，没有发送任何邮件。")
             return
     password = password_from_env_or_prompt(config.mail.user or sender_of(config))
-
-    def said(o) -> None:
-        if o.sent:
-            refused = f"；{'、'.join(o.refused)} 被拒收" if o.refused else ""
-            typer.echo(f"{o.letter.unit}：已发送至 {'、'.join(o.accepted)}{refused}")
-        else:
-            typer.echo(f"{o.letter.unit}：发送失败——{o.error}（已记录，下次运行 --send 时重试）")
-
-    outcomes = send_letters(ledger, config.mail, sender_of(config), todo, password, said)
-    typer.echo(f"已发送 {sum(o.sent for o in outcomes)} 封，失败 {sum(not o.sent for o in outcomes)} 封。")
-    if not all(o.sent for o in outcomes):
+    outcomes, stop = sending.send_letters(ledger, config.mail, sender_of(config), todo, password,
+                                          lambda o: typer.echo(sending.said(o)))
+    typer.echo(sending.summary(outcomes, stop))
+    if stop or not all(o.sent for o in outcomes):
         raise typer.Exit(1)

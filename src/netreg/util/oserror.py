@@ -29,7 +29,18 @@ def os_reason(exc: OSError) -> str:
     """One Chinese phrase for ``exc``; Windows' sharing violation (WinError 32/33) included."""
     if getattr(exc, "winerror", None) in (32, 33):
         return _IN_USE
-    return _REASONS.get(exc.errno, "无法访问（系统错误）")
+    return _REASONS.get(os_errno(exc), "无法访问（系统错误）")
+
+
+def os_errno(exc: OSError) -> int | None:
+    """The error number, also of an error raised in Rust (python-calamine: errno None, the
+    number only in its text, "No such file or directory (os error 2)")."""
+    if exc.errno is None:
+        import re
+
+        found = re.search(r"\(os error (\d+)\)", str(exc))
+        return int(found.group(1)) if found else None
+    return exc.errno
 
 
 def os_target(exc: OSError, default: object) -> str:
