@@ -169,6 +169,10 @@ _RANGE = re.compile(rb"""(?:^|\s)ref\s*+=\s*+["']\$?([A-Z]{1,3}+)\$?([0-9]{1,7}+
                     rb"""(?::\$?([A-Z]{1,3}+)\$?([0-9]{1,7}+))?["']""")
 _STYLE = re.compile(rb"""(?:^|\s)s\s*+=\s*+["']([0-9]{1,9}+)["']""")
 _SPACE = b" \t\r\n"
+# An error cell (t="e") holding its value, not a formula's: <c r="K5" t="e"><v>#NUM!</v></c>.
+# calamine gives such a cell as empty; what the unit sees there (#NUM!, #N/A) is kept as text.
+_ERROR_CELL = re.compile(rb"<" + _PREFIX + rb"c(?=[\s/>])([^<>]*?\st\s*+=\s*+[\"']e[\"'][^<>]*+)>\s*+<"
+                         + _PREFIX + rb"v\s*+>([^<>]{1,64}+)</")
 
 
 def _column(letters: bytes) -> int:
@@ -205,6 +209,7 @@ class SheetScan:
     def __init__(self, struck_styles: frozenset[int], merges: bool = False):
         self.struck_styles, self.want_merges = struck_styles, merges
         self.formulas: dict[int, dict[int, str]] = {}
+        self.errors: dict[tuple[int, int], str] = {}  # (row, col) → #NUM!… of an error cell holding no formula
         self.merged: list[tuple[int, int, int, int]] = []
         self._rows: dict[int, bool] = {}  # row → every cell holding a value is struck through
 
@@ -243,6 +248,12 @@ class SheetScan:
         if self.struck_styles:
             for m in _CELL.finditer(data, 0, end):
                 self._strike(data, m)
+        if b't="e"' in data or b"t='e'" in data:
+            for m in _ERROR_CELL.finditer(data, 0, end):
+                ref = _REF.search(m.group(1))
+                if ref is not None and not m.group(1).endswith(b"/"):
+                    text = html.unescape(m.group(2).decode("utf-8", "replace")).strip()
+                    self.errors[(int(ref.group(2)) - 1, _column(ref.group(1)))] = text
         if self.want_merges and b"mergeCell" in data:
             for m in _MERGE.finditer(data, 0, end):
                 ref = _RANGE.search(m.group(1))
@@ -296,6 +307,14 @@ def _scan(zf: zipfile.ZipFile, part: str, struck_styles: frozenset[int], merges:
 # ---------------------------------------------------------------------------- reading
 
 _DAMAGED = "文件内部结构损坏或含有不安全内容，请用 Excel 或 WPS 打开后重新保存再发送"
+
+
+def _put_errors(cells: list[list], errors: dict[tuple[int, int], str]) -> None:
+    """An error cell's text (#NUM!) where calamine gave the cell as empty: what the unit sees
+    there is kept, never dropped in silence."""
+    for (r, c), text in errors.items():
+        if r < len(cells) and c < len(cells[r]) and cells[r][c] in ("", None):
+            cells[r][c] = text
 
 
 def read_xlsx(path: Path, limits) -> Book:
@@ -382,6 +401,8 @@ def _read_calamine(path: Path, limits, meta: dict[str, str], scans: dict[str, Sh
                         meta.setdefault(str(r[0]).strip(), clean_text(r[1]))
                 continue
             scan = scans.get(name)
+            if scan is not None and scan.errors:
+                _put_errors(cells, scan.errors)
             grids.append(Grid(name, cells, _merged(sheet.merged_cell_ranges),
                               scan.formulas if scan else {}, scan.struck if scan else frozenset()))
     except Unreadable:
