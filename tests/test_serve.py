@@ -174,6 +174,25 @@ def test_the_campaign_in_a_real_browser(campaign, tmp_path):  # noqa: F811
         web.save_screenshot(str(SHOTS / "board-390.png"))
         width = web.execute_script("return document.documentElement.scrollWidth")
         assert width <= 400, width  # no sideways scrolling on a phone
+        # letters: previewed as they read, made, downloaded; then the summary, run with progress
+        web.set_window_size(1280, 900)
+        web.get(base + "/letters")
+        web.find_element(By.CSS_SELECTOR, "details.letter summary").click()
+        assert "特此通知" in web.find_element(By.CSS_SELECTOR, "details.letter pre").text
+        web.find_element(By.ID, "make").click()
+        wait.until(ec.text_to_be_present_in_element((By.CLASS_NAME, "msg"), "已生成"))
+        href = web.find_element(By.PARTIAL_LINK_TEXT, "医学院-整改通知.docx").get_attribute("href")
+        fetched = "return fetch(arguments[0]).then(r => r.status + ' ' + r.headers.get('content-length'))"
+        assert web.execute_async_script("const done = arguments[arguments.length - 1];"
+                                        + fetched.replace("return ", "") + ".then(done);", href).startswith("200")
+        web.get(base + "/summary")
+        web.find_element(By.ID, "run").click()
+        WebDriverWait(web, 90).until(lambda d: "已完成" in d.find_element(By.ID, "job").text)
+        assert "（一致）" in web.find_element(By.ID, "job").text
+        href = web.find_element(By.LINK_TEXT, "汇总.xlsx").get_attribute("href")
+        assert web.execute_async_script("const done = arguments[arguments.length - 1];"
+                                        + fetched.replace("return ", "") + ".then(done);", href).startswith("200")
+        web.get(base + "/")
         # a change made by the CLI reaches the open board by itself
         assert cli("paper", "团委", "--date", "2025-11-24", campaign=campaign).exit_code == 0
         WebDriverWait(web, 15).until(lambda d: "2025-11-24" in d.find_element(By.ID, "board").text)
@@ -191,3 +210,46 @@ def test_the_campaign_in_a_real_browser(campaign, tmp_path):  # noqa: F811
     assert "Traceback" not in out
     assert all((SHOTS / n).stat().st_size > 5000 for n in ("board-1280.png", "board-390.png", "unit-1280.png",
                                                            "unit-390.png"))
+
+
+def test_letters_are_previewed_made_and_downloaded(client, campaign, tmp_path):  # noqa: F811
+    whole("医学院", tmp_path / "in" / "医学院.xlsx", f1=[{**SITE, "phone": "12345"}])
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 09:00", campaign=campaign).exit_code == 0
+    page = client.get("/letters").text
+    assert "医学院：关于整改" in page and "整改错误 1 处" in page and "组织部" in page  # 未报送: a 催报 letter
+    assert "12345" in page and "yxy@x.edu.cn" in page
+    r = client.post("/letters/make", data={"csrf": csrf_of(page)}, follow_redirects=True)
+    assert "已生成" in r.text and "医学院-整改通知.docx" in r.text and "催报名单.xlsx" in r.text
+    got = client.get("/letters/file/医学院-整改通知.docx")
+    assert got.status_code == 200 and got.content[:2] == b"PK"
+    assert got.content == (campaign / "催报" / "医学院-整改通知.docx").read_bytes()
+    for bad in ("../netreg.db", "..%2Fnetreg.db", "%2E%2E", ".netreg-x.tmp"):
+        assert client.get(f"/letters/file/{bad}").status_code == 404
+    # the letter's 完成日期 is remembered, as netreg remind does
+    import sqlite3
+
+    assert sqlite3.connect(campaign / "netreg.db").execute("SELECT unit FROM asked").fetchall() == [("医学院",)]
+
+
+def test_the_summary_runs_in_the_background_and_is_downloaded(client, campaign, tmp_path):  # noqa: F811
+    whole("医学院", tmp_path / "in" / "医学院.xlsx")
+    assert cli("intake", str(tmp_path / "in"), "--received", "2025-11-20 09:00", campaign=campaign).exit_code == 0
+    page = client.get("/summary").text
+    client.post("/summary/run", data={"csrf": csrf_of(page)})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = client.get("/summary").text
+        if "已完成" in page or "未完成" in page:
+            break
+        assert 'http-equiv="refresh"' in page  # a page left open follows the work without JavaScript
+        time.sleep(0.3)
+    assert "已完成" in page and "（一致）" in page, page
+    xlsx = client.get("/summary/file/汇总.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    import openpyxl
+
+    (tmp_path / "got.xlsx").write_bytes(xlsx.content)
+    assert "总览" in openpyxl.load_workbook(tmp_path / "got.xlsx").sheetnames
+    report = client.get("/summary/file/汇总报告.html")
+    assert report.status_code == 200 and "各单位报送情况" in report.text
+    assert client.get("/summary/file/netreg.toml").status_code == 404

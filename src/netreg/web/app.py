@@ -31,6 +31,7 @@ class Site:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     lock: threading.Lock = field(default_factory=threading.Lock)
     cached: tuple[str, object] | None = None
+    job: Job | None = None  # the summary being made (it runs on while the page is left)
 
     def open(self):
         from ..campaign import open_campaign
@@ -74,6 +75,24 @@ class Site:
             return self.cached[1]
 
 
+@dataclass
+class Job:
+    """A long operation the page can leave and come back to: what it is doing now."""
+
+    state: str = "running"  # running | done | failed
+    step: str = "正在开始…"
+    done: int = 0
+    total: int = 0
+    started: datetime = field(default_factory=datetime.now)
+    lines: list[str] = field(default_factory=list)  # the result, in Chinese
+
+
+LETTERS = "催报"
+SUMMARY = "汇总"
+SUMMARY_FILES = {"汇总.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "汇总报告.html": "text/html; charset=utf-8"}
+
+
 def create_app(folder: Path, *, token: str | None = None):
     """The Starlette application serving the campaign in ``folder``."""
     from starlette.applications import Starlette
@@ -92,6 +111,12 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/override", override, methods=["POST"]),
         Route("/file/{fid:int}", download, methods=["GET"]),
         Route("/static/{name}", static, methods=["GET"]),
+        Route("/letters", letters_page, methods=["GET"]),
+        Route("/letters/make", letters_make, methods=["POST"]),
+        Route("/letters/file/{name}", letters_file, methods=["GET"]),
+        Route("/summary", summary_page, methods=["GET"]),
+        Route("/summary/run", summary_run, methods=["POST"]),
+        Route("/summary/file/{name}", summary_file, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_Guard, site=site)])
     app.state.site = site
@@ -399,3 +424,140 @@ def _override(site: Site, sid: int, action: str, reason: str) -> str:
             ledger.override(sid, action, reason)
     verb = "已排除，不再计入" if action == "exclude" else "已恢复计入"
     return f"第 {sid} 号报送（{sub.name}）{verb}；原因：{reason}"
+
+
+# ------------------------------------------------------------------------------ letters (通知)
+
+async def letters_page(request):
+    from starlette.concurrency import run_in_threadpool
+
+    site = _site(request)
+    data = await run_in_threadpool(_letters_data, site)
+    return _page(request, "letters.html.j2", msg=request.query_params.get("msg", ""), **data)
+
+
+def _letters_data(site: Site) -> dict:
+    """Who needs a letter and why, each as it will read (``plan_letters``, as ``netreg remind``)."""
+    from ..letters.plan import plan_letters
+
+    status = site.status()
+    _ledger, config, _units, contacts = site.open()
+    _ledger.close()
+    letters = plan_letters(status, config, contacts)
+    folder = site.folder / LETTERS
+    made = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".eml", ".xlsx")) \
+        if folder.is_dir() else []
+    return {"letters": letters, "made": made}
+
+
+async def letters_make(request):
+    from starlette.concurrency import run_in_threadpool
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    message = await run_in_threadpool(_letters_make, _site(request))
+    return _back("/letters", message)
+
+
+def _letters_make(site: Site) -> str:
+    """The drafts of ``netreg remind`` into the campaign's 催报/ (the 完成日期 each asks for remembered)."""
+    from ..letters import write_drafts
+
+    status = site.status()
+    ledger, config, _units, contacts = site.open()
+    with ledger:
+        drafts = write_drafts(status, config, contacts, site.folder / LETTERS, ledger=ledger)
+    if not drafts.letters:
+        return "各单位均已报送、没有需要整改的问题，纸质版也已交齐，不需要催报。"
+    return (f"已生成 {len(drafts.docx)} 份通知、{len(drafts.eml)} 份邮件草稿和催报名单，保存在活动文件夹的 {LETTERS}/ 中"
+            + (f"；{len(drafts.failed)} 个单位的修改意见表未能附上" if drafts.failed else ""))
+
+
+async def letters_file(request):
+    return _folder_file(_site(request).folder / LETTERS, request.path_params["name"], None)
+
+
+def _folder_file(folder: Path, name: str, types: dict[str, str] | None):
+    """A file directly inside ``folder`` by its name, never a path the request makes up."""
+    from starlette.responses import FileResponse, PlainTextResponse
+
+    if "/" in name or "\\" in name or name.startswith(".") or (types is not None and name not in types):
+        return PlainTextResponse("404：没有这个文件", status_code=404)
+    path = folder / name
+    if not path.is_file() or path.resolve().parent != folder.resolve():
+        return PlainTextResponse("404：没有这个文件", status_code=404)
+    if types is not None and name.endswith(".html"):
+        return FileResponse(path, media_type=types[name])
+    return FileResponse(path, filename=name, media_type=(types or {}).get(name))
+
+
+# ------------------------------------------------------------------------------ summary (汇总)
+
+async def summary_page(request):
+    site = _site(request)
+    folder = site.folder / SUMMARY
+    files = [n for n in SUMMARY_FILES if (folder / n).is_file()]
+    return _page(request, "summary.html.j2", job=site.job, files=files, msg=request.query_params.get("msg", ""))
+
+
+async def summary_run(request):
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    site = _site(request)
+    with site.lock:
+        if site.job is not None and site.job.state == "running":
+            return _back("/summary", "汇总正在生成，请稍候")
+        site.job = Job()
+    threading.Thread(target=_summary_job, args=(site, site.job), daemon=True).start()
+    return _back("/summary")
+
+
+def _summary_job(site: Site, job: Job) -> None:
+    """``netreg merge`` on the counted submissions, into the campaign's 汇总/ folder."""
+    from ..campaign.counting import campaign_report
+    from ..excel.summary import merge
+    from ..model.issues import Severity
+    from ..util.debug import note
+    from ..util.oserror import os_reason
+
+    try:
+        ledger, config, units, _ = site.open()
+        with ledger:
+            job.total = sum(len(s.files) for s in ledger.submissions())
+            job.step = "正在读取和校验计入的报送…"
+
+            def read_one(_path) -> None:
+                job.done += 1
+                job.step = f"正在读取和校验…（已读取 {job.done} 个文件）"
+
+            view = campaign_report(ledger, config, units=units, as_of=date.today(), on_file=read_one)
+        if not view.shown:
+            job.state, job.lines = "failed", ["台账中还没有计入的报送，无法生成汇总"]
+            return
+        folder = site.folder / SUMMARY
+        folder.mkdir(exist_ok=True)
+
+        def phase(text: str) -> None:
+            job.step = text
+
+        result = merge(view.report, folder / "汇总.xlsx", school=config.school, html=folder / "汇总报告.html",
+                       force=True, campaign=view, on_phase=phase)
+        job.lines = [f"读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行"
+                     + ("（一致）" if result.rows_in == result.rows_out else "（不一致，请检查）"),
+                     f"{len(result.statuses)} 个单位；错误 {result.count(Severity.ERROR)} 个，"
+                     f"警告 {result.count(Severity.WARNING)} 个"]
+        job.lines += [f"未能保存 {p.name}：{why}" for p, why in result.failed]
+        job.state = "failed" if result.failed else "done"
+    except OSError as exc:
+        job.state, job.lines = "failed", [f"无法写入汇总：{os_reason(exc)}"]
+    except Exception as exc:  # noqa: BLE001 - the page says so in Chinese; NETREG_DEBUG=1 prints why
+        note(exc)
+        job.state, job.lines = "failed", ["生成汇总时出错（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）"]
+    finally:
+        job.step = "已完成" if job.state == "done" else "未完成"
+
+
+async def summary_file(request):
+    return _folder_file(_site(request).folder / SUMMARY, request.path_params["name"], SUMMARY_FILES)
