@@ -298,3 +298,114 @@ def test_addresses_as_people_type_them_are_read(tmp_path):
 def test_a_missing_units_file_is_said_not_to_exist(campaign, name):
     result = CliRunner().invoke(app, ["status", "--units", str(campaign / name), "--campaign", str(campaign)])
     assert result.exit_code == 2 and "文件或文件夹不存在" in result.output and "系统错误" not in result.output
+
+
+# --------------------------------------------------------------------------- item 6: a full disk
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 4 MB tmpfs of the test's own, filled on demand (``fill``): a real full disk."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    why = None
+    if not sys.platform.startswith("linux") or os.geteuid() != 0 or not shutil.which("mount"):
+        why = "mounting a tmpfs needs Linux and root"
+    else:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True)
+        why = done.returncode and f"mount refused: {done.stderr.decode(errors='replace').strip()}"
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def fill(disk: Path, leave_kb: int) -> None:
+    """Leave ``leave_kb`` KB free on ``disk``."""
+    filler = disk / "填满"
+    filler.unlink(missing_ok=True)
+    st = os.statvfs(disk)
+    size = st.f_bavail * st.f_frsize - leave_kb * 1024
+    if size > 0:
+        with open(filler, "wb") as f:
+            os.posix_fallocate(f.fileno(), 0, size)
+
+
+def counts(folder: Path) -> tuple:
+    """Rows of the ledger's tables, after checking it is whole: every file of a delivery that
+    is there (a run stopped by the disk records the deliveries before whole, the one at hand not)."""
+    db = sqlite3.connect(f"file:{folder / 'netreg.db'}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM submissions WHERE delivery IS NULL"
+                          " OR delivery NOT IN (SELECT id FROM deliveries)").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM deliveries WHERE id NOT IN (SELECT delivery FROM submissions)"
+                          " AND message IS NULL").fetchone()[0] == 0
+        return tuple(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                     for t in ("deliveries", "submissions", "paper", "letters", "messages"))
+    finally:
+        db.close()
+
+
+def leftovers(disk: Path) -> list[str]:
+    return sorted(p.name for p in disk.rglob("*") if p.name.startswith(".netreg-") and p.suffix == ".tmp")
+
+
+FULL = {  # command → the free space (KB) to leave: each fails at another write (ledger, zip, mail draft, commit)
+    "remind": ([0, 40, 120], ["remind", "--as-of", AS_OF]),
+    "intake": ([0, 60], ["intake", "../收到", "--received", "2025-11-21 10:00"]),
+    "paper": ([0, 4], ["paper", "团委", "--date", "2025-11-25"]),
+    "annotate": ([0, 40], ["validate", "--annotate", "../修改意见", "../收到"]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(FULL))
+def test_a_full_disk_is_one_line_and_leaves_nothing_half_made(small_disk, campaign_made, command):
+    """Before: intake, remind and paper ended 程序内部出错 (exit 3), remind printed "Exception
+    ignored in ZipFile.__del__ … Errno 28", validate --annotate wrote 修改意见-only copies in
+    silence. Now: 磁盘空间不足 in one line, exit 2 (annotate: each copy not written, exit 1), the
+    ledger as it was, no temporary file left; with space again the same command works."""
+    leaves, args = FULL[command]
+    folder = small_disk / "活动"
+    shutil.copytree(campaign_made, folder)
+    shutil.copytree(campaign_made.parent / "收到", small_disk / "收到")
+    before = counts(folder)
+    env = {"NETREG_MAIL_PASSWORD": "", "NETREG_DEBUG": ""}
+    for leave in leaves:
+        fill(small_disk, leave)
+        run = subprocess.run([sys.executable, "-m", "netreg", *args], capture_output=True, text=True, cwd=folder,
+                             env={**os.environ, "COLUMNS": "200", **env}, timeout=120)
+        said = run.stdout + run.stderr
+        assert "Traceback" not in said and "Exception ignored" not in said and "Errno" not in said, said
+        if command == "annotate":
+            assert run.returncode == 1, said
+            assert "（磁盘空间不足）" in run.stdout and not list((small_disk / "修改意见").glob("*.xlsx"))
+        else:
+            assert run.returncode == 2, (leave, said)
+            [line] = run.stderr.strip().splitlines()
+            assert line.startswith("错误：磁盘空间不足"), line
+        after = counts(folder)
+        assert leftovers(small_disk) == [], (leave, said)
+        assert after == before if command != "intake" else after[0] - before[0] == after[1] - before[1] <= 2, after
+    (small_disk / "填满").unlink()
+    run = subprocess.run([sys.executable, "-m", "netreg", *args], capture_output=True, text=True, cwd=folder,
+                         env={**os.environ, "COLUMNS": "200", **env}, timeout=120)
+    assert run.returncode in (0, 1) and "磁盘空间不足" not in run.stdout + run.stderr, run.stderr
+
+
+def test_init_on_a_full_disk_leaves_no_ledger(small_disk):
+    """Before: a 0-byte (or 4 KB) netreg.db and 数据库错误; now no netreg.db, -wal or -shm, and
+    磁盘空间不足; the next init, with space, makes the campaign."""
+    target = small_disk / "新活动"
+    for leave in (0, 24):
+        fill(small_disk, leave)
+        result = CliRunner().invoke(app, ["init", str(target)])
+        assert result.exit_code == 2 and "磁盘空间不足" in result.output and "数据库错误" not in result.output
+        assert not [p.name for p in target.glob("netreg.db*")] and leftovers(small_disk) == []
+    (small_disk / "填满").unlink()
+    assert CliRunner().invoke(app, ["init", str(target)]).exit_code == 0
+    assert (target / "netreg.db").stat().st_size > 0

@@ -216,6 +216,7 @@ class Ledger:
         if not path.exists() and not create:
             raise LedgerError(f"{folder} 中没有报送台账 {DB_NAME}：请先在该文件夹运行 netreg init，"
                               "或用 --campaign 指定活动文件夹")
+        created, db = create and not path.exists(), None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, timeout=60, isolation_level=None)
@@ -223,10 +224,14 @@ class Ledger:
             db.execute("PRAGMA journal_mode = WAL")  # readers (status, serve) never wait for a writer
             ledger = cls(folder, db)
             ledger._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
+            if db is not None:
+                db.close()
+            for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal") if created else ():
+                (folder / name).unlink(missing_ok=True)  # a ledger this run could not create is not left half-made
+            if isinstance(exc, OSError):
+                raise LedgerError(f"报送台账 {path} 无法打开：{os_reason(exc)}") from None
             raise LedgerError(f"报送台账 {path} 无法打开（{_db_reason(exc)}）") from None
-        except OSError as exc:
-            raise LedgerError(f"报送台账 {path} 无法打开：{os_reason(exc)}") from None
         return ledger
 
     def _migrate(self) -> None:

@@ -39,15 +39,20 @@ app = typer.Typer(
 def command(fn):
     """Register ``fn`` as a command. This is the CLI's one boundary: a ``NetregError`` raised
     below (bad settings, an output that may not be replaced…) is printed as its Chinese line
-    and ends the command with exit code 2."""
+    and ends the command with exit code 2; so is a full disk, wherever it was met."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
         from ..errors import NetregError
+        from ..util.oserror import disk_full, quiet_when_full
 
+        quiet_when_full()  # a half-written zip freed later says nothing more than the line below
         try:
             return fn(*args, **kwargs)
-        except NetregError as exc:
-            typer.echo(f"错误：{exc}", err=True)
+        except Exception as exc:
+            full = None if type(exc).__module__.startswith(("click", "typer")) else disk_full(exc)
+            if not full and not isinstance(exc, NetregError):
+                raise
+            typer.echo(f"错误：{full or exc}", err=True)
             raise typer.Exit(2) from None
 
     return app.command(fn.__name__, options_metavar="[选项]")(run)

@@ -81,5 +81,5 @@ def validate(
         from ..render.terminal import render_text
 
         render_text(report, new_console())
-    raise typer.Exit(report.exit_code(strict))
+    raise typer.Exit(max(report.exit_code(strict), int(annotate is not None and bool(done.failed))))  # a copy unwritten: 1
 

@@ -22,7 +22,7 @@ from ..errors import NetregError
 from ..model.issues import SEVERITY_LABEL, Issue, Severity, severity_rank
 from ..model.report import FileResult, Report
 from ..util.atomic import atomic_path
-from ..util.oserror import os_reason
+from ..util.oserror import disk_full, os_reason
 from . import cells
 from .opinions import FILLS, SHEET, opinion_sheet
 
@@ -234,7 +234,9 @@ def _write_job(job: _Job, report: Report, config: Campaign | None) -> None:
             _annotate(wb, job, report, config)
             _save(wb, job.target, _digest(source))
             return
-        except Exception:  # calamine read it, openpyxl cannot: list the issues only
+        except Exception as exc:  # calamine read it, openpyxl cannot: list the issues only
+            if disk_full(exc):  # not the copy's fault: said as a copy not written (磁盘空间不足)
+                raise
             failure = "无法为它生成带批注的副本"
     import openpyxl
 

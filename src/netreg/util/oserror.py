@@ -49,3 +49,42 @@ def os_target(exc: OSError, default: object) -> str:
         if name and not Path(str(name)).name.startswith(".netreg-"):
             return str(name)
     return str(default)
+
+
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def disk_full(exc: BaseException | None) -> str | None:
+    """The one line for a full disk (or an exhausted quota) anywhere in ``exc``'s chain, else
+    None: an OSError ENOSPC/EDQUOT, or SQLite's "database or disk is full" (or the WAL index it
+    could not grow), raised as they are or under a NetregError that named them otherwise."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and os_errno(exc) in _FULL:
+            name = exc.filename2 or exc.filename
+            where = f"（写入 {Path(str(name)).parent if Path(str(name)).name.startswith('.netreg-') else name} 时）" if name else ""
+            return f"磁盘空间不足{where}：请腾出磁盘空间后再运行一次"
+        if type(exc).__module__ == "sqlite3" and (getattr(exc, "sqlite_errorcode", None) == 13  # SQLITE_FULL
+                                                  or getattr(exc, "sqlite_errorname", "") == "SQLITE_IOERR_SHMSIZE"):
+            return "磁盘空间不足（写入报送台账 netreg.db 时）：请腾出磁盘空间后再运行一次"
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def quiet_when_full() -> None:
+    """Objects that try to flush as they are freed after a full disk (a ZipFile half written:
+    "Exception ignored in ZipFile.__del__ … Errno 28") say nothing: the failure itself is
+    said where it was met, once. Any other unraisable error is shown as before."""
+    import sys
+
+    previous = sys.unraisablehook
+    if getattr(previous, "quiet_when_full", False):
+        return
+
+    def hook(unraisable) -> None:
+        if not disk_full(unraisable.exc_value):
+            previous(unraisable)
+
+    hook.quiet_when_full = True
+    sys.unraisablehook = hook
