@@ -32,6 +32,8 @@ COLUMNS = (  # header, width, wrap
     ("修改意见", 52, True),
 )
 FILE_COLUMN = "文件"
+PLACE_COLUMN = "单元格"  # I8 in a sheet; 第5行 第9列 in a Word table (Issue.cell, SPEC §3)
+TABLE_PLACE_WIDTH = 14
 FONT_NAME = "宋体"
 
 
@@ -48,6 +50,8 @@ def opinion_sheet(wb, ws: Worksheet, job, report: Report, config: Campaign | Non
     ws.title = SHEET
     several = len(job.files) > 1
     columns = [c for c in COLUMNS if several or c[0] != FILE_COLUMN]
+    if any(i.in_table for i in job.issues):  # 第12行 第10列: a Word table's place, as Word counts it
+        columns = [(name, TABLE_PLACE_WIDTH if name == PLACE_COLUMN else width, wrap) for name, width, wrap in columns]
     position = {name: i for i, (name, _, _) in enumerate(columns, start=1)}
     ncol = len(columns)
     last = get_column_letter(ncol)

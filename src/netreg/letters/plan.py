@@ -110,7 +110,8 @@ def original_name(shown: str | None) -> str:
 
 
 def where(issue: Issue, several_files: bool) -> str:
-    """附件4 第5行 F列“是否全部实名” (with the file's name when the unit sent several)."""
+    """附件4 第5行 F列“是否全部实名”; in a Word table 表格2（附件2） 第5行 第9列（联系电话）, as
+    Word counts its rows and columns (with the file's name when the unit sent several)."""
     parts = []
     if several_files and issue.file:
         parts.append(f"文件“{original_name(issue.file)}”")
@@ -119,11 +120,20 @@ def where(issue: Issue, several_files: bool) -> str:
         parts.append(issue.sheet if form is None or issue.sheet == form.sheet else f"工作表“{issue.sheet}”（{form.sheet}）")
     elif form is not None:
         parts.append(form.sheet)
+    name = "".join((issue.field or "").split())
+    if issue.in_table:  # a Word table: 表格2（附件2） 第5行 第9列（联系电话）, as Word counts them (SPEC §3)
+        if issue.sheet and form is not None and issue.sheet != form.sheet:
+            parts[-1] = f"{issue.sheet}（{form.sheet}）"
+        if issue.cell:
+            parts.append(issue.cell + (f"（{name}）" if name else ""))
+        else:
+            parts.extend(x for x in (f"第{issue.row}行" if issue.row else "", f"“{name}”" if name else "") if x)
+        return " ".join(parts) or "文件"
     if issue.row:
         parts.append(f"第{issue.row}行")
     column = f"{issue.column}列" if issue.column and issue.row else ""
-    if issue.field:
-        column += "“" + "".join(issue.field.split()) + "”"
+    if name:
+        column += f"“{name}”"
     if column:
         parts.append(column)
     return " ".join(parts) or "文件"

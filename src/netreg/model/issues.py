@@ -95,6 +95,25 @@ DEFAULTS = {"file-unreadable": {"advice": "请单位重新导出为 .xlsx 格式
             "phone-invalid": {"why": "：手机号应为 11 位，座机请写区号，如 0395-1234567。"}}
 
 
+class TableName(str):
+    """The name of a table in a document (表格2), given as an issue's or a record's ``sheet``:
+    its places are the table's own rows and columns counted from 1, header rows included, as
+    Word counts them (表格2 第5行 第9列), where a sheet's are Excel's cells (I8). The row is
+    then the table's row; the column stays the grid column's letter inside netreg (sorting,
+    the records' columns) and is shown as its number. ``sources/base.TablePlaces`` names it;
+    nothing here knows which format the table came from."""
+
+    __slots__ = ()
+
+
+def column_number(letters: str) -> int:
+    """I → 9: the 1-based number of a column given by its letters."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     code: str
@@ -104,8 +123,8 @@ class Issue:
     unit: str | None = None
     form: int | None = None
     sheet: str | None = None
-    row: int | None = None  # as Excel shows it (1-based)
-    column: str | None = None  # column letter
+    row: int | None = None  # as Excel shows it (1-based); in a document's table, the table's row
+    column: str | None = None  # column letter (a table's grid column: shown as its number, ``place``)
     field: str | None = None  # header text
     value: str | None = None  # the offending value, as typed
     reason: str | None = None  # file-level codes: corrupt, encrypted, too-large, malicious, missing
@@ -114,15 +133,55 @@ class Issue:
         d = {"code": self.code, "severity": str(self.severity), "file": self.file, "unit": self.unit,
              "form": self.form, "sheet": self.sheet, "row": self.row, "column": self.column,
              "field": self.field, "value": self.value, "message": self.message}
+        if self.in_table:  # SPEC §3: row r and column c of the table, as Word counts them
+            d["column"] = self.column_number
         if self.reason is not None:
             d["reason"] = self.reason
         return d
 
     @property
+    def in_table(self) -> bool:
+        """Placed in a document's table (表格N 第r行 第c列), not in a sheet's cells."""
+        return isinstance(self.sheet, TableName)
+
+    @property
+    def column_number(self) -> int | None:
+        """The table's column c (1-based) of a place in a table; None elsewhere or with no row."""
+        if self.in_table and self.column and self.row:
+            return column_number(self.column)
+        return None
+
+    @property
     def cell(self) -> str | None:
+        """I8 in a sheet; 第5行 第9列 in a document's table; None without a row and a column."""
         if self.column and self.row:
+            if self.in_table:
+                return f"第{self.row}行 第{column_number(self.column)}列"
             return f"{self.column}{self.row}"
         return None
+
+    def place(self, field: bool = True) -> str:
+        """Where a person finds it, in the terms of what they typed it in: 附件2 I8单元格“联系电话”
+        in a sheet, 表格2（附件2） 第5行 第9列（联系电话） in a document's table (SPEC §3). The
+        sheet is named with its form when it is not the form's own name; ``field``: the
+        column's name too."""
+        parts = []
+        if self.sheet:
+            form = self.form if isinstance(self.form, int) else None
+            named = form is None or self.sheet == f"附件{form}"
+            parts.append(self.sheet if named else f"{self.sheet}（附件{form}）")
+        name = (self.field or "") if field else ""
+        if self.cell:
+            if self.in_table:
+                parts.append(self.cell + (f"（{name}）" if name else ""))
+                name = ""
+            else:
+                parts.append(f"{self.cell}单元格")
+        elif self.row:
+            parts.append(f"第{self.row}行")
+        if name:
+            parts.append(f"“{name}”")
+        return " ".join(parts)
 
 
 def make(code: str, *, file: str | None = None, unit: str | None = None, form: int | None = None,

@@ -88,20 +88,10 @@ def forms_text(ids: list[int]) -> str:
 
 
 def issue_line(i: Issue) -> str:
-    """One issue on one line: where (sheet, cell, column name), what, and what to do."""
+    """One issue on one line: where (sheet, cell, column name; a Word table's 第r行 第c列（列名）),
+    what, and what to do."""
     _value, message = masked(i)
-    where = []
-    if i.sheet:
-        form = FORMS_BY_ID.get(i.form) if i.form else None
-        sheet = i.sheet if not form or i.sheet == form.sheet else f"{i.sheet}（附件{form.id}）"
-        where.append(sheet)
-    if i.cell:
-        where.append(f"{i.cell}单元格")
-    elif i.row:
-        where.append(f"第{i.row}行")
-    if i.field:
-        where.append(f"“{i.field}”")
-    prefix = " ".join(where)
+    prefix = i.place()
     return f"[{title(i.code)}] " + (f"{prefix}：" if prefix else "") + message
 
 

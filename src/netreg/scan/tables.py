@@ -40,7 +40,7 @@ from .structure import (
 
 @dataclass
 class RawRow:
-    row: int  # Excel row number
+    row: int  # Excel row number; in a document's table, the table's row (None: a paragraph)
     cells: dict[str, object]  # column key -> raw value
     extras: dict[int, object] = field(default_factory=dict)  # 0-based column index -> raw value
     formulas: dict[int, str] = field(default_factory=dict)  # 0-based column index -> formula text
@@ -53,7 +53,7 @@ class Table:
 
     sheet: str
     form: F.Form
-    header_row: int  # Excel row of the (first) header row
+    header_row: int  # Excel row of the (first) header row (a document table's own row)
     columns: dict[str, int]  # column key -> 0-based column index
     extra_headers: dict[int, str]  # 0-based index -> header text ('' when none)
     rows: list[RawRow] = field(default_factory=list)
@@ -200,6 +200,11 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
     vocab = vocab or vocabulary()
     above: list[str] = []  # texts since the last table: a title may name the platform of every row
     name, grid, formulas, merged_ranges = sheet.name, sheet.cells, sheet.formulas, sheet.merged
+    # Rows as the source numbers them: Excel's (1-based), or a document table's own rows
+    # (Grid.places: 表格2 第5行, the paragraphs above it in none) under the name that says so.
+    at = _excel_row
+    if sheet.places is not None:
+        name, at = sheet.places.sheet, sheet.places.row
     tables: list[Table] = []
     unit_text = None
     pending_labels: dict[str, tuple[str, int, int]] = {}
@@ -235,7 +240,7 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
                 del extra[unit_column]
             if summary:
                 extra = {ci: t for ci, t in extra.items() if t not in SUMMARY_COLUMNS}
-            current = Table(name, form, ri + 1, cols, extra, labels=dict(pending_labels), category_column=category,
+            current = Table(name, form, at(ri), cols, extra, labels=dict(pending_labels), category_column=category,
                             scales=count_scales(form, cols, cells, nxt if used == 2 else None),
                             unit_column=unit_column, ignore_unheaded=summary, near_miss=near,
                             implied=_implied(form, cols, [name, *above[-6:]], cells))
@@ -247,7 +252,7 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
             continue
         if not formulas.get(ri) and _is_structure(cells, current.columns if current is not None else None):
             above.extend(c for c in cells if c)
-            labels = _labels(cells, ri + 1, merged.get(ri))
+            labels = _labels(cells, at(ri), merged.get(ri))
             for key in ("填报单位", "报送单位", "单位名称"):
                 if key in labels and labels[key][0] and unit_text is None:
                     unit_text = UnitText(labels[key][0], name, labels[key][1], labels[key][2])
@@ -264,7 +269,7 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
             continue  # 合计 | | 15000: a sum of the rows above, not a row to register
         if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
-        _add_row(current, row, cells, ri, formulas)
+        _add_row(current, row, cells, ri, formulas, at(ri))
     return SheetScan(_split_mixed(tables, vocab), unit_text)
 
 
@@ -332,7 +337,12 @@ def _implied(form: F.Form, cols: dict[str, int], titles: list[str], header: list
     return out
 
 
-def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict) -> None:
+def _excel_row(ri: int) -> int:
+    return ri + 1
+
+
+def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict, number: int | None) -> None:
+    """Add grid row ``ri`` (0-based), which the source numbers ``number``, to ``table``."""
     if table._columns_used is None:
         table._columns_used = (frozenset(table.columns.values()),
                                frozenset({table.columns.get("seq"), table.unit_column}))
@@ -373,4 +383,4 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict)
             values.setdefault(key, value)
     extras = {ci: raw(ci) for ci in data_cells if ci not in used}
     unit = raw(table.unit_column) if table.unit_column is not None else None
-    table.rows.append(RawRow(ri + 1, values, extras, row_formulas, unit))
+    table.rows.append(RawRow(number, values, extras, row_formulas, unit))

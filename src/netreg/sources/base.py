@@ -1,7 +1,8 @@
 """The seam between file formats and everything after them: a file becomes a ``Book`` of ``Grid``s.
 
-A ``Grid`` is one sheet, or one Word table with the paragraphs above it as rows. Everything
-after ``sources/`` (scan, check, render) knows nothing of formats. A format is one module in
+A ``Grid`` is one sheet, or one Word table with the paragraphs above it as rows; its ``places``
+say how the source names a place when that is not Excel's A1 (a Word table's own rows and
+columns). Everything after ``sources/`` (scan, check, render) knows nothing of formats. A format is one module in
 this package exposing ``SOURCE``, an object with ``format``, ``accepts(head, path)`` and
 ``read(path, limits)``; ``sources/__init__.py`` keeps the registry.
 """
@@ -29,13 +30,50 @@ class Grid:
     ``merged`` holds (first row, first column, last row, last column), 0-based, inclusive:
     a merged value sits in its top-left cell only. ``formulas`` maps 0-based row →
     {0-based column: formula text starting with '='}; formulas are never evaluated.
-    ``struck`` holds the 0-based rows struck through from end to end."""
+    ``struck`` holds the 0-based rows struck through from end to end. ``places`` says how the
+    source names a place of the grid when that is not Excel's A1 (a Word table: 表格2 第5行
+    第9列, ``TablePlaces``); None for a sheet."""
 
     name: str
     cells: list[list[object]]
     merged: tuple[tuple[int, int, int, int], ...] = ()
     formulas: dict[int, dict[int, str]] = field(default_factory=dict)
     struck: frozenset[int] = frozenset()
+    places: "TablePlaces | None" = None
+
+
+@dataclass(frozen=True)
+class TablePlaces:
+    """How a document names the places of one of its grids (``Grid.places``): the table's own
+    rows and columns, counted from 1 as Word counts them, header rows included (SPEC §3). The
+    grid holds the paragraphs above the table first (rows ``0 … top-1``), then the table's
+    ``rows`` rows, then (the last table only) the paragraphs after it: a paragraph is in no
+    row of the table. A grid column is the table's column (``w:gridSpan`` and ``w:gridBefore``
+    counted, a merged cell at its top-left position).
+
+    ``sheet`` is the name issues and records carry (``TableName``: shown as 表格2 第5行 第9列);
+    ``row`` maps a 0-based grid row to the table's row; calling it names a place."""
+
+    name: str  # 表格2
+    top: int = 0  # 0-based grid row of the table's first row
+    rows: int = 0  # the table's rows
+
+    @property
+    def sheet(self) -> str:
+        from ..model.issues import TableName
+
+        return TableName(self.name)
+
+    def row(self, r: int) -> int | None:
+        """The table's row (1-based) of grid row ``r`` (0-based); None for a paragraph."""
+        return r - self.top + 1 if self.top <= r < self.top + self.rows else None
+
+    def __call__(self, r: int, c: int) -> str:
+        """表格2 第5行 第9列; 表格2 上方的段落 / 表格2 下方的段落 for a paragraph."""
+        row = self.row(r)
+        if row is None:
+            return f"{self.name} {'上方' if r < self.top else '下方'}的段落"
+        return f"{self.name} 第{row}行 第{c + 1}列"
 
 
 @dataclass(frozen=True)

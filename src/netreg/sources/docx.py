@@ -3,7 +3,9 @@
 Each body table (document order) is a grid named 表格1, 表格2, …: first the non-empty paragraphs
 since the previous table, one single-cell row each (附件N, the title, 填报单位：…, 填表人：…), then
 the table's rows. Paragraphs after the last table go to the last grid; a document without
-tables gives one grid 正文 of its paragraphs, so that nothing is skipped in silence.
+tables gives one grid 正文 of its paragraphs, so that nothing is skipped in silence. Each grid's
+``places`` (``TablePlaces``) name a place as Word does: 表格2 第5行 第9列, the table's own rows
+(header rows included) and grid columns, the paragraphs above it in no row.
 
 Tables are read from the XML (``w:gridSpan``, ``w:vMerge``, ``w:gridBefore``), not from
 python-docx's ``row.cells``, which repeats a merged cell in every position it covers: a merged
@@ -19,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from . import guard
-from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells
+from .base import ZIP_MAGIC, Book, Grid, Reason, TablePlaces, Unreadable, cut_cells
 
 MAX_TABLES = 1000  # the notice has five; SPEC §7 lists "a .docx with 10 000 tables" as hostile
 
@@ -231,8 +233,10 @@ class _Reader:
         if self.above and self.grids:
             self.grids[-1]["cells"].extend(self.above)
         elif self.above:
-            self.grids.append({"name": "正文", "cells": self.above, "merged": [], "struck": set()})
-        return [Grid(g["name"], cut_cells(g["cells"]), tuple(sorted(g["merged"])), struck=frozenset(g["struck"]))
+            self.grids.append({"name": "正文", "cells": self.above, "merged": [], "struck": set(),
+                               "top": 0, "rows": 0})
+        return [Grid(g["name"], cut_cells(g["cells"]), tuple(sorted(g["merged"])), struck=frozenset(g["struck"]),
+                     places=TablePlaces(g["name"], g["top"], g["rows"]))
                 for g in self.grids]
 
     def _start(self, tbl) -> None:
@@ -242,7 +246,8 @@ class _Reader:
             raise Unreadable(f"Word 文件中的表格超过 {MAX_TABLES} 个，不像是登记表，"
                              "请只保留附件1–附件5 的表格后重新发送", Reason.TOO_LARGE)
         self.table = tbl
-        self.grid = {"name": f"表格{len(self.grids) + 1}", "cells": self.above, "merged": [], "struck": set()}
+        self.grid = {"name": f"表格{len(self.grids) + 1}", "cells": self.above, "merged": [], "struck": set(),
+                     "top": len(self.above), "rows": 0}
         self.grids.append(self.grid)
         self.above, self.top, self.width = [], len(self.grid["cells"]), 0
         self.rows: list[dict[int, str]] = []  # column → text, for the positions holding a value
@@ -303,6 +308,7 @@ class _Reader:
             for c, value in row.items():
                 dense[c] = value
             cells.append(dense)
+        self.grid["rows"] = len(self.rows)
         self.grid["merged"].extend(tuple(a) for a in self.anchors if a[2] > a[0] or a[3] > a[1])
         self.table = None
 
