@@ -101,9 +101,25 @@ class TableName(str):
     Word counts them (表格2 第5行 第9列), where a sheet's are Excel's cells (I8). The row is
     then the table's row; the column stays the grid column's letter inside netreg (sorting,
     the records' columns) and is shown as its number. ``sources/base.TablePlaces`` names it;
-    nothing here knows which format the table came from."""
+    nothing here knows which format the table came from.
 
-    __slots__ = ()
+    ``cells`` moves places of a table read as label/value pairs (one account per table,
+    账号名称：…): the one row's (row, column letter) → the table's (row, column) where that
+    value was typed."""
+
+    cells: dict[tuple[int, str], tuple[int, int]]
+
+    def __new__(cls, name: str, cells: dict | None = None) -> "TableName":
+        obj = super().__new__(cls, name)
+        obj.cells = dict(cells or {})
+        return obj
+
+    def __reduce__(self):
+        return TableName, (str(self), self.cells)
+
+    def place(self, row: int, column: str) -> tuple[int, int]:
+        """(r, c) in the table of the row ``row`` and column letters ``column``."""
+        return self.cells.get((row, column)) or (row, column_number(column))
 
 
 def column_number(letters: str) -> int:
@@ -134,7 +150,8 @@ class Issue:
              "form": self.form, "sheet": self.sheet, "row": self.row, "column": self.column,
              "field": self.field, "value": self.value, "message": self.message}
         if self.in_table:  # SPEC §3: row r and column c of the table, as Word counts them
-            d["column"] = self.column_number
+            at = self.table_place
+            d["row"], d["column"] = at if at is not None else (self.row, None)
         if self.reason is not None:
             d["reason"] = self.reason
         return d
@@ -145,18 +162,20 @@ class Issue:
         return isinstance(self.sheet, TableName)
 
     @property
-    def column_number(self) -> int | None:
-        """The table's column c (1-based) of a place in a table; None elsewhere or with no row."""
+    def table_place(self) -> tuple[int, int] | None:
+        """(r, c) of a place in a table, 1-based as Word counts them; None elsewhere or
+        without a row and a column."""
         if self.in_table and self.column and self.row:
-            return column_number(self.column)
+            return self.sheet.place(self.row, self.column)
         return None
 
     @property
     def cell(self) -> str | None:
         """I8 in a sheet; 第5行 第9列 in a document's table; None without a row and a column."""
         if self.column and self.row:
-            if self.in_table:
-                return f"第{self.row}行 第{column_number(self.column)}列"
+            at = self.table_place
+            if at is not None:
+                return f"第{at[0]}行 第{at[1]}列"
             return f"{self.column}{self.row}"
         return None
 

@@ -26,6 +26,7 @@ from .headers import (
     header_words,
     vocabulary,
 )
+from .labelled import Labelled, read_labelled, share_signatures
 from .structure import (
     _belongs_below,
     _column_numbers,
@@ -65,6 +66,7 @@ class Table:
     ignore_unheaded: bool = False  # a summary: cells beyond its headed columns are ours (问题…)
     near_miss: bool = False  # two or more distinctive columns of the form, too few to read it (header-mismatch)
     implied: dict[str, object] = field(default_factory=dict)  # column key -> value the title gives every row
+    one_per_table: bool = False  # label/value pairs (账号名称：…), one row per table (scan.labelled)
     # _add_row's per-table sets, worked out on its first row: (headed columns, columns never data)
     _columns_used: tuple[frozenset, frozenset] | None = field(default=None, repr=False, compare=False)
 
@@ -144,6 +146,7 @@ def scan_book(book: Book, headers: dict | None = None) -> BookScan:
             texts = [t for r in grid.cells for t in map(clean_text, r) if t]
             if texts:
                 unrecognised.append(Ignored(grid.name, any(names_a_form(t) for t in texts[:200])))
+    share_signatures(tables)
     return BookScan(book.path, book.format, book.meta, tables, unit_text, unrecognised,
                     [g.name for g in book.sheets], summary, book.reader)
 
@@ -270,6 +273,10 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
         if ri in below and _typed(current, cells, formulas.get(ri)):
             row, cells = _fill_merged(grid, formulas, row, cells, below[ri], data_from)
         _add_row(current, row, cells, ri, formulas, at(ri))
+    if not tables:  # 账号名称：… 粉丝数：… in a small table: one account, one row
+        labelled = read_labelled(sheet, name, at, vocab)
+        if labelled is not None:
+            tables.append(_labelled_table(labelled))
     return SheetScan(_split_mixed(tables, vocab), unit_text)
 
 
@@ -320,6 +327,23 @@ def _split_mixed(tables: list[Table], vocab: Vocabulary) -> list[Table]:
             out.append(table)
         out.append(split)
     return out
+
+
+def _labelled_table(found: Labelled) -> Table:
+    """A label/value table (``scan.labelled``) as a table of one row."""
+    form, cols = found.form, found.columns
+    used = set(cols.values())
+    table = Table(found.name, form, found.row, dict(cols), {i: t for i, t in enumerate(found.labels) if i not in used},
+                  labels=dict(found.filler), implied=_implied(form, cols, found.titles, found.labels),
+                  one_per_table=True)
+    values = {key: found.values[i] for key, i in cols.items()}
+    for key, value in table.implied.items():
+        values.setdefault(key, value)
+    extras = {i: v for i, v in enumerate(found.values) if i not in used and clean_text(v)}
+    if not extras and not any(clean_text(v) for k, v in values.items() if k not in ("seq", *table.implied)):
+        return table  # the labels with nothing typed after them: the form, left blank
+    table.rows.append(RawRow(found.row, values, extras))
+    return table
 
 
 def _implied(form: F.Form, cols: dict[str, int], titles: list[str], header: list[str]) -> dict[str, object]:
