@@ -125,6 +125,7 @@ class PlantedIssue:
     sheet: str  # sheet, or 表格N for the N-th Word table, or the csv's stem
     cell: str  # "E7"
     value: object = None  # what was typed there (None: left empty), for reading back
+    place: str | None = None  # how netreg names the place when not as a cell: Word's "第2行 第9列", "" for none
 
 
 @dataclass
@@ -157,9 +158,11 @@ class Manifest:
     def file(self, name: str) -> CorpusFile:
         return next(f for f in self.files if f.name == name)
 
-    def planted(self) -> set[tuple[str, str, str, str]]:
-        """Every planted issue as (code, file, sheet, cell)."""
-        return {(i.code, f.name, i.sheet, i.cell) for f in self.files for i in f.issues}
+    def planted(self, *, places: bool = True) -> set[tuple[str, str, str, str]]:
+        """Every planted issue as (code, file, sheet, cell); ``places``: a Word table's as netreg
+        names them (第r行 第c列, '' for a paragraph), else the cell of the grid as counted here."""
+        return {(i.code, f.name, i.sheet, i.place if places and i.place is not None else i.cell)
+                for f in self.files for i in f.issues}
 
 
 # =========================================================================== the units' data
@@ -1082,10 +1085,19 @@ def _docx_entry(name: str, unit: Unit, blocks: list[Block], date_style: str, how
     def where(form: int, row: int | None, key: str):
         return places[(form, None, "filler_phone")] if row is None else places[(form, row, key)]
 
+    # where netreg says it is: the table's own row and column as Word counts them (header rows
+    # included); the 填表人 line is a paragraph, in no row
+    word = {}
+    for k, block in enumerate(blocks, start=1):
+        for i, t in block.data.items():
+            for key in block.form.keys:
+                word[(block.form.id, i, key)] = f"第{t + 1}行 第{block.form.col(key) + 1}列"
     fids = [b.form.id for b in blocks]
+    plants = [p for p in unit.plants if p.form in fids]
     issues = planted_issues(unit, fids, where)
-    issues = [PlantedIssue(i.code, i.sheet, i.cell, word_text(i.value, date_style) if i.value is not None else None)
-              for i in issues]
+    issues = [PlantedIssue(i.code, i.sheet, i.cell, word_text(i.value, date_style) if i.value is not None else None,
+                           "" if p.row is None else word[(p.form, p.row, p.at)])
+              for i, p in zip(issues, plants)]
     return CorpusFile(name, unit.unit, {b.form.id: b.n_rows for b in blocks}, issues, how, "docx", grids)
 
 

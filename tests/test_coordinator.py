@@ -519,7 +519,8 @@ def test_an_annotated_copy_prints_long_text_whole(tmp_path):
     sections = "学院新闻、通知公告、师资队伍、教学科研、学生工作、党建工作、招生就业、校友风采、下载中心、联系我们"
     site = {"site_name": "医学院网站", "owner": "医学院", "admin": "王强", "phone": "13912345678",
             "sections": sections, "last_update": "2025-11-20"}
-    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {1: [site, {**site, "sections": "News"}]})
+    # the second row has a wrong phone: something to fix, so the unit gets its annotated copy
+    filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {1: [site, {**site, "sections": "News", "phone": "12345"}]})
     CliRunner().invoke(app, ["validate", str(tmp_path / "in"), "--annotate", str(tmp_path / "out"), "--as-of", "2025-11-25"])
     pdf = convert(next((tmp_path / "out").glob("*.xlsx")), "pdf", tmp_path / "pdf")
     if not shutil.which("pdftotext"):
