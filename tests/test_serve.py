@@ -253,3 +253,22 @@ def test_the_summary_runs_in_the_background_and_is_downloaded(client, campaign, 
     report = client.get("/summary/file/汇总报告.html")
     assert report.status_code == 200 and "各单位报送情况" in report.text
     assert client.get("/summary/file/netreg.toml").status_code == 404
+
+
+def test_a_remembered_check_is_never_changed_by_the_run_that_uses_it(campaign, tmp_path):  # noqa: F811
+    """netreg serve remembers each stored file's check; the rules across files add their issues
+    to a run's lists, which must never reach the remembered ones (a duplicate across units
+    showed up as 新出现 in a unit's own round)."""
+    import json
+
+    from netreg.pipeline import remembering
+
+    from test_campaign import two_rounds
+
+    two_rounds(campaign, tmp_path)
+    first = cli("status", "--as-of", "2025-11-28", "--format", "json", campaign=campaign).stdout
+    with remembering():
+        again = [cli("status", "--as-of", "2025-11-28", "--format", "json", campaign=campaign).stdout for _ in range(2)]
+    assert json.loads(again[0]) == json.loads(again[1]) == json.loads(first)
+    units = {u["unit"]: u for u in json.loads(first)["units"]}
+    assert (units["医学院"]["fixed"], units["医学院"]["open"], units["医学院"]["new"]) == (1, 1, 1)

@@ -144,17 +144,78 @@ def netreg_output(book) -> str | None:
     return None  # a summary is read as its units' rows (scan.is_summary)
 
 
-def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: date):
-    """check_file results in input order; on both cores when there are many files."""
+def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: date, isolate: bool = True):
+    """check_file results in input order; on both cores when there are many files. While
+    ``remembering``, a file already checked the same way is not read again."""
     from functools import partial
 
     from .util.parallel import forked_map
 
+    memo = _MEMO
+    keys = [_memo_key(inp, config, units, as_of) for inp in inputs] if memo is not None else [None] * len(inputs)
+    todo = [inp for inp, key in zip(inputs, keys) if key is None or key not in memo]
     check = partial(check_file, config=config, units=units, as_of=as_of)  # picklable: spawned workers
-    results = forked_map(check, inputs, PARALLEL_MIN_FILES, on_crash=crashed)
-    for inp in inputs:
-        yield inp, next(results)
+    results = forked_map(check, todo, PARALLEL_MIN_FILES, on_crash=crashed if isolate else None) if todo else iter(())
+    for inp, key in zip(inputs, keys):
+        if key is not None and key in memo:
+            yield inp, _fresh(memo[key])  # a run adds to its files' issue lists: never to the memo's
+            continue
+        checked = next(results)
+        if key is not None:
+            if len(memo) >= MEMO_MAX:
+                memo.clear()
+            memo[key] = _fresh(checked)
+        yield inp, checked
     next(results, None)  # let the pool finish and shut down here, not at interpreter exit
+
+
+MEMO_MAX = 20_000  # files remembered at most (a campaign's few thousand stored files)
+_MEMO: dict | None = None  # while remembering: (file, how it was checked) -> FileCheck
+
+
+class remembering:  # noqa: N801 - a context manager, used like open()
+    """Remember each file's check for the duration (a campaign's status validates the same
+    stored files once for the board and again for every unit's rounds; ``netreg serve`` keeps
+    it on). Only files whose bytes cannot change under the same name and size are meant: the
+    key holds the path, size and modification time, the unit given, the day and the settings."""
+
+    def __enter__(self):
+        global _MEMO
+        self.outer = _MEMO
+        if _MEMO is None:
+            _MEMO = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _MEMO
+        if self.outer is None:
+            _MEMO = None
+
+
+def _fresh(checked: FileCheck) -> FileCheck:
+    """A copy whose lists a run may add to (a file's issues, each record's: the rules across
+    files add theirs there) without touching the remembered one."""
+    return replace(checked, issues=list(checked.issues),
+                   records=[replace(r, issues=list(r.issues)) for r in checked.records])
+
+
+def remember_always() -> None:
+    """Keep remembering for the life of the process (the web server)."""
+    global _MEMO
+    if _MEMO is None:
+        _MEMO = {}
+
+
+def _memo_key(inp: Input, config: Campaign, units: list[str], as_of: date):
+    if inp.problem is not None:
+        return None
+    try:
+        st = Path(inp.path).stat()
+    except OSError:
+        return None
+    settings = config.model_dump_json() + repr(sorted(config.aliases.items()))
+    return (str(inp.path), inp.shown, inp.unit, st.st_size, st.st_mtime_ns, as_of, tuple(units),
+            hashlib.sha256(settings.encode("utf-8")).hexdigest())
 
 
 def crashed(inp: Input) -> FileCheck:
@@ -183,8 +244,8 @@ def leveled(issues: list[Issue], rules: dict[str, str]) -> list[Issue]:
     return out
 
 
-def _check_all_reported(inputs, config, units, as_of, on_file):
-    for inp, checked in _check_all(inputs, config, units, as_of):
+def _check_all_reported(inputs, config, units, as_of, on_file, isolate=True):
+    for inp, checked in _check_all(inputs, config, units, as_of, isolate):
         if on_file:
             on_file(inp.path)
         yield inp, checked
@@ -240,17 +301,20 @@ def validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | No
 
 def validate_inputs(inputs: list[Input], config: Campaign, *, units: list[str] | None = None,
                     as_of: date | None = None, roster: Path | None = None,
-                    on_file: Callable[[Path], None] | None = None, students: dict[str, str] | None = None) -> Report:
+                    on_file: Callable[[Path], None] | None = None, students: dict[str, str] | None = None,
+                    read_before: bool = False) -> Report:
     """As ``validate_paths``, for inputs already collected (a campaign's stored submissions,
-    each shown by the name it arrived with)."""
+    each shown by the name it arrived with). ``read_before``: every input was read without harm
+    before (a campaign's stored files that intake read): no process of its own each."""
     with gc_paused():
         return _validate_paths([], config, units=units, as_of=as_of, roster=roster, on_file=on_file, students=students,
+                               isolate=not read_before,
                                collected=(list(inputs), []))
 
 
 def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | None,
                     as_of: date | None, roster: Path | None, on_file: Callable[[Path], None] | None,
-                    students: dict[str, str] | None = None,
+                    students: dict[str, str] | None = None, isolate: bool = True,
                     collected: tuple[list[Input], list[Issue]] | None = None) -> Report:
     units = list(units if units is not None else config.units)
     as_of = as_of or date.today()
@@ -266,7 +330,7 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
     first_file: dict[str, str] = {}
     sheet_rank: dict[tuple[str, str], int] = {}  # issues are listed in workbook sheet order
     checks = []
-    for seq, (_, checked) in enumerate(_check_all_reported(inputs, config, units, as_of, on_file)):
+    for seq, (_, checked) in enumerate(_check_all_reported(inputs, config, units, as_of, on_file, isolate)):
         cross.add(checked.records, store.add(seq, checked.records))
         checks.append((replace(checked, records=[]), frozenset(r.unit for r in checked.records)))
     dropped = set()

@@ -172,8 +172,11 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
     chosen = [f for f in counting.files if f.id in counting.forms and (only is None or f.unit == only)]
     inputs = [Input(ledger.path_of(f), shown_name(f), unit=f.unit) for f in chosen]
     unit_list = list(units if units is not None else config.units)
-    run = validate_inputs(inputs, config, units=[only] if only else unit_list, as_of=as_of, roster=roster,
-                          on_file=on_file, students=students)
+    # every file intake read without harm needs no process of its own (a reader that died on
+    # one recorded it unreadable: then each file is read apart, as always)
+    read_before = all(f.state == "new" for f in chosen)
+    run = validate_inputs(inputs, config, units=unit_list, as_of=as_of, roster=roster,
+                          on_file=on_file, students=students, read_before=read_before)
     shown = {shown_name(f): f.id for f in chosen}
     by_id = {f.id: f for f in chosen}
 
@@ -314,7 +317,7 @@ class Round:
 
 
 def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = None,
-           last_only: bool = False, view: CampaignView | None = None) -> list[Round]:
+           last_only: bool = False, view: CampaignView | None = None, units: list[str] | None = None) -> list[Round]:
     """Between each of the unit's submissions and the one before it (both as counted then):
     the issues fixed, still open and new. Each side is a run over the unit's files; the rules
     across units see the other units' students as ``view`` (the whole campaign now) has them."""
@@ -332,7 +335,7 @@ def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = 
     students = student_phones(view.report.records, but=unit)
     out, previous = [], None
     for sid in ids:
-        now_issues = unit_issues(campaign_report(ledger, config, as_of=as_of, until=sid, only=unit,
+        now_issues = unit_issues(campaign_report(ledger, config, units=units, as_of=as_of, until=sid, only=unit,
                                                  students=students), unit)
         if previous is not None:
             before_id, before = previous

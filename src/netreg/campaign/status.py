@@ -50,6 +50,14 @@ class Status:
 
 def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: date | None = None,
                     view: CampaignView | None = None) -> Status:
+    from ..pipeline import remembering
+
+    with remembering():  # the rounds read again the files the board has just read
+        return _campaign_status(ledger, config, units, as_of, view)
+
+
+def _campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: date | None,
+                     view: CampaignView | None) -> Status:
     as_of = as_of or date.today()
     view = view or campaign_report(ledger, config, units=units, as_of=as_of)
     rows = []
@@ -57,7 +65,7 @@ def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: d
         own = view.counting.of_unit(st.unit)
         changes = None
         if sum(1 for s in own if any(f.readable for f in s.files)) > 1:
-            found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True, view=view)
+            found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True, view=view, units=units)
             changes = found[-1] if found else None
         rows.append(UnitRow(st, is_late(st.unit, view, as_of), view.paper.get(st.unit), len(own),
                             max((s.received for s in own), default=None), changes,

@@ -25,8 +25,10 @@ def run(folder: Path, *, host: str = "127.0.0.1", port: int = 8765, open_browser
         say: Callable[[str], None] = print) -> None:
     import uvicorn
 
+    from ..pipeline import remember_always
     from .app import create_app
 
+    remember_always()  # the board, the unit pages and the rounds read each stored file once
     app = create_app(folder)
     site = app.state.site
     port = free_port(host, port)
