@@ -337,3 +337,23 @@ def test_a_unit_not_on_the_list_is_resolved_by_adding_its_alias_to_the_table(cam
     assert "学工处" not in units and units["团委"]["submissions"] == 1 and units["团委"]["status"] != "未报送"
     history = json.loads(cli("history", "学工处", "--format", "json", campaign=campaign).stdout)
     assert history["unit"] == "团委" and len(history["submissions"]) == 1
+
+
+def test_a_submission_of_five_workbooks_with_one_wrong_gets_one_annotated_copy(campaign, tmp_path):  # noqa: F811
+    """--annotate wrote five 修改意见 files for a zip of five workbooks: one copy of the file
+    that has something to fix is what goes back."""
+    from builders import filled_template
+
+    parts = tmp_path / "parts"
+    for n, rows in enumerate(({1: [{**SITE, "phone": "12345"}]}, {2: []}, {3: []}, {4: []}, {5: []}), 1):
+        filled_template(parts / f"医学院-附件{n}.xlsx", "医学院", rows)
+    with zipfile.ZipFile(tmp_path / "医学院报送.zip", "w") as z:
+        for p in sorted(parts.iterdir()):
+            z.write(p, p.name)
+    assert cli("intake", str(tmp_path / "医学院报送.zip"), "--received", "2025-11-20 09:00", campaign=campaign).exit_code == 0
+    cli("validate", "--as-of", "2025-11-21", "--annotate", str(tmp_path / "意见"), campaign=campaign)
+    [copy] = (tmp_path / "意见").glob("*.xlsx")
+    import openpyxl
+
+    intro = " ".join(str(c.value) for c in openpyxl.load_workbook(copy)["修改意见"]["A"] if c.value)
+    assert "“医学院-附件1.xlsx”" in intro

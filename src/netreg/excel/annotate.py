@@ -84,10 +84,16 @@ def _unit_jobs(report: Report) -> list[_Job]:
     jobs: list[_Job] = []
     for unit, files in units.items():
         issues = mine[unit]
-        if not any(i.severity is not Severity.INFO and i.code not in NOT_IN_THE_FORMS for i in issues):
+        to_fix = [i for i in issues if i.severity is not Severity.INFO and i.code not in NOT_IN_THE_FORMS]
+        if not to_fix:
             continue  # nothing to fix in what the unit sent: no copy goes back
         readable = [f for f in files if f.status == "ok"]
-        for f in readable or [None]:
+        # a copy of each file that has something to fix in it (five workbooks sent as one
+        # submission, one of them wrong: one copy, not five); a problem of no file's own
+        # (a form missing) goes with the first
+        wrong = {i.file for i in to_fix}
+        chosen = [f for f in readable if f.path in wrong] or readable[:1]
+        for f in chosen or [None]:
             jobs.append(_Job(unit, f, issues, files))
     return jobs
 
