@@ -114,6 +114,8 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/letters", letters_page, methods=["GET"]),
         Route("/letters/make", letters_make, methods=["POST"]),
         Route("/letters/file/{name}", letters_file, methods=["GET"]),
+        Route("/letters/send", letters_send, methods=["POST"]),
+        Route("/mail", mail_fetch, methods=["POST"]),
         Route("/summary", summary_page, methods=["GET"]),
         Route("/summary/run", summary_run, methods=["POST"]),
         Route("/summary/file/{name}", summary_file, methods=["GET"]),
@@ -207,7 +209,10 @@ async def board(request):
     counts = {}
     for r in listed:
         counts[r.status.state.label] = counts.get(r.status.state.label, 0) + 1
+    ledger, config, _units, _contacts = site.open()
+    ledger.close()
     return _page(request, "board.html.j2", status=status, rows=rows, listed=listed, counts=counts, days=days,
+                 mailbox=config.mail.user if config.mail.imap_host else "",
                  show=show, q=query, filters=list(FILTERS), version=await run_in_threadpool(site.version),
                  msg=request.query_params.get("msg", ""), taken=_taken_lines(request))
 
@@ -443,11 +448,19 @@ def _letters_data(site: Site) -> dict:
     status = site.status()
     _ledger, config, _units, contacts = site.open()
     _ledger.close()
+    from ..letters.eml import sender_of
+    from ..letters.send import sent_on
+
     letters = plan_letters(status, config, contacts)
     folder = site.folder / LETTERS
     made = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".eml", ".xlsx")) \
         if folder.is_dir() else []
-    return {"letters": letters, "made": made}
+    ledger = site.open()[0]
+    with ledger:
+        sent = {l.unit: when for l in letters if (when := sent_on(ledger, l.key))}
+    to_go = [l for l in letters if l.recipients and l.unit not in sent]
+    return {"letters": letters, "made": made, "sent": sent, "to_go": to_go,
+            "smtp": bool(config.mail.smtp_host), "sender": sender_of(config)}
 
 
 async def letters_make(request):
@@ -490,6 +503,90 @@ def _folder_file(folder: Path, name: str, types: dict[str, str] | None):
     if types is not None and name.endswith(".html"):
         return FileResponse(path, media_type=types[name])
     return FileResponse(path, filename=name, media_type=(types or {}).get(name))
+
+
+async def letters_send(request):
+    """发送: the drafts go out as ``remind --send --yes`` sends them, once the page's box
+    confirming the recipients is ticked; the 授权码 typed is used for this request only."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    if form.get("confirm") != "1":
+        return _back("/letters", "请先勾选“确认发送以上邮件”")
+    password = str(form.get("password", ""))
+    if not password:
+        return _back("/letters", "请输入发信邮箱的授权码")
+    lines = await run_in_threadpool(_letters_send, _site(request), password)
+    del password
+    return _page(request, "result.html.j2", title="发送结果", lines=lines, back="/letters")
+
+
+def _letters_send(site: Site, password: str) -> list[str]:
+    from ..errors import NetregError
+    from ..letters import send as sending
+    from ..letters import write_drafts
+    from ..letters.eml import sender_of
+
+    status = site.status()
+    ledger, config, _units, contacts = site.open()
+    if not config.mail.smtp_host:
+        ledger.close()
+        return ["netreg.toml 中没有设置发信服务器：请在 [mail] 中填写 smtp_host 和 user"]
+    lines: list[str] = []
+    with ledger:
+        drafts = write_drafts(status, config, contacts, site.folder / LETTERS, ledger=ledger)
+        todo, done = sending.to_send(ledger, drafts)
+        lines += [f"{unit}：这份通知已发送过（{when[:16]}），不再发送" for unit, when in done]
+        lines += [sending.again(item) for item in todo if item.again]
+        if not todo:
+            return lines + ["没有需要发送的邮件。"]
+        try:
+            outcomes, stop = sending.send_letters(ledger, config.mail, sender_of(config), todo, password,
+                                                  lambda o: lines.append(sending.said(o)))
+        except NetregError as exc:
+            return lines + [str(exc)]
+        lines.append(sending.summary(outcomes, stop))
+    return lines
+
+
+async def mail_fetch(request):
+    """收取邮件: ``intake --mail`` with the 授权码 typed into the page, used for this request only."""
+    from urllib.parse import urlencode
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import RedirectResponse
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    password = str(form.get("password", ""))
+    if not password:
+        return _back("/", "请输入邮箱的授权码")
+    lines = await run_in_threadpool(_mail_fetch, _site(request), password)
+    del password
+    return RedirectResponse("/?" + urlencode({"taken": "\n".join(lines)}), status_code=303)
+
+
+def _mail_fetch(site: Site, password: str) -> list[str]:
+    from ..errors import NetregError
+    from ..intake.record import take_mail
+    from ..render.campaign import message_line
+
+    ledger, config, units, contacts = site.open()
+    if not config.mail.imap_host or not config.mail.user:
+        ledger.close()
+        return ["netreg.toml 中没有设置邮箱：请在 [mail] 中填写 imap_host 和 user"]
+    lines: list[str] = []
+    with ledger:
+        try:
+            fetched = take_mail(ledger, config, units, contacts, password,
+                                on_message=lambda m: lines.extend(message_line(m).plain.split("\n")))
+        except NetregError as exc:
+            return lines + [str(exc)]
+    lines.append(f"共收取 {len(fetched)} 封新邮件" if fetched else "没有新邮件")
+    return lines
 
 
 # ------------------------------------------------------------------------------ summary (汇总)
