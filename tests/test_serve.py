@@ -272,3 +272,30 @@ def test_a_remembered_check_is_never_changed_by_the_run_that_uses_it(campaign, t
     assert json.loads(again[0]) == json.loads(again[1]) == json.loads(first)
     units = {u["unit"]: u for u in json.loads(first)["units"]}
     assert (units["医学院"]["fixed"], units["医学院"]["open"], units["医学院"]["new"]) == (1, 1, 1)
+
+
+def test_a_file_whose_unit_was_not_found_is_given_one_on_the_board(client, campaign, tmp_path):  # noqa: F811
+    import json
+
+    from builders import filled_template
+
+    filled_template(tmp_path / "x" / "登记表.xlsx", "图书馆", {1: [SITE]}, meta={"unit": ""})
+    import openpyxl
+
+    wb = openpyxl.load_workbook(tmp_path / "x" / "登记表.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "图书馆" in cell.value:
+                    cell.value = cell.value.replace("图书馆", "")
+    wb.save(tmp_path / "x" / "登记表.xlsx")
+    taken = cli("intake", str(tmp_path / "x"), "--received", "2025-11-20 09:00", campaign=campaign)
+    assert "无法确定单位" in taken.stdout, taken.stdout
+    page = client.get("/").text
+    assert "无法确定单位" in page and 'action="/assign"' in page
+    r = client.post("/assign", data={"csrf": csrf_of(page), "id": "1", "unit": "图书馆"}, follow_redirects=True)
+    assert "图书馆 第 1 次报送" in r.text and 'action="/assign"' not in r.text
+    status = {u["unit"]: u for u in json.loads(
+        cli("status", "--format", "json", "--as-of", "2025-11-21", campaign=campaign).stdout)["units"]}
+    assert status["图书馆"]["submissions"] == 1 and status["图书馆"]["status"] != "未报送"
+    assert status["图书馆"]["last_received"] == "2025-11-20 09:00:00"  # the original receipt, not the click

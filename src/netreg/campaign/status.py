@@ -71,7 +71,10 @@ def _campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: 
                             max((s.received for s in own), default=None), changes,
                             bool(correction_late(st.unit, view, as_of)), st.unit in units))
     rows.sort(key=lambda r: not r.listed)  # the units not on the list come last, apart
-    unassigned = [s for s in view.counting.submissions if s.unit is None and view.counting.state_of(s) == "unknown-unit"]
+    # a submission later recorded for a unit (指定单位, intake --unit) is no longer waiting for one
+    given = {f.sha256 for s in view.counting.submissions if s.unit for f in s.files}
+    unassigned = [s for s in view.counting.submissions if s.unit is None and view.counting.state_of(s) == "unknown-unit"
+                  and not all(f.sha256 in given for f in s.files)]
     return Status(as_of, view.deadline, rows, view, unassigned)
 
 

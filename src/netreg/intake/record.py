@@ -251,6 +251,18 @@ def copy_time_note(inputs: list[Input], config: Campaign) -> str:
             "请用 --received \"2025-11-20 14:30\" 写明收到时间，或把邮件另存为 .eml 文件后登记（收到时间取邮件的发送时间）")
 
 
+def assign_unit(ledger: Ledger, sid: int, unit: str, config: Campaign, units: list[str], contacts=()) -> list[Taken]:
+    """指定单位: the files of submission ``sid`` (whose unit could not be told) recorded again for
+    ``unit``, with their original received time and sender — what ``netreg intake 文件 --unit``
+    does with the same files. The first record stays, as every record does."""
+    sub = ledger.get(sid)
+    if sub is None:
+        return []
+    inputs = [Input(ledger.path_of(f), f.name, None, unit) for f in sub.files if f.stored]
+    return take_inputs(ledger, inputs, config, units, received=lambda _batch: sub.received, sender=sub.sender,
+                       origin=sub.origin, label=sub.label, name=lambda inp: inp.shown, contacts=contacts)
+
+
 def alias_unit(texts: list[str], contacts) -> str | None:
     """The unit one of ``texts`` names by an alias of the unit table, when exactly one does."""
     from ..check.units import match_unit

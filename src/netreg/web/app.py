@@ -116,6 +116,7 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/letters/file/{name}", letters_file, methods=["GET"]),
         Route("/letters/send", letters_send, methods=["POST"]),
         Route("/mail", mail_fetch, methods=["POST"]),
+        Route("/assign", assign, methods=["POST"]),
         Route("/summary", summary_page, methods=["GET"]),
         Route("/summary/run", summary_run, methods=["POST"]),
         Route("/summary/file/{name}", summary_file, methods=["GET"]),
@@ -212,6 +213,7 @@ async def board(request):
     ledger, config, _units, _contacts = site.open()
     ledger.close()
     return _page(request, "board.html.j2", status=status, rows=rows, listed=listed, counts=counts, days=days,
+                 unit_names=[r.status.unit for r in listed],
                  mailbox=config.mail.user if config.mail.imap_host else "",
                  show=show, q=query, filters=list(FILTERS), version=await run_in_threadpool(site.version),
                  msg=request.query_params.get("msg", ""), taken=_taken_lines(request))
@@ -429,6 +431,38 @@ def _override(site: Site, sid: int, action: str, reason: str) -> str:
             ledger.override(sid, action, reason)
     verb = "已排除，不再计入" if action == "exclude" else "已恢复计入"
     return f"第 {sid} 号报送（{sub.name}）{verb}；原因：{reason}"
+
+
+async def assign(request):
+    """指定单位 for a submission whose unit could not be told (as ``intake 文件 --unit``)."""
+    from urllib.parse import urlencode
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import RedirectResponse
+
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    try:
+        sid = int(str(form.get("id", "")))
+    except ValueError:
+        return _back("/", "报送编号不正确")
+    lines = await run_in_threadpool(_assign, _site(request), sid, str(form.get("unit", "")).strip())
+    return RedirectResponse("/?" + urlencode({"taken": "\n".join(lines)}), status_code=303)
+
+
+def _assign(site: Site, sid: int, typed: str) -> list[str]:
+    from ..campaign.contacts import unit_named
+    from ..intake.record import assign_unit
+    from ..render.campaign import intake_line
+
+    ledger, config, units, contacts = site.open()
+    with ledger:
+        unit = unit_named(typed, units, contacts)
+        if unit is None:
+            return [f"单位“{typed}”不在单位名单中"]
+        taken = assign_unit(ledger, sid, unit, config, units, contacts)
+    return [intake_line(t).plain for t in taken] or [f"台账中没有第 {sid} 号报送"]
 
 
 # ------------------------------------------------------------------------------ letters (通知)
