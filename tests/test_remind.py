@@ -194,6 +194,14 @@ class Mailbox:
         return "250 Message accepted for delivery"
 
 
+def use_smtp(folder: Path, port: int, security: str = "none") -> None:
+    """The campaign's netreg.toml pointed at the test's SMTP server on 127.0.0.1:``port``."""
+    toml = folder / "netreg.toml"
+    text = toml.read_text(encoding="utf-8").replace('smtp_host = ""', 'smtp_host = "127.0.0.1"')
+    text = text.replace("# smtp_port = 465", f"smtp_port = {port}")
+    toml.write_text(text.replace('smtp_security = "ssl"', f'smtp_security = "{security}"'), encoding="utf-8")
+
+
 def smtp_server(mailbox: Mailbox):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
@@ -219,10 +227,7 @@ def test_send_records_every_message_never_twice_and_retries_failures(reminded, t
     controller = smtp_server(mailbox)
     controller.start()
     try:
-        toml = folder / "netreg.toml"
-        text = toml.read_text(encoding="utf-8").replace('smtp_host = ""', 'smtp_host = "127.0.0.1"')
-        text = text.replace("# smtp_port = 465", f"smtp_port = {controller.port}")
-        toml.write_text(text.replace('smtp_security = "ssl"', 'smtp_security = "none"'), encoding="utf-8")
+        use_smtp(folder, controller.port)
         monkeypatch.setenv("NETREG_MAIL_PASSWORD", PASSWORD)
         # no terminal to confirm on and no --yes: refused, nothing sent
         asked = cli("remind", "--as-of", AS_OF, "--send", campaign=folder)

@@ -10,7 +10,7 @@ import shutil
 import pytest
 from dovecot import dovecot, dovecot_server  # noqa: F401  (fixtures)
 from test_campaign_mail import campaign, message, workbook  # noqa: F401  (fixture)
-from test_remind import PASSWORD, Mailbox, make_campaign, smtp_server
+from test_remind import PASSWORD, Mailbox, make_campaign, smtp_server, use_smtp
 
 
 def client_of(folder):
@@ -61,10 +61,7 @@ def test_letters_are_sent_from_the_page_once_confirmed_and_never_twice(tmp_path)
     controller = smtp_server(mailbox)
     controller.start()
     try:
-        toml = folder / "netreg.toml"
-        text = toml.read_text(encoding="utf-8").replace('smtp_host = ""', 'smtp_host = "127.0.0.1"')
-        text = text.replace("# smtp_port = 465", f"smtp_port = {controller.port}")
-        toml.write_text(text.replace('smtp_security = "ssl"', 'smtp_security = "none"'), encoding="utf-8")
+        use_smtp(folder, controller.port)
         c = client_of(folder)
         page = c.get("/letters").text
         going = re.findall(r"<li>([^<（]+)（", page.split('id="send-form"')[1])
