@@ -299,3 +299,39 @@ def test_a_file_whose_unit_was_not_found_is_given_one_on_the_board(client, campa
         cli("status", "--format", "json", "--as-of", "2025-11-21", campaign=campaign).stdout)["units"]}
     assert status["图书馆"]["submissions"] == 1 and status["图书馆"]["status"] != "未报送"
     assert status["图书馆"]["last_received"] == "2025-11-20 09:00:00"  # the original receipt, not the click
+
+
+def test_next_year_compares_with_an_earlier_summary_and_prefills_the_forms(client, campaign, tmp_path):  # noqa: F811
+    from builders import ACCOUNT
+
+    last = tmp_path / "去年"
+    whole("医学院", last / "医学院.xlsx", f2=[{**ACCOUNT, "account_id": "gh_yxy", "followers": 2300}])
+    from typer.testing import CliRunner
+
+    from netreg.cli import app
+
+    CliRunner().invoke(app, ["merge", str(last), "-o", str(tmp_path / "去年汇总.xlsx"), "--as-of", "2024-11-25"])
+    whole("医学院", tmp_path / "今年" / "医学院.xlsx", f2=[{**ACCOUNT, "account_id": "gh_yxy", "followers": 3500}])
+    assert cli("intake", str(tmp_path / "今年"), "--received", "2025-11-20 09:00", campaign=campaign).exit_code == 0
+    page = client.get("/next").text
+    r = client.post("/next/run", data={"csrf": csrf_of(page), "prefill": "1"},
+                    files=[("summary", ("去年汇总.xlsx", (tmp_path / "去年汇总.xlsx").read_bytes()))])
+    assert r.status_code == 200
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = client.get("/next").text
+        if "已完成" in page or "未完成" in page:
+            break
+        time.sleep(0.3)
+    assert "已完成" in page and "变化 1 项" in page and "预填登记表 5 份" in page, page
+    diff = client.get("/next/file/对比.html").text
+    assert "粉丝" in diff and "医学院" in diff
+    got = client.get("/next/file/预填登记表.zip")
+    (tmp_path / "预填.zip").write_bytes(got.content)
+    with zipfile.ZipFile(tmp_path / "预填.zip") as z:
+        assert sorted(z.namelist()) == sorted(f"{u}.xlsx" for u in ("图书馆", "医学院", "团委", "组织部", "护理学院"))
+        (tmp_path / "医学院预填.xlsx").write_bytes(z.read("医学院.xlsx"))
+    import openpyxl
+
+    cells = [c.value for row in openpyxl.load_workbook(tmp_path / "医学院预填.xlsx")["附件2"].iter_rows() for c in row]
+    assert "gh_yxy" in cells and 2300 in cells  # last year's row, for the unit to update

@@ -32,6 +32,7 @@ class Site:
     lock: threading.Lock = field(default_factory=threading.Lock)
     cached: tuple[str, object] | None = None
     job: Job | None = None  # the summary being made (it runs on while the page is left)
+    next_job: Job | None = None  # 下一年: the comparison and the pre-filled forms being made
 
     def open(self):
         from ..campaign import open_campaign
@@ -89,6 +90,10 @@ class Job:
 
 LETTERS = "催报"
 SUMMARY = "汇总"
+NEXT = "下一年"
+NEXT_FILES = {"对比.html": "text/html; charset=utf-8",
+              "对比.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              "预填登记表.zip": "application/zip"}
 SUMMARY_FILES = {"汇总.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  "汇总报告.html": "text/html; charset=utf-8"}
 
@@ -120,6 +125,9 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/summary", summary_page, methods=["GET"]),
         Route("/summary/run", summary_run, methods=["POST"]),
         Route("/summary/file/{name}", summary_file, methods=["GET"]),
+        Route("/next", next_page, methods=["GET"]),
+        Route("/next/run", next_run, methods=["POST"]),
+        Route("/next/file/{name}", next_file, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_Guard, site=site)])
     app.state.site = site
@@ -692,3 +700,103 @@ def _summary_job(site: Site, job: Job) -> None:
 
 async def summary_file(request):
     return _folder_file(_site(request).folder / SUMMARY, request.path_params["name"], SUMMARY_FILES)
+
+
+# ------------------------------------------------------------------------------ 下一年 (next year)
+
+async def next_page(request):
+    site = _site(request)
+    folder = site.folder / NEXT
+    files = [n for n in NEXT_FILES if (folder / n).is_file()]
+    return _page(request, "next.html.j2", job=site.next_job, files=files, msg=request.query_params.get("msg", ""))
+
+
+async def next_run(request):
+    """An earlier summary (last year's 汇总.xlsx) uploaded: compared with this campaign (diff),
+    and each unit's forms pre-filled with its rows (template --prefill), in the background."""
+    form = await _form(request)
+    if form is None:
+        return _forbidden()
+    upload = form.get("summary")
+    if not getattr(upload, "filename", None):
+        return _back("/next", "请选择上一次的汇总表（.xlsx）")
+    data = await upload.read()
+    await upload.close()
+    site = _site(request)
+    with site.lock:
+        if site.next_job is not None and site.next_job.state == "running":
+            return _back("/next", "正在生成，请稍候")
+        site.next_job = Job()
+    threading.Thread(target=_next_job, args=(site, site.next_job, data, form.get("prefill") == "1"),
+                     daemon=True).start()
+    return _back("/next")
+
+
+def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
+    import shutil
+    import zipfile
+
+    from ..campaign.counting import campaign_report
+    from ..compare import diff
+    from ..errors import NetregError
+    from ..excel.diffbook import write_diff_book
+    from ..excel.prefill import read_prefill, write_prefilled
+    from ..pipeline import validate_paths
+    from ..render.diff import render_diff_html
+    from ..util.atomic import atomic_path, write_text
+    from ..util.debug import note
+    from ..util.oserror import os_reason
+
+    folder = site.folder / NEXT
+    try:
+        folder.mkdir(exist_ok=True)
+        earlier = folder / "上一次汇总.xlsx"
+        with atomic_path(earlier) as tmp:
+            tmp.write_bytes(data)
+        ledger, config, units, contacts = site.open()
+        job.step = "正在读取上一次的汇总表…"
+        old = validate_paths([earlier], config)
+        if not any(f.ok for f in old.files):
+            job.state, job.lines = "failed", ["上传的文件不是可以读取的汇总表或登记表"]
+            return
+        job.step = "正在读取本次计入的报送…"
+        with ledger:
+            new = campaign_report(ledger, config, units=units).report
+        result = diff(old, new, old_label="上一次", new_label="本次", stale_days=config.stale_days)
+        write_diff_book(result, folder / "对比.xlsx")
+        write_text(folder / "对比.html", render_diff_html(result))
+        t = result.total
+        job.lines = [f"与上一次相比：新增 {t.added} 项，删除 {t.removed} 项，变化 {t.changed} 项"]
+        if prefill:
+            job.step = "正在生成预填的登记表…"
+            rows = read_prefill(earlier, config, units)
+            fillers = {c.unit: (c.contact, c.phone) for c in contacts if c.contact and c.phone}
+            names = units + [u for u in rows if u not in units]
+            out = folder / "预填登记表"
+            shutil.rmtree(out, ignore_errors=True)
+            job.total = len(names)
+
+            def made(_w) -> None:
+                job.done += 1
+                job.step = f"正在生成预填的登记表…（{job.done}/{job.total}）"
+
+            written = write_prefilled(config, names, rows, out, force=True, fillers=fillers, on_progress=made)
+            with atomic_path(folder / "预填登记表.zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for w in written:
+                    if w.status == "written":
+                        z.write(w.path, Path(w.path).name)
+            job.lines.append(f"预填登记表 {sum(w.status == 'written' for w in written)} 份（每个单位一份，已填入上一次登记的内容）")
+        job.state = "done"
+    except NetregError as exc:
+        job.state, job.lines = "failed", [str(exc)]
+    except OSError as exc:
+        job.state, job.lines = "failed", [f"无法写入：{os_reason(exc)}"]
+    except Exception as exc:  # noqa: BLE001 - one Chinese line on the page; NETREG_DEBUG=1 prints why
+        note(exc)
+        job.state, job.lines = "failed", ["生成时出错（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）"]
+    finally:
+        job.step = "已完成" if job.state == "done" else "未完成"
+
+
+async def next_file(request):
+    return _folder_file(_site(request).folder / NEXT, request.path_params["name"], NEXT_FILES)
