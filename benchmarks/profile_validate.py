@@ -106,6 +106,32 @@ def phases(folder: Path, out: Path | None) -> None:
     print(f"{len(files)} files, {rows} rows, pickled FileChecks {size / 1e6:.1f} MB")
     for k, v in times.items():
         print(f"  {k:9} {v:7.2f} CPU-s  {v / rows * 1e6:7.1f} µs/row")
+    versus_calamine(files, config)
+
+
+def versus_calamine(files: list[Path], config) -> None:
+    """issue 24's first target: netreg's open_book against python-calamine's own read of every
+    sheet of the same spreadsheets (Word and csv files aside), in one run."""
+    from python_calamine import CalamineWorkbook
+
+    from netreg.sources import open_book
+
+    sheets = [p for p in files if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".xlsb")]
+    if not sheets:
+        return
+    t = cpu()
+    for p in sheets:
+        book = CalamineWorkbook.from_path(str(p))
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    alone = cpu() - t
+    t = cpu()
+    for p in sheets:
+        open_book(p, config.limits)
+    ours = cpu() - t
+    n = len(sheets)
+    print(f"  open_book {ours:.2f} CPU-s vs python-calamine alone {alone:.2f} CPU-s on {n} spreadsheets: "
+          f"{ours / alone:.1f}× ({ours / n * 1000:.1f} vs {alone / n * 1000:.1f} ms a file)")
 
 
 def main() -> None:
