@@ -288,7 +288,7 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
     units_file = None
     if isinstance(data.get("units"), str):  # units = "单位名单.xlsx": a table beside the toml
         units_file = Path(path).parent / data["units"]
-        from .campaign.contacts import read_contacts
+        from .campaign.contacts import aliases_of, read_contacts
 
         contacts = read_contacts(units_file)
         data["units"] = [c.unit for c in contacts]
@@ -302,18 +302,6 @@ def load_config(path: Path | None = None, *, search_cwd: bool = True) -> Campaig
         first = _describe(exc.errors()[0])
         more = f"（另有 {exc.error_count() - 1} 处错误）" if exc.error_count() > 1 else ""
         raise ConfigError(f"配置文件 {path} 有误：{first}{more}") from None
-
-
-def aliases_of(contacts) -> dict[str, str]:
-    """别名 -> 单位 of a unit table (an alias two units share names neither)."""
-    out: dict[str, str] = {}
-    shared: set[str] = set()
-    for c in contacts:
-        for alias in c.aliases:
-            if out.get(alias, c.unit) != c.unit:
-                shared.add(alias)
-            out[alias] = c.unit
-    return {a: u for a, u in out.items() if a not in shared}
 
 
 def read_units_file(path: Path) -> list[str]:

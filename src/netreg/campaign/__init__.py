@@ -9,8 +9,8 @@ def open_campaign(folder: Path, units_path: Path | None = None):
     """(ledger, settings, unit names, contacts) of the campaign in ``folder``: its netreg.toml
     (or the embedded defaults), the unit table given or named there, with its 别名. A
     LedgerError or ConfigError goes to the caller's boundary."""
-    from ..config import CONFIG_NAME, aliases_of, load_config
-    from .contacts import read_contacts
+    from ..config import CONFIG_NAME, load_config
+    from .contacts import aliases_of, read_contacts
     from .ledger import Ledger
 
     ledger = Ledger.open(folder)

@@ -122,11 +122,18 @@ def unit_of_sender(address: str | None, contacts: list[Contact]) -> str | None:
 def unit_named(text: str, units: list[str], contacts) -> str | None:
     """The listed unit ``text`` names: its own name (as the unit list matches names), or one
     of its 别名 in the unit table."""
-    from ..check.units import exact_unit, match_unit, unit_key
+    from ..check.units import alias_unit, exact_unit, match_unit
 
-    found = exact_unit(text, units) or match_unit(text, units)
-    if found:
-        return found
-    key = unit_key(text)
-    named = {c.unit for c in contacts for alias in c.aliases if unit_key(alias) == key}
-    return named.pop() if len(named) == 1 else None
+    return exact_unit(text, units) or match_unit(text, units) or alias_unit(text, aliases_of(contacts))
+
+
+def aliases_of(contacts) -> dict[str, str]:
+    """别名 -> 单位 of a unit table (an alias two units share names neither)."""
+    out: dict[str, str] = {}
+    shared: set[str] = set()
+    for c in contacts:
+        for alias in c.aliases:
+            if out.get(alias, c.unit) != c.unit:
+                shared.add(alias)
+            out[alias] = c.unit
+    return {a: u for a, u in out.items() if a not in shared}

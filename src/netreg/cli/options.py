@@ -27,8 +27,8 @@ def fail(message: str, code: int = 2) -> None:
 def setup(config_path: Path | None, units_path: Path | None):
     """The settings and the unit list (None: the settings' own); a ConfigError goes to the
     boundary (``cli.command``)."""
-    from ..campaign.contacts import read_contacts
-    from ..config import aliases_of, load_config
+    from ..campaign.contacts import aliases_of, read_contacts
+    from ..config import load_config
 
     config = load_config(config_path)
     if not units_path:

@@ -58,7 +58,7 @@ class _File:
 def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: list[str], *,
                 received: Callable[[list[Input]], datetime], sender: str | None = None, origin: str = "file",
                 message: int | None = None, label: str = "", on_taken: Callable[[Taken], None] | None = None,
-                name: Callable[[Input], str] = lambda inp: inp.shown, contacts=(),
+                name: Callable[[Input], str] = lambda inp: inp.shown,
                 as_of: date | None = None) -> list[Taken]:
     """Record one batch (a message, an .eml, a zip, the loose files of one intake run) as
     submissions: its files split by unit, one submission per unit. A file whose unit cannot
@@ -67,7 +67,7 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
     from ..pipeline import check_files
 
     checks = check_files(inputs, config, units, as_of or date.today())  # a reader that aborts costs one file
-    files = [_judge(inp, checked, units, name(inp), contacts) for inp, checked in zip(inputs, checks)]
+    files = [_judge(inp, checked, units, name(inp)) for inp, checked in zip(inputs, checks)]
     named = {f.unit for f in files if f.unit}
     if len(named) == 1:
         only = next(iter(named))
@@ -88,8 +88,9 @@ def take_inputs(ledger: Ledger, inputs: list[Input], config: Campaign, units: li
     return out
 
 
-def _judge(inp: Input, checked, units: list[str], called: str, contacts) -> _File:
-    """One checked file: its bytes, its unit and its state."""
+def _judge(inp: Input, checked, units: list[str], called: str) -> _File:
+    """One checked file: its bytes, its unit (a 别名 of the unit table is already that unit: the
+    settings carry the table's aliases to attribution) and its state."""
     try:
         data = None if inp.problem is not None else Path(inp.path).read_bytes()
     except OSError:
@@ -103,9 +104,6 @@ def _judge(inp: Input, checked, units: list[str], called: str, contacts) -> _Fil
     # a guess from the file name (unit-unknown) is no unit; a unit typed in the form is
     unit = inp.unit or (result.unit if result.unit in units or result.ok and not any(
         i.code == "unit-unknown" for i in checked.issues) else None)
-    if not inp.unit and unit not in units:  # an alias of the unit table (医学院 for 护理与医学院)
-        typed = [i.value for i in checked.issues if i.code == "unit-not-listed" and i.value]
-        unit = alias_unit([*typed, result.unit or "", Path(called).stem], contacts) or unit
     state = "new" if result.ok and unit else "unknown-unit" if result.ok else "unreadable"
     return _File(inp, called, data, unit, state, checked.filled if result.ok else frozenset(), result.format, first)
 
@@ -194,7 +192,7 @@ def take_paths(ledger: Ledger, paths: list[Path], config: Campaign, units: list[
     for archive, batch in batches.items():
         out += take_inputs(ledger, batch, config, units, received=when, sender=sender, on_taken=on_taken,
                            origin="zip" if archive else "file", label=_short(archive, paths) if archive else "",
-                           name=lambda inp: _short(inp.shown, paths), contacts=contacts)
+                           name=lambda inp: _short(inp.shown, paths))
     for i in mails:
         out += take_eml(ledger, Path(i.path), _short(i.shown, paths), config, units, contacts, unit=unit,
                         received=received, on_taken=on_taken)
@@ -210,7 +208,7 @@ def take_eml(ledger: Ledger, path: Path, called: str, config: Campaign, units: l
 
     msg = parse_message(path.read_bytes())
     when = received or (msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received)
-    found = _take_message(ledger, config, units, contacts, msg, when, unit or unit_of_sender(msg.sender, contacts),
+    found = _take_message(ledger, config, units, msg, when, unit or unit_of_sender(msg.sender, contacts),
                           origin="eml", label=called, record=False)
     taken = found.files or [Taken(called, None, None, None, frozenset(), UNREADABLE,
                                   f"这封邮件（{msg.sender or '发件人不明'}）没有附件")]
@@ -251,7 +249,7 @@ def copy_time_note(inputs: list[Input], config: Campaign) -> str:
             "请用 --received \"2025-11-20 14:30\" 写明收到时间，或把邮件另存为 .eml 文件后登记（收到时间取邮件的发送时间）")
 
 
-def assign_unit(ledger: Ledger, sid: int, unit: str, config: Campaign, units: list[str], contacts=()) -> list[Taken]:
+def assign_unit(ledger: Ledger, sid: int, unit: str, config: Campaign, units: list[str]) -> list[Taken]:
     """指定单位: the files of submission ``sid`` (whose unit could not be told) recorded again for
     ``unit``, with their original received time and sender — what ``netreg intake 文件 --unit``
     does with the same files. The first record stays, as every record does."""
@@ -260,18 +258,7 @@ def assign_unit(ledger: Ledger, sid: int, unit: str, config: Campaign, units: li
         return []
     inputs = [Input(ledger.path_of(f), f.name, None, unit) for f in sub.files if f.stored]
     return take_inputs(ledger, inputs, config, units, received=lambda _batch: sub.received, sender=sub.sender,
-                       origin=sub.origin, label=sub.label, name=lambda inp: inp.shown, contacts=contacts)
-
-
-def alias_unit(texts: list[str], contacts) -> str | None:
-    """The unit one of ``texts`` names by an alias of the unit table, when exactly one does."""
-    from ..check.units import match_unit
-
-    for text in texts:
-        found = {c.unit for c in contacts for alias in c.aliases if match_unit(text, [alias])}
-        if len(found) == 1:
-            return found.pop()
-    return None
+                       origin=sub.origin, label=sub.label, name=lambda inp: inp.shown)
 
 
 def _short(shown: str, paths: list[Path]) -> str:
@@ -334,7 +321,7 @@ def _take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: lis
                          ssl_context=ssl_context):
         received = msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received
         try:
-            fetched = _take_message(ledger, config, units, contacts, msg, received, unit_of_sender(msg.sender, contacts))
+            fetched = _take_message(ledger, config, units, msg, received, unit_of_sender(msg.sender, contacts))
         except Exception as exc:  # noqa: BLE001 - one message never stops the mailbox
             if _disk_full(exc):
                 raise
@@ -345,7 +332,7 @@ def _take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: lis
     return out
 
 
-def _take_message(ledger: Ledger, config: Campaign, units: list[str], contacts: list, msg, received: datetime,
+def _take_message(ledger: Ledger, config: Campaign, units: list[str], msg, received: datetime,
                   unit: str | None, *, origin: str = "mail", label: str = "", record: bool = True) -> Fetched:
     """Record one message's attachments as one delivery (one per unit, when its files name
     several). Each is written under a name of our own (``0001.xlsx``): the sender's name,
@@ -375,7 +362,7 @@ def _take_message(ledger: Ledger, config: Campaign, units: list[str], contacts: 
                 message = ledger.add_message(folder, msg, len(msg.attachments))
         if inputs:
             files += take_inputs(ledger, inputs, config, units, received=lambda _i: received, sender=msg.sender,
-                                 origin=origin, message=message, contacts=contacts, label=label)
+                                 origin=origin, message=message, label=label)
         if msg.left_out:
             files.append(Taken(f"其余 {msg.left_out} 个附件", None, unit, None, frozenset(), UNREADABLE,
                                f"一封邮件最多读取 {len(msg.attachments)} 个附件，其余未读取；请让单位把登记表打包成一个 zip 重新发送"))

@@ -469,7 +469,7 @@ def _assign(site: Site, sid: int, typed: str) -> list[str]:
         unit = unit_named(typed, units, contacts)
         if unit is None:
             return [f"单位“{typed}”不在单位名单中"]
-        taken = assign_unit(ledger, sid, unit, config, units, contacts)
+        taken = assign_unit(ledger, sid, unit, config, units)
     return [intake_line(t).plain for t in taken] or [f"台账中没有第 {sid} 号报送"]
 
 
@@ -634,23 +634,57 @@ def _mail_fetch(site: Site, password: str) -> list[str]:
 # ------------------------------------------------------------------------------ summary (汇总)
 
 async def summary_page(request):
+    return _job_page(request, "summary.html.j2", "job", SUMMARY, SUMMARY_FILES)
+
+
+def _job_page(request, template: str, slot: str, folder: str, names: dict[str, str]):
+    """A page of a background job: its progress, and the files it has made so far."""
     site = _site(request)
-    folder = site.folder / SUMMARY
-    files = [n for n in SUMMARY_FILES if (folder / n).is_file()]
-    return _page(request, "summary.html.j2", job=site.job, files=files, msg=request.query_params.get("msg", ""))
+    files = [n for n in names if (site.folder / folder / n).is_file()]
+    return _page(request, template, job=getattr(site, slot), files=files, msg=request.query_params.get("msg", ""))
 
 
 async def summary_run(request):
     form = await _form(request)
     if form is None:
         return _forbidden()
-    site = _site(request)
-    with site.lock:
-        if site.job is not None and site.job.state == "running":
-            return _back("/summary", "汇总正在生成，请稍候")
-        site.job = Job()
-    threading.Thread(target=_summary_job, args=(site, site.job), daemon=True).start()
+    if not _start(_site(request), "job", _summary_job, "汇总"):
+        return _back("/summary", "汇总正在生成，请稍候")
     return _back("/summary")
+
+
+def _start(site: Site, slot: str, work, what: str, *args) -> bool:
+    """Run ``work(site, job, *args)`` in the background as the site's job ``slot`` (the page can
+    be left and come back to); False when that job is already running."""
+    with site.lock:
+        running = getattr(site, slot)
+        if running is not None and running.state == "running":
+            return False
+        job = Job()
+        setattr(site, slot, job)
+    threading.Thread(target=_run, args=(work, site, job, what, *args), daemon=True).start()
+    return True
+
+
+def _run(work, site: Site, job: Job, what: str, *args) -> None:
+    """A background job: what fails is one Chinese line on the page (NETREG_DEBUG=1 prints why)."""
+    from ..errors import NetregError
+    from ..util.debug import note
+    from ..util.oserror import os_reason
+
+    try:
+        work(site, job, *args)
+        if job.state == "running":
+            job.state = "done"
+    except NetregError as exc:
+        job.state, job.lines = "failed", [str(exc)]
+    except OSError as exc:
+        job.state, job.lines = "failed", [f"无法写入{what}：{os_reason(exc)}"]
+    except Exception as exc:  # noqa: BLE001
+        note(exc)
+        job.state, job.lines = "failed", [f"生成{what}时出错（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）"]
+    finally:
+        job.step = "已完成" if job.state == "done" else "未完成"
 
 
 def _summary_job(site: Site, job: Job) -> None:
@@ -658,44 +692,35 @@ def _summary_job(site: Site, job: Job) -> None:
     from ..campaign.counting import campaign_report
     from ..excel.summary import merge
     from ..model.issues import Severity
-    from ..util.debug import note
-    from ..util.oserror import os_reason
 
-    try:
-        ledger, config, units, _ = site.open()
-        with ledger:
-            job.total = sum(len(s.files) for s in ledger.submissions())
-            job.step = "正在读取和校验计入的报送…"
+    ledger, config, units, _ = site.open()
+    with ledger:
+        job.total = sum(len(s.files) for s in ledger.submissions())
+        job.step = "正在读取和校验计入的报送…"
 
-            def read_one(_path) -> None:
-                job.done += 1
-                job.step = f"正在读取和校验…（已读取 {job.done} 个文件）"
+        def read_one(_path) -> None:
+            job.done += 1
+            job.step = f"正在读取和校验…（已读取 {job.done} 个文件）"
 
-            view = campaign_report(ledger, config, units=units, as_of=date.today(), on_file=read_one)
-        if not view.shown:
-            job.state, job.lines = "failed", ["台账中还没有计入的报送，无法生成汇总"]
-            return
-        folder = site.folder / SUMMARY
-        folder.mkdir(exist_ok=True)
+        view = campaign_report(ledger, config, units=units, as_of=date.today(), on_file=read_one)
+    if not view.shown:
+        job.state, job.lines = "failed", ["台账中还没有计入的报送，无法生成汇总"]
+        return
+    folder = site.folder / SUMMARY
+    folder.mkdir(exist_ok=True)
 
-        def phase(text: str) -> None:
-            job.step = text
+    def phase(text: str) -> None:
+        job.step = text
 
-        result = merge(view.report, folder / "汇总.xlsx", school=config.school, html=folder / "汇总报告.html",
-                       force=True, campaign=view, on_phase=phase)
-        job.lines = [f"读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行"
-                     + ("（一致）" if result.rows_in == result.rows_out else "（不一致，请检查）"),
-                     f"{len(result.statuses)} 个单位；错误 {result.count(Severity.ERROR)} 个，"
-                     f"警告 {result.count(Severity.WARNING)} 个"]
-        job.lines += [f"未能保存 {p.name}：{why}" for p, why in result.failed]
-        job.state = "failed" if result.failed else "done"
-    except OSError as exc:
-        job.state, job.lines = "failed", [f"无法写入汇总：{os_reason(exc)}"]
-    except Exception as exc:  # noqa: BLE001 - the page says so in Chinese; NETREG_DEBUG=1 prints why
-        note(exc)
-        job.state, job.lines = "failed", ["生成汇总时出错（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）"]
-    finally:
-        job.step = "已完成" if job.state == "done" else "未完成"
+    result = merge(view.report, folder / "汇总.xlsx", school=config.school, html=folder / "汇总报告.html",
+                   force=True, campaign=view, on_phase=phase)
+    job.lines = [f"读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行"
+                 + ("（一致）" if result.rows_in == result.rows_out else "（不一致，请检查）"),
+                 f"{len(result.statuses)} 个单位；错误 {result.count(Severity.ERROR)} 个，"
+                 f"警告 {result.count(Severity.WARNING)} 个"]
+    job.lines += [f"未能保存 {p.name}：{why}" for p, why in result.failed]
+    if result.failed:
+        job.state = "failed"
 
 
 async def summary_file(request):
@@ -705,10 +730,7 @@ async def summary_file(request):
 # ------------------------------------------------------------------------------ 下一年 (next year)
 
 async def next_page(request):
-    site = _site(request)
-    folder = site.folder / NEXT
-    files = [n for n in NEXT_FILES if (folder / n).is_file()]
-    return _page(request, "next.html.j2", job=site.next_job, files=files, msg=request.query_params.get("msg", ""))
+    return _job_page(request, "next.html.j2", "next_job", NEXT, NEXT_FILES)
 
 
 async def next_run(request):
@@ -722,13 +744,8 @@ async def next_run(request):
         return _back("/next", "请选择上一次的汇总表（.xlsx）")
     data = await upload.read()
     await upload.close()
-    site = _site(request)
-    with site.lock:
-        if site.next_job is not None and site.next_job.state == "running":
-            return _back("/next", "正在生成，请稍候")
-        site.next_job = Job()
-    threading.Thread(target=_next_job, args=(site, site.next_job, data, form.get("prefill") == "1"),
-                     daemon=True).start()
+    if not _start(_site(request), "next_job", _next_job, "", data, form.get("prefill") == "1"):
+        return _back("/next", "正在生成，请稍候")
     return _back("/next")
 
 
@@ -738,64 +755,50 @@ def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
 
     from ..campaign.counting import campaign_report
     from ..compare import diff
-    from ..errors import NetregError
     from ..excel.diffbook import write_diff_book
-    from ..excel.prefill import read_prefill, write_prefilled
+    from ..excel.prefill import prefill_of, write_prefilled
     from ..pipeline import validate_paths
     from ..render.diff import render_diff_html
     from ..util.atomic import atomic_path, write_text
-    from ..util.debug import note
-    from ..util.oserror import os_reason
 
     folder = site.folder / NEXT
-    try:
-        folder.mkdir(exist_ok=True)
-        earlier = folder / "上一次汇总.xlsx"
-        with atomic_path(earlier) as tmp:
-            tmp.write_bytes(data)
-        ledger, config, units, contacts = site.open()
+    folder.mkdir(exist_ok=True)
+    earlier = folder / "上一次汇总.xlsx"
+    with atomic_path(earlier) as tmp:
+        tmp.write_bytes(data)
+    ledger, config, units, contacts = site.open()
+    with ledger:
         job.step = "正在读取上一次的汇总表…"
-        old = validate_paths([earlier], config)
+        old = validate_paths([earlier], config, units=units)  # read once: compared, and the forms pre-filled from it
         if not any(f.ok for f in old.files):
             job.state, job.lines = "failed", ["上传的文件不是可以读取的汇总表或登记表"]
             return
         job.step = "正在读取本次计入的报送…"
-        with ledger:
-            new = campaign_report(ledger, config, units=units).report
-        result = diff(old, new, old_label="上一次", new_label="本次", stale_days=config.stale_days)
-        write_diff_book(result, folder / "对比.xlsx")
-        write_text(folder / "对比.html", render_diff_html(result))
-        t = result.total
-        job.lines = [f"与上一次相比：新增 {t.added} 项，删除 {t.removed} 项，变化 {t.changed} 项"]
-        if prefill:
-            job.step = "正在生成预填的登记表…"
-            rows = read_prefill(earlier, config, units)
-            fillers = {c.unit: (c.contact, c.phone) for c in contacts if c.contact and c.phone}
-            names = units + [u for u in rows if u not in units]
-            out = folder / "预填登记表"
-            shutil.rmtree(out, ignore_errors=True)
-            job.total = len(names)
+        new = campaign_report(ledger, config, units=units).report
+    result = diff(old, new, old_label="上一次", new_label="本次", stale_days=config.stale_days)
+    write_diff_book(result, folder / "对比.xlsx")
+    write_text(folder / "对比.html", render_diff_html(result))
+    t = result.total
+    job.lines = [f"与上一次相比：新增 {t.added} 项，删除 {t.removed} 项，变化 {t.changed} 项"]
+    if prefill:
+        job.step = "正在生成预填的登记表…"
+        rows = prefill_of(old, earlier)
+        fillers = {c.unit: (c.contact, c.phone) for c in contacts if c.contact and c.phone}
+        names = units + [u for u in rows if u not in units]
+        out = folder / "预填登记表"
+        shutil.rmtree(out, ignore_errors=True)
+        job.total = len(names)
 
-            def made(_w) -> None:
-                job.done += 1
-                job.step = f"正在生成预填的登记表…（{job.done}/{job.total}）"
+        def made(_w) -> None:
+            job.done += 1
+            job.step = f"正在生成预填的登记表…（{job.done}/{job.total}）"
 
-            written = write_prefilled(config, names, rows, out, force=True, fillers=fillers, on_progress=made)
-            with atomic_path(folder / "预填登记表.zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for w in written:
-                    if w.status == "written":
-                        z.write(w.path, Path(w.path).name)
-            job.lines.append(f"预填登记表 {sum(w.status == 'written' for w in written)} 份（每个单位一份，已填入上一次登记的内容）")
-        job.state = "done"
-    except NetregError as exc:
-        job.state, job.lines = "failed", [str(exc)]
-    except OSError as exc:
-        job.state, job.lines = "failed", [f"无法写入：{os_reason(exc)}"]
-    except Exception as exc:  # noqa: BLE001 - one Chinese line on the page; NETREG_DEBUG=1 prints why
-        note(exc)
-        job.state, job.lines = "failed", ["生成时出错（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）"]
-    finally:
-        job.step = "已完成" if job.state == "done" else "未完成"
+        written = write_prefilled(config, names, rows, out, force=True, fillers=fillers, on_progress=made)
+        with atomic_path(folder / "预填登记表.zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for w in written:
+                if w.status == "written":
+                    z.write(w.path, Path(w.path).name)
+        job.lines.append(f"预填登记表 {sum(w.status == 'written' for w in written)} 份（每个单位一份，已填入上一次登记的内容）")
 
 
 async def next_file(request):
