@@ -152,7 +152,12 @@ def _check_all(inputs: list[Input], config: Campaign, units: list[str], as_of: d
     from .util.parallel import forked_map
 
     memo = _MEMO
-    keys = [_memo_key(inp, config, units, as_of) for inp in inputs] if memo is not None else [None] * len(inputs)
+    if memo is not None:
+        settings = config.model_dump_json() + repr(sorted(config.aliases.items()))
+        how = (as_of, tuple(units), hashlib.sha256(settings.encode("utf-8")).hexdigest())  # once a run
+        keys = [_memo_key(inp, how) for inp in inputs]
+    else:
+        keys = [None] * len(inputs)
     todo = [inp for inp, key in zip(inputs, keys) if key is None or key not in memo]
     check = partial(check_file, config=config, units=units, as_of=as_of)  # picklable: spawned workers
     results = forked_map(check, todo, PARALLEL_MIN_FILES, on_crash=crashed if isolate else None) if todo else iter(())
@@ -206,16 +211,16 @@ def remember_always() -> None:
         _MEMO = {}
 
 
-def _memo_key(inp: Input, config: Campaign, units: list[str], as_of: date):
+def _memo_key(inp: Input, how: tuple):
+    """The file (path, size, modification time), how it is shown and whose it is, and ``how``
+    the run checks (day, unit list, settings)."""
     if inp.problem is not None:
         return None
     try:
         st = Path(inp.path).stat()
     except OSError:
         return None
-    settings = config.model_dump_json() + repr(sorted(config.aliases.items()))
-    return (str(inp.path), inp.shown, inp.unit, st.st_size, st.st_mtime_ns, as_of, tuple(units),
-            hashlib.sha256(settings.encode("utf-8")).hexdigest())
+    return (str(inp.path), inp.shown, inp.unit, st.st_size, st.st_mtime_ns, *how)
 
 
 def crashed(inp: Input) -> FileCheck:
