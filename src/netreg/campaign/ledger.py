@@ -324,13 +324,15 @@ class Ledger:
              delivery))
         return cur.lastrowid
 
-    def files(self) -> list[File]:
-        """Every file, in the order recorded, with its submission's received time and exclusion."""
+    def files(self, fid: int | None = None) -> list[File]:
+        """Every file (or only file ``fid``), in the order recorded, with its submission's
+        received time and exclusion."""
         excluded = self._excluded()
         rows = self.db.execute(
             "SELECT s.id, d.received, d.sender, s.name, s.sha256, s.size, s.stored, s.format, s.unit, s.forms,"
             " s.state, s.duplicate_of, d.origin, s.delivery FROM submissions s JOIN deliveries d ON d.id = s.delivery"
-            " ORDER BY s.delivery, s.id").fetchall()
+            + (" WHERE s.id = ?" if fid is not None else "") + " ORDER BY s.delivery, s.id",
+            () if fid is None else (fid,)).fetchall()
         return [File(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
                      frozenset(int(f) for f in r[9].split(",") if f), r[10], r[11], r[12], excluded.get(r[13]), r[13])
                 for r in rows]
@@ -349,7 +351,9 @@ class Ledger:
         return next((s for s in self.submissions() if s.id == sid), None)
 
     def file(self, fid: int) -> File | None:
-        return next((f for f in self.files() if f.id == fid), None)
+        """One file by its number (intake asks this for every repeat: one row, not the ledger)."""
+        found = self.files(fid)
+        return found[0] if found else None
 
     def round_of(self, unit: str, sid: int) -> int:
         """第 N 次报送: the submission's place among the unit's submissions that brought something new."""
