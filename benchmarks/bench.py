@@ -421,7 +421,7 @@ def college_summaries(inp: Path, out: Path) -> int:
     """The province route's inputs (issue 17): the N units' returns merged, ``PER_COLLEGE``
     units at a time, into N/20 college summaries (in this process, not timed); returns how many."""
     from netreg.config import load_config
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
     from netreg.pipeline import validate_paths
     from datetime import date
 

@@ -98,7 +98,7 @@ def phases(folder: Path, out: Path | None) -> None:
     report = serial_report(folder)
     times["assemble"] = cpu() - t  # the whole serial validate (read..cross), for reference
     if out is not None:
-        from netreg.excel.summary import merge
+        from netreg.app.merge import merge
         t = cpu()
         merge(report, out, school=config.school, force=True)
         times["write"] = cpu() - t

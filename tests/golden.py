@@ -49,7 +49,7 @@ def summary_cells(path: Path, base: Path) -> dict[str, dict]:
 
 def _merge(folder: Path, units: list[str] | None, out: Path) -> Path:
     from netreg.config import Campaign
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
     from netreg.pipeline import validate_paths
 
     config = Campaign()

@@ -175,3 +175,41 @@ def test_the_cli_layer_stays_thin():
     lines = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in modules}
     assert all(n < 140 for n in lines.values()), lines
     assert sum(lines.values()) < 70 * len(app.registered_commands), (sum(lines.values()), len(app.registered_commands))
+
+
+BOUNDARIES = ("netreg.app", "netreg.pipeline", "netreg.cli", "netreg.web")
+
+
+def layer_breaches(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports that call up the layers (ARCHITECTURE.md): below ``app`` nothing imports the
+    orchestration (``app``, ``pipeline``) or a boundary (``cli``, ``web``); ``pipeline`` does not
+    import ``app``; ``render`` does not reach into ``excel``."""
+    out = []
+    for module, deps in graph.items():
+        if module == "netreg" or module.startswith(("netreg.app", "netreg.cli", "netreg.web", "netreg.__main__")):
+            continue  # the public API, the orchestration and the boundaries
+        above = ("netreg.app", "netreg.cli", "netreg.web") if module == "netreg.pipeline" else BOUNDARIES
+        out += [(module, d) for d in sorted(deps) if d.startswith(above)]
+        if module.startswith("netreg.render."):
+            out += [(module, d) for d in sorted(deps) if d.startswith("netreg.excel")]
+    return sorted(out)
+
+
+def test_nothing_below_the_application_layer_calls_up_into_it():
+    assert layer_breaches(_graph()) == []
+
+
+def test_the_layer_check_sees_an_import_up_hidden_in_a_function(tmp_path, monkeypatch):
+    pkg = tmp_path / "netreg"
+    for sub in ("app", "campaign", "render", "excel"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "pipeline.py").write_text("")
+    (pkg / "app" / "merge.py").write_text("from ..campaign import counting\n")
+    (pkg / "campaign" / "counting.py").write_text("def f():\n    from ..pipeline import x\n")
+    (pkg / "render" / "terminal.py").write_text("def g():\n    from ..excel.summary import note\n")
+    (pkg / "excel" / "summary.py").write_text("")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", pkg)
+    assert layer_breaches(_graph()) == [("netreg.campaign.counting", "netreg.pipeline"),
+                                        ("netreg.render.terminal", "netreg.excel.summary")]

@@ -163,7 +163,7 @@ def test_at_80_columns_no_number_is_split_from_its_unit():
     from rich.console import Console
 
     from netreg.config import read_units_file
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
     from netreg.render.terminal import render_merge_overview
 
     root = Path(__file__).resolve().parents[1]
@@ -178,7 +178,7 @@ def test_at_80_columns_no_number_is_split_from_its_unit():
 
 
 def test_the_html_charts_shrink_with_a_narrow_window(tmp_path):
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
     report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
@@ -333,7 +333,7 @@ def test_ctrl_c_during_annotate_stops_at_once_and_leaves_no_partial_file(tmp_pat
 def test_merge_says_what_it_is_doing_in_every_phase(tmp_path):
     from rich.console import Console
 
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     filled_template(tmp_path / "in" / "医学院.xlsx", "医学院", {4: [GROUP]})
     report = validate_paths([tmp_path / "in"], Campaign(), as_of=AS_OF)
@@ -372,7 +372,7 @@ def test_annotate_says_when_it_replaces_last_rounds_copies(tmp_path):
 def test_summary_sheets_print_whole_cells(tmp_path):
     """附件N and 问题清单: text wraps at the top of its cell and a row is as tall as its longest
     cell needs; 总览's charts sit below its table, so the printed table fills the page width."""
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     long_purpose = "工作通知、" * 20
     filled_template(tmp_path / "in" / "医学院.xlsx", "医学院",
@@ -395,7 +395,8 @@ def test_no_chart_of_the_overview_is_cut_by_a_printed_page_break(tmp_path):
     """Printed, 总览's charts start on a page of their own and none straddles two pages (the
     网络大V pie once printed its title on page 1 and itself on page 2), also when the
     platform list is long."""
-    from netreg.excel.summary import CHART_ROWS, PAGE_ROWS, merge
+    from netreg.app.merge import merge
+    from netreg.excel.summary import CHART_ROWS, PAGE_ROWS
 
     platforms = ["微信公众号", "微博", "抖音", "视频号", "B站", "今日头条", "快手", "小红书", "知乎", "QQ空间", "网易号", "百家号"]
     account = {"followers": 5230, "opened": date(2019, 9, 1), "purpose": "信息发布", "admin": "李娜", "phone": "13812345678"}

@@ -16,7 +16,7 @@ from builders import filled_template
 from netreg.cli import app
 from netreg.compare import diff
 from netreg.config import Campaign
-from netreg.excel.summary import merge
+from netreg.app.merge import merge
 from netreg.model import forms as F
 from netreg.model.records import Record
 from netreg.model.report import Report

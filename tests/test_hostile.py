@@ -37,7 +37,7 @@ from netreg.excel.annotate import write_annotated
 from netreg.config import Campaign, Limits
 from netreg.check.normalize import clean_text
 from netreg.sources.xlsx import _sheet_parts
-from netreg.excel.summary import OutputExists, merge
+from netreg.app.merge import OutputExists, merge
 from netreg.pipeline import validate_paths
 
 AS_OF = date(2025, 11, 25)

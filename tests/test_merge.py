@@ -19,7 +19,7 @@ import pytest
 from builders import filled_template, hand_layout, raw_workbook
 from netreg.model import forms as F
 from netreg.config import Campaign
-from netreg.excel.summary import OutputExists, merge
+from netreg.app.merge import OutputExists, merge
 from netreg.pipeline import validate_paths
 
 AS_OF = date(2025, 11, 25)

@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 
 from netreg.cli import app
 from netreg.config import Campaign
-from netreg.excel.prefill import build_prefilled, read_prefill, write_prefilled
-from netreg.excel.summary import merge
+from netreg.app.check import read_prefill
+from netreg.excel.prefill import build_prefilled, write_prefilled
+from netreg.app.merge import merge
 from netreg.model.forms import FORMS_BY_ID
 from netreg.pipeline import validate_paths
 

@@ -115,7 +115,7 @@ def test_a_byte_identical_copy_is_read_once(tmp_path):
 
 def test_netregs_own_summary_and_annotated_copies_among_the_inputs_are_named_not_read(tmp_path):
     from netreg.excel.annotate import write_annotated
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     folder = tmp_path / "回收"
     filled_template(folder / "医学院.xlsx", "医学院", {4: [dict(zip(
@@ -228,7 +228,7 @@ def test_every_file_in_a_folder_is_accounted_for_in_the_terminal(tmp_path):
 
 def test_a_summary_given_as_input_is_read_as_its_units_rows(tmp_path):
     """A 二级学院 returns the merge of its departments: each row keeps its 填报单位."""
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     group = dict(zip(("group_type", "group_name", "members", "purpose", "real_name", "admin", "phone"), GROUP_ROW[1:8]))
     filled_template(tmp_path / "系" / "医学院.xlsx", "医学院", {4: [group, {**group, "group_name": "医学院学生群"}]})
@@ -352,7 +352,7 @@ def test_a_file_that_makes_its_reader_abort_costs_only_that_file(tmp_path, monke
     written. No file makes this calamine build abort, so the reader of one file here calls
     os.abort() itself, in the worker process that reads it, as the native library would."""
     from netreg import pipeline
-    from netreg.excel.summary import merge
+    from netreg.app.merge import merge
 
     real = pipeline.check_file
 

@@ -47,8 +47,8 @@ def validate_paths(paths, config, **options):
 
 
 def merge(report, output, **options):
-    """Write the summary workbook (and ``html=``) of a Report (``netreg.excel.summary``)."""
-    return import_module("netreg.excel.summary").merge(report, output, **options)
+    """Write the summary workbook (and ``html=``) of a Report (``netreg.app.merge``)."""
+    return import_module("netreg.app.merge").merge(report, output, **options)
 
 
 def write_templates(config, units, out_dir, **options):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 
 from ..config import Campaign
 from ..model import forms as F
@@ -159,24 +159,18 @@ def shown_name(f: File) -> str:
     return f"#{f.delivery} {f.name}"
 
 
-def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None = None,
-                    as_of: date | None = None, until: int | None = None, only: str | None = None,
-                    roster=None, on_file=None, students: dict[str, str] | None = None) -> CampaignView:
-    """Check the counted submissions (of unit ``only``, and as recorded up to submission
-    ``until``, when given) as one run, with the campaign's own warnings."""
-    from ..intake.folder import Input
-    from ..pipeline import validate_inputs
-
-    as_of = as_of or date.today()
+def counted_files(ledger: Ledger, config: Campaign, units: list[str] | None, *, as_of: date,
+                  until: int | None = None, only: str | None = None) -> tuple[Counting, list[File]]:
+    """What counts on ``as_of`` (as recorded up to submission ``until``), and the files to check
+    for it: every counted file (of unit ``only``)."""
     counting = count(listed_submissions(ledger, config, units), until=until, by=as_of)
-    chosen = [f for f in counting.files if f.id in counting.forms and (only is None or f.unit == only)]
-    inputs = [Input(ledger.path_of(f), shown_name(f), unit=f.unit) for f in chosen]
-    unit_list = list(units if units is not None else config.units)
-    # every file intake read without harm needs no process of its own (a reader that died on
-    # one recorded it unreadable: then each file is read apart, as always)
-    read_before = all(f.state == "new" for f in chosen)
-    run = validate_inputs(inputs, config, units=unit_list, as_of=as_of, roster=roster,
-                          on_file=on_file, students=students, read_before=read_before)
+    return counting, [f for f in counting.files if f.id in counting.forms and (only is None or f.unit == only)]
+
+
+def campaign_view(ledger: Ledger, config: Campaign, counting: Counting, chosen: list[File], run: Report, *,
+                  as_of: date, only: str | None, units: list[str]) -> CampaignView:
+    """The campaign on ``as_of`` from ``run``, the check of ``chosen`` (``counted_files``):
+    rows and issues of forms a later submission replaced left out, the campaign's own warnings added."""
     shown = {shown_name(f): f.id for f in chosen}
     by_id = {f.id: f for f in chosen}
 
@@ -191,7 +185,7 @@ def campaign_report(ledger: Ledger, config: Campaign, *, units: list[str] | None
     paper = ledger.paper()
     asked = {u: a for u, a in ledger.asked().items() if a[0] <= as_of}
     view = CampaignView(replace(run, records=records), counting, deadline, paper, shown, asked)
-    issues += campaign_issues(view, as_of, config, only, unit_list)
+    issues += campaign_issues(view, as_of, config, only, units)
     return replace(view, report=replace(run, records=records, issues=tuple(issues)))
 
 
@@ -314,34 +308,3 @@ class Round:
     fixed: list[Issue]
     open: list[Issue]
     new: list[Issue]
-
-
-def rounds(ledger: Ledger, config: Campaign, unit: str, *, as_of: date | None = None,
-           last_only: bool = False, view: CampaignView | None = None, units: list[str] | None = None) -> list[Round]:
-    """Between each of the unit's submissions and the one before it (both as counted then):
-    the issues fixed, still open and new. Each side is a run over the unit's files; the rules
-    across units see the other units' students as ``view`` (the whole campaign now) has them."""
-    from ..check.cross import student_phones
-
-    subs = [s for s in listed_submissions(ledger, config) if s.unit == unit and not s.duplicate and s.excluded is None
-            and (as_of is None or s.received.date() <= as_of)]
-    ids = [s.id for s in subs]
-    if last_only:
-        ids = ids[-2:]
-    if len(ids) < 2:
-        return []
-    if view is None:
-        view = campaign_report(ledger, config, as_of=as_of)
-    students = student_phones(view.report.records, but=unit)
-    out, previous = [], None
-    for sid in ids:
-        now_issues = unit_issues(campaign_report(ledger, config, units=units, as_of=as_of, until=sid, only=unit,
-                                                 students=students), unit)
-        if previous is not None:
-            before_id, before = previous
-            out.append(Round(before_id, sid,
-                             fixed=[i for k, i in before.items() if k not in now_issues],
-                             open=[i for k, i in now_issues.items() if k in before],
-                             new=[i for k, i in now_issues.items() if k not in before]))
-        previous = (sid, now_issues)
-    return out

@@ -1,15 +1,15 @@
-"""Where every unit stands on a day (``netreg status``), and one unit's story (``netreg history``)."""
+"""What ``netreg status`` and ``netreg history`` say (made by ``app.campaign``): where every
+unit stands on a day, and one unit's story."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ..config import Campaign
 from ..model.issues import Issue
-from ..model.report import UNIT_STATE_LABEL, UnitStatus, unit_statuses
-from .counting import CampaignView, Round, campaign_report, correction_late, is_late, rounds
-from .ledger import Ledger, Submission
+from ..model.report import UNIT_STATE_LABEL, UnitStatus
+from .counting import CampaignView, Round
+from .ledger import Submission
 
 
 @dataclass
@@ -48,36 +48,6 @@ class Status:
                 "units": [r.to_dict() for r in self.rows]}
 
 
-def campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: date | None = None,
-                    view: CampaignView | None = None) -> Status:
-    from ..pipeline import remembering
-
-    with remembering():  # the rounds read again the files the board has just read
-        return _campaign_status(ledger, config, units, as_of, view)
-
-
-def _campaign_status(ledger: Ledger, config: Campaign, units: list[str], as_of: date | None,
-                     view: CampaignView | None) -> Status:
-    as_of = as_of or date.today()
-    view = view or campaign_report(ledger, config, units=units, as_of=as_of)
-    rows = []
-    for st in unit_statuses(view.report):
-        own = view.counting.of_unit(st.unit)
-        changes = None
-        if sum(1 for s in own if any(f.readable for f in s.files)) > 1:
-            found = rounds(ledger, config, st.unit, as_of=as_of, last_only=True, view=view, units=units)
-            changes = found[-1] if found else None
-        rows.append(UnitRow(st, is_late(st.unit, view, as_of), view.paper.get(st.unit), len(own),
-                            max((s.received for s in own), default=None), changes,
-                            bool(correction_late(st.unit, view, as_of)), st.unit in units))
-    rows.sort(key=lambda r: not r.listed)  # the units not on the list come last, apart
-    # a submission later recorded for a unit (指定单位, intake --unit) is no longer waiting for one
-    given = {f.sha256 for s in view.counting.submissions if s.unit for f in s.files}
-    unassigned = [s for s in view.counting.submissions if s.unit is None and view.counting.state_of(s) == "unknown-unit"
-                  and not all(f.sha256 in given for f in s.files)]
-    return Status(as_of, view.deadline, rows, view, unassigned)
-
-
 @dataclass
 class History:
     unit: str
@@ -103,13 +73,3 @@ class History:
                                 for s, state in self.submissions],
                 "rounds": [{"from": r.before, "to": r.after, "fixed": issues(r.fixed), "open": issues(r.open),
                             "new": issues(r.new)} for r in self.rounds]}
-
-
-def unit_history(ledger: Ledger, config: Campaign, unit: str, as_of: date | None = None) -> History:
-    from .counting import count, listed_submissions
-
-    counting = count(listed_submissions(ledger, config))
-    own = [s for s in counting.submissions if s.unit == unit]
-    states = {f.id: counting.state[f.id] for s in own for f in s.files}
-    return History(unit, [(s, counting.state_of(s)) for s in own], rounds(ledger, config, unit, as_of=as_of),
-                   states, overrides={s.id: ledger.overrides(s.id) for s in own if ledger.overrides(s.id)})

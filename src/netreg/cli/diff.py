@@ -12,21 +12,12 @@ from .options import ConfigOpt, fail, new_console, setup
 
 
 def _read(path: Path, config):
-    from ..campaign.ledger import DB_NAME
+    from ..app.check import read_side
 
-    if path.is_dir() and (path / DB_NAME).is_file():  # a campaign: what counts in it
-        from ..campaign.counting import campaign_report
-        from .options import open_campaign
-
-        ledger, own, units, _ = open_campaign(path)
-        with ledger:
-            return campaign_report(ledger, own, units=units).report
-    from ..pipeline import validate_paths
-
-    report = validate_paths([path], config)
-    for i in (i for i in report.issues if i.code in ("file-unreadable", "file-unsupported", "file-legacy-format")):
-        typer.echo(f"注意：{i.file}：{i.message}", err=True)
-    return report if any(f.ok for f in report.files) else fail(f"{path} 中没有可以读取的汇总表或登记表")
+    report, notes = read_side(path, config)
+    for line in notes:
+        typer.echo(f"注意：{line}", err=True)
+    return report
 
 
 def diff(

@@ -34,7 +34,7 @@ def intake(
     console = new_console()
     with ledger:
         if paths:
-            from ..intake.record import take_paths
+            from ..app.intake import take_paths
 
             taken = take_paths(ledger, list(paths), config, units, received=when, sender=sender, unit=unit,
                                on_taken=lambda t: console.print(intake_line(t)), contacts=contacts,
@@ -49,7 +49,7 @@ def _mail(ledger, config, units, contacts, console, message_line) -> None:
     if not config.mail.imap_host or not config.mail.user:
         fail("netreg.toml 中没有设置邮箱：请在 [mail] 中填写 imap_host 和 user（见 netreg init 生成的示例）")
     from ..intake.mail import password_from_env_or_prompt
-    from ..intake.record import take_mail
+    from ..app.intake import take_mail
 
     password = password_from_env_or_prompt(config.mail.user)
     host, port = config.mail.imap_address()

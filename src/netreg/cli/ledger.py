@@ -31,7 +31,7 @@ def status(campaign: CampaignOpt = None, units_file: UnitsOpt = None, as_of: AsO
     _format(fmt)
     day = parse_day(as_of)
     ledger, config, units, _ = open_campaign(campaign, units_file)
-    from ..campaign.status import campaign_status
+    from ..app.campaign import campaign_status
 
     with ledger:
         result = campaign_status(ledger, config, units, day)
@@ -53,7 +53,7 @@ def history(unit: Annotated[str, typer.Argument(help="单位名称", metavar="�
     day = parse_day(as_of)
     ledger, config, units, contacts = open_campaign(campaign, units_file)
     from ..campaign.contacts import unit_named
-    from ..campaign.status import unit_history
+    from ..app.campaign import unit_history
 
     name = unit_named(unit, units, contacts) or unit
     with ledger:

@@ -44,7 +44,7 @@ def merge(
     day = parse_day(as_of)
     if roster is not None and not roster.is_file():
         fail(f"找不到学生花名册 {roster}")
-    from ..excel.summary import merge as write_summary
+    from ..app.merge import merge as write_summary
     from ..render.terminal import render_merge_overview
 
     console = new_console()

@@ -25,16 +25,11 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def setup(config_path: Path | None, units_path: Path | None):
-    """The settings and the unit list (None: the settings' own); a ConfigError goes to the
-    boundary (``cli.command``)."""
-    from ..campaign.contacts import aliases_of, read_contacts
-    from ..config import load_config
+    """The settings and the unit list (None: the settings' own): ``app.check.settings``; a
+    ConfigError goes to the boundary (``cli.command``)."""
+    from ..app.check import settings
 
-    config = load_config(config_path)
-    if not units_path:
-        return config, None
-    contacts = read_contacts(units_path)
-    return config.with_aliases(aliases_of(contacts)), [c.unit for c in contacts]
+    return settings(config_path, units_path)
 
 
 def parse_day(text: str | None) -> date:
@@ -70,25 +65,9 @@ PathsArg = Annotated[Optional[list[Path]], typer.Argument(
 
 def checked_report(paths, campaign, config_path, units_file, day, roster, on_file=None):
     """(report, config, view): the files given, or with none, the campaign's counted
-    submissions (view: the campaign's, else None)."""
-    if paths:
-        from ..pipeline import validate_paths
+    submissions (view: the campaign's, else None); ``app.check.checked``."""
+    from ..app.check import checked
 
-        config, units = setup(config_path, units_file)
-        return validate_paths(paths, config, units=units, as_of=day, roster=roster, on_file=on_file), config, None
-    from ..campaign.ledger import find_campaign
-
-    folder = find_campaign(campaign)
-    if folder is None:
-        fail("请给出回收的文件或文件夹；或在报送活动文件夹（netreg init 建立，含 netreg.db）中运行，或用 --campaign 指定")
-    ledger, config, units, _ = open_campaign(folder, units_file)
-    if config_path is not None:
-        config = setup(config_path, None)[0]
-    from ..campaign.counting import campaign_report, nothing_counted
-
-    with ledger:
-        view = campaign_report(ledger, config, units=units, as_of=day, roster=roster, on_file=on_file)
-        why = nothing_counted(ledger, view, day)
-    if why:
-        fail(why)
-    return view.report, config, view
+    run = checked(paths, campaign=campaign, config_path=config_path, units_path=units_file, as_of=day,
+                  roster=roster, on_file=on_file)
+    return run.report, run.config, run.view

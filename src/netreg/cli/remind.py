@@ -31,7 +31,7 @@ def remind(
     due = parse_day(by) if by else None
     ledger, config, units, contacts = open_campaign(campaign, units_file)
     folder = out or (campaign or Path(".")) / "催报"
-    from ..campaign.status import campaign_status
+    from ..app.campaign import campaign_status
     from ..letters import write_drafts
 
     with ledger:

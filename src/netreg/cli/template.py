@@ -25,7 +25,8 @@ def template(
     """
     config, units = setup(config_path, units_file)
     names = list(unit or units or config.units)
-    from ..excel.prefill import read_prefill, row_count, write_prefilled
+    from ..app.check import read_prefill
+    from ..excel.prefill import row_count, write_prefilled
 
     rows, listed, fillers = None, set(names), {}
     if prefill is not None:  # unreadable: NetregError, one Chinese line and exit 2 at the boundary

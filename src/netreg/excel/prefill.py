@@ -58,16 +58,9 @@ def prefill_rows(report: Report) -> dict[str, Rows]:
     return rows
 
 
-def read_prefill(path: Path, config: Campaign, units: list[str]) -> dict[str, Rows]:
-    """The rows of ``path`` (a summary, a returned workbook, a folder) by unit, unit names
-    matched against ``units``; NetregError when it cannot be read or holds no rows."""
-    from ..pipeline import validate_paths
-
-    return prefill_of(validate_paths([Path(path)], config, units=units), path)
-
-
 def prefill_of(report, path: Path) -> dict[str, Rows]:
-    """The rows by unit of ``report``, the run over ``path``; NetregError as ``read_prefill``."""
+    """The rows by unit of ``report``, the run over ``path`` (``app.check.read_prefill``); NetregError
+    when it cannot be read or holds no rows."""
     if not any(f.ok for f in report.files):
         why = next((i.message for i in report.issues if i.code == "file-unreadable"), "")
         why = re.split("。|，请", why.removeprefix("无法读取此文件："))[0]  # the problem, not the advice to a unit

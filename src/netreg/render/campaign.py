@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..campaign.counting import STATE_LABEL
-from ..intake.record import DUPLICATE, NEW, NO_UNIT, NOT_LISTED, UNREADABLE
+from ..intake.taken import DUPLICATE, NEW, NO_UNIT, NOT_LISTED, UNREADABLE
 from ..model.report import UnitState
 from .terminal import issue_line
 

@@ -126,11 +126,8 @@ def render_merge_overview(result, console) -> None:
                           if result.output else ""), style="bold green" if same else "bold red"))
     if result.output:
         console.print(f"汇总表已保存：{result.output}")
-        from ..excel.summary import continued_note
-
-        note = continued_note(result.report.records, result.issues)
-        if note:
-            console.print(Text(f"注意：{note}", style="yellow"))
+        if result.note:
+            console.print(Text(f"注意：{result.note}", style="yellow"))
     if result.html:
         console.print(f"网页报告已保存：{result.html}")
     for path, why in result.failed:

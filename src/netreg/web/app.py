@@ -65,7 +65,7 @@ class Site:
 
     def status(self):
         """The board's data: ``campaign_status`` as of today, computed once per version."""
-        from ..campaign.status import campaign_status
+        from ..app.campaign import campaign_status
 
         with self.lock:
             version = self.version()
@@ -268,7 +268,7 @@ async def unit_page(request):
 
 def _unit_data(site: Site, name: str) -> dict | None:
     from ..campaign.contacts import unit_named
-    from ..campaign.status import unit_history
+    from ..app.campaign import unit_history
     from ..render.campaign import forms_text
     from ..render.terminal import issue_line
 
@@ -344,7 +344,7 @@ def _take_upload(site: Site, saved: list[tuple[int, str, bytes]], received: str)
     import shutil
 
     from ..intake.mail import safe_name
-    from ..intake.record import take_paths
+    from ..app.intake import take_paths
     from ..render.campaign import intake_line
     from ..errors import NetregError
     from ..util.days import typed_time
@@ -461,7 +461,7 @@ async def assign(request):
 
 def _assign(site: Site, sid: int, typed: str) -> list[str]:
     from ..campaign.contacts import unit_named
-    from ..intake.record import assign_unit
+    from ..app.intake import assign_unit
     from ..render.campaign import intake_line
 
     ledger, config, units, contacts = site.open()
@@ -613,7 +613,7 @@ async def mail_fetch(request):
 
 def _mail_fetch(site: Site, password: str) -> list[str]:
     from ..errors import NetregError
-    from ..intake.record import take_mail
+    from ..app.intake import take_mail
     from ..render.campaign import message_line
 
     ledger, config, units, contacts = site.open()
@@ -689,8 +689,8 @@ def _run(work, site: Site, job: Job, what: str, *args) -> None:
 
 def _summary_job(site: Site, job: Job) -> None:
     """``netreg merge`` on the counted submissions, into the campaign's 汇总/ folder."""
-    from ..campaign.counting import campaign_report
-    from ..excel.summary import merge
+    from ..app.campaign import campaign_report
+    from ..app.merge import merge
     from ..model.issues import Severity
 
     ledger, config, units, _ = site.open()
@@ -753,11 +753,12 @@ def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
     import shutil
     import zipfile
 
-    from ..campaign.counting import campaign_report
+    from ..app.campaign import campaign_report
+    from ..app.check import read_side
     from ..compare import diff
+    from ..errors import NetregError
     from ..excel.diffbook import write_diff_book
     from ..excel.prefill import prefill_of, write_prefilled
-    from ..pipeline import validate_paths
     from ..render.diff import render_diff_html
     from ..util.atomic import atomic_path, write_text
 
@@ -769,8 +770,9 @@ def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
     ledger, config, units, contacts = site.open()
     with ledger:
         job.step = "正在读取上一次的汇总表…"
-        old = validate_paths([earlier], config, units=units)  # read once: compared, and the forms pre-filled from it
-        if not any(f.ok for f in old.files):
+        try:  # read once: compared, and the forms pre-filled from it
+            old, _notes = read_side(earlier, config, units)
+        except NetregError:
             job.state, job.lines = "failed", ["上传的文件不是可以读取的汇总表或登记表"]
             return
         job.step = "正在读取本次计入的报送…"

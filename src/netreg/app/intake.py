@@ -14,34 +14,8 @@ from typing import Callable
 
 from ..campaign.ledger import Ledger
 from ..config import Campaign
-from .folder import Input, collect, displayed
-
-NEW, DUPLICATE, NO_UNIT, UNREADABLE, NOT_LISTED = "新增", "重复", "无法确定单位", "无法读取", "不在单位名单中"
-
-
-@dataclass(frozen=True)
-class TakenFile:
-    """What became of one file of a submission."""
-
-    name: str
-    forms: frozenset[int]
-    result: str  # NEW, DUPLICATE, NO_UNIT or UNREADABLE
-    detail: str = ""  # why, in Chinese (the first issue of an unreadable file; the submission it repeats)
-
-
-@dataclass(frozen=True)
-class Taken:
-    """What became of one submission (报送): one delivery and its files."""
-
-    name: str  # how it is shown: the zip's or .eml's name, the file's, 医学院.xlsx 等 3 个文件
-    id: int | None  # the submission's number (None: nothing could be stored)
-    unit: str | None
-    round: int | None  # 第 N 次报送 of its unit
-    forms: frozenset[int]
-    result: str  # NEW, DUPLICATE, NO_UNIT, NOT_LISTED or UNREADABLE
-    detail: str = ""
-    files: tuple[TakenFile, ...] = ()
-
+from ..intake.folder import Input, collect, displayed
+from ..intake.taken import DUPLICATE, NEW, NO_UNIT, NOT_LISTED, UNREADABLE, Taken, TakenFile
 
 @dataclass
 class _File:
@@ -159,7 +133,7 @@ def take_paths(ledger: Ledger, paths: list[Path], config: Campaign, units: list[
     """Record every file under ``paths``: each zip and each saved e-mail (.eml) one delivery,
     the loose files one delivery per unit. Received: ``received``, else an e-mail's Date,
     else the files' (or their archive's) latest modification time."""
-    from .mail import is_message
+    from ..intake.mail import is_message
 
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
@@ -204,7 +178,7 @@ def take_eml(ledger: Ledger, path: Path, called: str, config: Campaign, units: l
              on_taken: Callable[[Taken], None] | None = None) -> list[Taken]:
     """A saved e-mail (.eml): its sender, its Date and its attachments, as a fetched message."""
     from ..campaign.contacts import unit_of_sender
-    from .mail import parse_message
+    from ..intake.mail import parse_message
 
     msg = parse_message(path.read_bytes())
     when = received or (msg.received.astimezone().replace(tzinfo=None) if msg.received.tzinfo else msg.received)
@@ -301,7 +275,7 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
     in 收件/ (as .eml), set aside with one line, and the next message is taken. One run at a
     time reads the mailbox (a second says so at once)."""
     from ..util.workdir import Busy, exclusive
-    from .mail import MailError
+    from ..intake.mail import MailError
 
     try:
         with exclusive(ledger.folder, "mailbox"):
@@ -313,7 +287,7 @@ def take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list
 def _take_mail(ledger: Ledger, config: Campaign, units: list[str], contacts: list, password: str,
                on_message, ssl_context) -> list[Fetched]:
     from ..campaign.contacts import unit_of_sender
-    from .mail import fetch_new
+    from ..intake.mail import fetch_new
 
     folder = config.mail.folder
     out = []
