@@ -183,18 +183,27 @@ def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], o
                     force: bool = False, on_progress: Callable[[Written], None] | None = None,
                     fillers: dict[str, tuple[str, str]] | None = None) -> list[Written]:
     """``write_templates`` with each unit's ``rows`` written in (a unit without rows gets the
-    blank workbook); existing files are kept unless ``force``."""
-    return blank.write_each(units, out_dir, partial(_write_one, config=config), force=force,
+    blank workbook, written as ``write_templates`` does); existing files are kept unless ``force``."""
+    from .blankbook import BlankBooks
+
+    books = BlankBooks(config)
+    return blank.write_each(units, out_dir, partial(_write_one, config=config, books=books), force=force,
                             on_progress=on_progress,
-                            extra=lambda unit: (rows.get(unit, {}), (fillers or {}).get(unit)))
+                            extra=lambda unit: (rows.get(unit, {}), (fillers or {}).get(unit)),
+                            before=lambda folder, todo: books.prepare(
+                                folder, [u for u in todo if not any(rows.get(u, {}).values())]))
 
 
-def _write_one(item: tuple[str, Path, Rows, tuple[str, str] | None], config: Campaign) -> str:
-    """Write one unit's pre-filled workbook: "" when written, else why not (in Chinese)."""
+def _write_one(item: tuple[str, Path, Rows, tuple[str, str] | None], config: Campaign, books=None) -> str:
+    """Write one unit's pre-filled workbook: "" when written, else why not (in Chinese). A unit
+    without rows gets the blank workbook, from ``books`` when it can write it."""
     unit, path, rows, filler = item
     try:
         with atomic_path(path) as tmp:
-            build_prefilled(config, unit, rows, filler).save(tmp)
+            if books is not None and not any(rows.values()) and books.fits(unit):
+                books.write(unit, tmp)  # what build_prefilled makes without rows: the blank workbook
+            else:
+                build_prefilled(config, unit, rows, filler).save(tmp)
     except OSError as exc:
         return os_reason(exc)
     return ""
