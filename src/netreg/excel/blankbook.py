@@ -35,8 +35,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import cells
+from .layout import (INSTRUCTIONS_SHEET, UNIT_LABEL, form_widths, instruction_height, instruction_look, now_text,
+                     unit_column)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import openpyxl
+
     from ..config import Campaign
 
 PLACEHOLDER = "NETREG-UNIT-PLACEHOLDER"  # the unit's name in the campaign's workbook: ASCII, found as is
@@ -95,8 +101,9 @@ def _height(value: float) -> bytes:
 class BlankBooks:
     """One campaign's blank workbooks: ``prepare`` once, then ``write`` each unit that ``fits``."""
 
-    def __init__(self, config: Campaign):
+    def __init__(self, config: Campaign, build: Callable[..., openpyxl.Workbook]):
         self.config = config
+        self.build = build  # template.build_workbook: (config, unit, generated=…) -> the workbook
         self.parts: list[_Part] | None = None  # None: not prepared, or unusable (openpyxl writes all)
         self.why = ""  # why not usable, for tests and debugging
 
@@ -122,10 +129,7 @@ class BlankBooks:
 
     def _split(self, tmp: Path) -> None:
         from ..model.forms import FORMS
-        from .template import (INSTRUCTIONS_SHEET, UNIT_LABEL, _instruction_look, build_workbook,
-                               form_widths, unit_column)
-
-        wb = build_workbook(self.config, PLACEHOLDER, generated=GENERATED)
+        wb = self.build(self.config, PLACEHOLDER, generated=GENERATED)
         wb.save(tmp)
         paths = {ws.title: ws.path.lstrip("/") for ws in wb.worksheets}
         self.forms = [(form.sheet, form_widths(form)) for form in FORMS]
@@ -168,7 +172,7 @@ class BlankBooks:
         for m in re.finditer(pattern, xml):
             row = int(m[1])
             prefix, suffix = (_unescape(m[3]), _unescape(m[4]))
-            self.lines[row] = (prefix, suffix, m[2] or b"", _instruction_look(row, prefix + PLACEHOLDER + suffix))
+            self.lines[row] = (prefix, suffix, m[2] or b"", instruction_look(row, prefix + PLACEHOLDER + suffix))
             holes[part].append((m.start(), m.end(), ("line", row)))
 
         from ..model.forms import META_PREFIX, META_SHEET
@@ -214,13 +218,11 @@ class BlankBooks:
     def fits(self, unit: str) -> bool:
         """Whether ``write`` makes ``unit``'s workbook as openpyxl would (else build it there)."""
         return (self.parts is not None and _plain(unit)
-                and all(_look(row, prefix + unit + suffix) == look
+                and all(instruction_look(row, prefix + unit + suffix) == look
                         for row, (prefix, suffix, _, look) in self.lines.items()))
 
     def write(self, unit: str, path: Path, generated: str | None = None) -> None:
         """Write ``unit``'s blank workbook to ``path`` (``fits(unit)`` must hold)."""
-        from .template import now_text
-
         assert self.parts is not None and self.fits(unit), unit
         generated = generated or now_text()
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
@@ -245,14 +247,12 @@ class BlankBooks:
             fh.write(out)
 
     def _hole(self, key: tuple, unit: str) -> bytes:
-        from .template import UNIT_LABEL, _instruction_height
-
         kind, where = key
         if kind == "row1":
             tag, a1, style = self.row1[where]
             widths = dict(self.forms)[where]
             text = UNIT_LABEL + unit
-            col = _letter(_unit_column(widths, text))
+            col = _letter(unit_column(widths, text))
             return tag + a1 + b'<c r="' + col + b'1"' + style + b' t="inlineStr"><is>' + _t(text) + b"</is></c></row>"
         if kind == "merges":
             refs, at = self.merges[where]
@@ -264,13 +264,13 @@ class BlankBooks:
             prefix, suffix, style, _ = self.lines[where]
             line = prefix + unit + suffix
             row = str(where).encode()
-            return (b'<row r="' + row + b'" ht="' + _height(_instruction_height(where, line)) + b'" customHeight="1">'
+            return (b'<row r="' + row + b'" ht="' + _height(instruction_height(where, line)) + b'" customHeight="1">'
                     b'<c r="A' + row + b'"' + style + b' t="inlineStr"><is>' + _t(line) + b"</is></c></row>")
         raise KeyError(key)
 
     @staticmethod
     def _unit_merge(widths: list[float], text: str) -> bytes | None:
-        start = _unit_column(widths, text)
+        start = unit_column(widths, text)
         if start >= len(widths):
             return None
         return _letter(start) + b"1:" + _letter(len(widths)) + b"1"
@@ -281,18 +281,6 @@ def _plain(unit: str) -> bool:
     outer spaces, not taken for a formula, never cut."""
     return (0 < len(unit) <= MAX_UNIT and unit.isprintable() and unit == unit.strip()
             and not unit.startswith(cells.FORMULA_START))
-
-
-def _unit_column(widths: list[float], text: str) -> int:
-    from .template import unit_column
-
-    return unit_column(widths, text)
-
-
-def _look(row: int, line: str) -> tuple:
-    from .template import _instruction_look
-
-    return _instruction_look(row, line)
 
 
 def _letter(col: int) -> bytes:

@@ -186,7 +186,7 @@ def write_prefilled(config: Campaign, units: list[str], rows: dict[str, Rows], o
     blank workbook, written as ``write_templates`` does); existing files are kept unless ``force``."""
     from .blankbook import BlankBooks
 
-    books = BlankBooks(config)
+    books = BlankBooks(config, build_workbook)
     return blank.write_each(units, out_dir, partial(_write_one, config=config, books=books), force=force,
                             on_progress=on_progress,
                             extra=lambda unit: (rows.get(unit, {}), (fillers or {}).get(unit)),

@@ -6,11 +6,9 @@ platform lists, blank and validated row counts) comes from the ``Campaign`` conf
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from datetime import datetime
 from itertools import combinations
 from pathlib import Path
 
@@ -26,10 +24,10 @@ from ..util.atomic import atomic_path
 from ..util.oserror import os_reason
 from ..util.resources import jinja_env
 from . import cells
+from .layout import (INSTRUCTIONS_SHEET, INSTRUCTIONS_WIDTH, UNIT_LABEL, form_widths, instruction_height,
+                     instruction_look, now_text, unit_column)
 from .validation import Lists, add_validations
 
-INSTRUCTIONS_SHEET = "填表说明"
-UNIT_LABEL = "填报单位："
 FILLER_LABEL = "填表人："
 TITLE_ROW, SIGNATURE_ROW, HEADER_ROW = 2, 3, 4
 
@@ -93,7 +91,7 @@ def write_templates(config: Campaign, units: list[str], out_dir: Path, *, force:
     cores from PARALLEL_MIN_UNITS units on."""
     from .blankbook import BlankBooks
 
-    books = BlankBooks(config)
+    books = BlankBooks(config, build_workbook)
     return write_each(units, out_dir, partial(_write_one, config=config, books=books), force=force,
                       on_progress=on_progress, before=books.prepare)
 
@@ -174,11 +172,6 @@ def build_workbook(config: Campaign, unit: str, *, generated: str | None = None)
     return wb
 
 
-def now_text() -> str:
-    """The metadata's ``generated``: now, local time with its offset, to the second."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
 _clean = cells.clean_cell_text
 _text = cells.write_text
 
@@ -215,24 +208,11 @@ def _instructions_sheet(ws: Worksheet, config: Campaign, unit: str) -> None:
             continue
         cell = ws.cell(row, 1)
         _text(cell, line)
-        size, heading, horizontal = _instruction_look(row, line)
+        size, heading, horizontal = instruction_look(row, line)
         cell.font = _font(size, bold=heading)
         cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
-        ws.row_dimensions[row].height = _instruction_height(row, line)
+        ws.row_dimensions[row].height = instruction_height(row, line)
     _page_setup(ws, title_rows=None)
-
-
-INSTRUCTIONS_WIDTH = 105  # LibreOffice never shrinks a single column to the page width: within A4 landscape
-
-
-def _instruction_look(row: int, line: str) -> tuple[int, bool, str]:
-    """Font size, bold, horizontal alignment of a non-empty line of 填表说明."""
-    heading = row == 1 or bool(re.match(r"^[一二三四五六七八九十]+、", line))
-    return (16 if row == 1 else 11), heading, ("center" if row == 1 else "left")
-
-
-def _instruction_height(row: int, line: str) -> int:
-    return 30 if row == 1 else 17 * cells.wrapped_lines(line, INSTRUCTIONS_WIDTH) + 4
 
 
 # --------------------------------------------------------------------------- 附件 sheets
@@ -248,21 +228,6 @@ def _form_sheet(ws: Worksheet, form: Form, config: Campaign, unit: str, lists: L
     add_validations(ws, form, config, lists, first_data, filler_name, filler_phone)
     ws.freeze_panes = f"A{first_data}"
     _page_setup(ws, title_rows=f"{HEADER_ROW}:{first_data - 1}")
-
-
-def form_widths(form: Form) -> list[float]:
-    """The form's column widths, widened where a header line would otherwise break mid-phrase."""
-    return [max(c.width, max(_width(line) for line in c.header.split("\n")) + PADDING)
-            for c in form.columns]
-
-
-def unit_column(widths: list[float], unit_text: str) -> int:
-    """Row 1's 填报单位 cell: the column where it starts, merged from there to the last one
-    (it reaches left until the columns are wide enough for the text)."""
-    start = len(widths)
-    while start > 2 and sum(widths[start - 1:]) < _width(unit_text) + 2:
-        start -= 1
-    return start
 
 
 def _title_rows(ws: Worksheet, form: Form, config: Campaign, unit: str, widths: list[float]) -> None:
