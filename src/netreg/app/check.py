@@ -65,6 +65,16 @@ def checked(paths: list[Path] | None, *, campaign: Path | None = None, config_pa
     return Checked(view.report, config, view)
 
 
+def annotate(run: Checked, folder: Path, as_of: date):
+    """The annotated copies of ``validate --annotate`` (the 修改意见表 to send back): for a
+    campaign, each asks for the 完成日期 a letter made on ``as_of`` would ask for."""
+    from ..excel.annotate import write_annotated
+    from ..letters.plan import reply_due
+
+    due = run.view and reply_due(as_of, run.view.deadline)
+    return write_annotated(run.report, folder, config=run.config, due=due)
+
+
 def read_side(path: Path, config: Campaign, units: list[str] | None = None) -> tuple[Report, list[str]]:
     """One side of a comparison (``diff``): what counts in a campaign folder, else the summary,
     workbook or folder at ``path``; with the lines naming files that could not be read.

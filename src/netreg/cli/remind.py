@@ -31,11 +31,10 @@ def remind(
     due = parse_day(by) if by else None
     ledger, config, units, contacts = open_campaign(campaign, units_file)
     folder = out or (campaign or Path(".")) / "催报"
-    from ..app.campaign import campaign_status
-    from ..letters import write_drafts
+    from ..app.remind import drafts as make_drafts
 
     with ledger:
-        drafts = write_drafts(campaign_status(ledger, config, units, day), config, contacts, folder, by=due, ledger=ledger)
+        drafts = make_drafts(ledger, config, units, contacts, folder, as_of=day, by=due)
         for letter in drafts.letters:
             files = "、".join(p.name for p in (drafts.docx[letter.unit], drafts.eml.get(letter.unit)) if p)
             extra = [n for n in drafts.attached.get(letter.unit, [])[1:]]
@@ -58,33 +57,31 @@ def remind(
 
 
 def _send(ledger, config, drafts, yes: bool) -> None:
+    from ..app import remind
     from ..intake.mail import password_from_env_or_prompt
-    from ..letters import send as sending
-    from ..letters.eml import sender_of
 
     if not config.mail.smtp_host:
         fail("netreg.toml 中没有设置发信服务器：请在 [mail] 中填写 smtp_host 和 user（见 netreg init 生成的示例）")
-    todo, done = sending.to_send(ledger, drafts)
-    for unit, when in done:
+    going = remind.pending(ledger, drafts)
+    for unit, when in going.done:
         typer.echo(f"{unit}：这份通知已发送过（{when[:16]}），不再发送")
-    if not todo:
+    if not going.todo:
         typer.echo("没有需要发送的邮件。")
         return
-    typer.echo(f"将从 {sender_of(config)} 发送 {len(todo)} 封邮件：")
-    for item in todo:
+    sender = remind.plan_sender(config)
+    typer.echo(f"将从 {sender} 发送 {len(going.todo)} 封邮件：")
+    for item in going.todo:
         typer.echo(f"  {item.letter.unit}（{'、'.join(item.letter.recipients)}）：{item.letter.subject}")
-    for item in todo:
-        if item.again:
-            typer.echo(sending.again(item))
+    for line in going.again:
+        typer.echo(line)
     if not yes:
         if not sys.stdin or not sys.stdin.isatty():
             fail("没有终端可以确认发送：确认无误后请加 --yes 再运行")
         if not typer.confirm("确认发送以上邮件吗？", default=False):
             typer.echo("已取消，没有发送任何邮件。")
             return
-    password = password_from_env_or_prompt(config.mail.user or sender_of(config))
-    outcomes, stop = sending.send_letters(ledger, config.mail, sender_of(config), todo, password,
-                                          lambda o: typer.echo(sending.said(o)))
-    typer.echo(sending.summary(outcomes, stop))
-    if stop or not all(o.sent for o in outcomes):
+    password = password_from_env_or_prompt(config.mail.user or sender)
+    _outcomes, closing, all_sent = remind.send(ledger, config, going.todo, password, typer.echo)
+    typer.echo(closing)
+    if not all_sent:
         raise typer.Exit(1)

@@ -54,11 +54,10 @@ def validate(
                 typer.echo(f"{issue.file}：{issue.message}", err=True)
         fail("没有找到可以读取的登记表文件", 2)
     if annotate is not None:
-        from ..excel.annotate import write_annotated
+        from ..app.check import Checked
+        from ..app.check import annotate as annotated_copies
 
-        from ..letters.plan import reply_due  # the date a letter made today would ask for
-
-        done = write_annotated(report, annotate, config=config, due=view and reply_due(day, view.deadline))
+        done = annotated_copies(Checked(report, config, view), annotate, day)
         if fmt == "text":
             out = new_console()
             replaced = f"（其中 {len(done.replaced)} 份替换了上一轮的同名文件）" if done.replaced else ""

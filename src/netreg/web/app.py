@@ -484,25 +484,18 @@ async def letters_page(request):
 
 
 def _letters_data(site: Site) -> dict:
-    """Who needs a letter and why, each as it will read (``plan_letters``, as ``netreg remind``)."""
-    from ..letters.plan import plan_letters
+    """Who needs a letter and why, each as it will read (``app.remind.plan``, as ``netreg remind``)."""
+    from ..app.remind import plan
 
     status = site.status()
-    _ledger, config, _units, contacts = site.open()
-    _ledger.close()
-    from ..letters.eml import sender_of
-    from ..letters.send import sent_on
-
-    letters = plan_letters(status, config, contacts)
     folder = site.folder / LETTERS
     made = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".eml", ".xlsx")) \
         if folder.is_dir() else []
-    ledger = site.open()[0]
+    ledger, config, _units, contacts = site.open()
     with ledger:
-        sent = {l.unit: when for l in letters if (when := sent_on(ledger, l.key))}
-    to_go = [l for l in letters if l.recipients and l.unit not in sent]
-    return {"letters": letters, "made": made, "sent": sent, "to_go": to_go,
-            "smtp": bool(config.mail.smtp_host), "sender": sender_of(config)}
+        letters = plan(ledger, config, contacts, status)
+    return {"letters": letters.letters, "made": made, "sent": letters.sent, "to_go": letters.to_go,
+            "smtp": letters.smtp, "sender": letters.sender}
 
 
 async def letters_make(request):
@@ -517,12 +510,12 @@ async def letters_make(request):
 
 def _letters_make(site: Site) -> str:
     """The drafts of ``netreg remind`` into the campaign's 催报/ (the 完成日期 each asks for remembered)."""
-    from ..letters import write_drafts
+    from ..app.remind import drafts as make_drafts
 
     status = site.status()
-    ledger, config, _units, contacts = site.open()
+    ledger, config, units, contacts = site.open()
     with ledger:
-        drafts = write_drafts(status, config, contacts, site.folder / LETTERS, ledger=ledger)
+        drafts = make_drafts(ledger, config, units, contacts, site.folder / LETTERS, status=status)
     if not drafts.letters:
         return "各单位均已报送、没有需要整改的问题，纸质版也已交齐，不需要催报。"
     return (f"已生成 {len(drafts.docx)} 份通知、{len(drafts.eml)} 份邮件草稿和催报名单，保存在活动文件夹的 {LETTERS}/ 中"
@@ -566,30 +559,27 @@ async def letters_send(request):
 
 
 def _letters_send(site: Site, password: str) -> list[str]:
+    from ..app import remind
     from ..errors import NetregError
-    from ..letters import send as sending
-    from ..letters import write_drafts
-    from ..letters.eml import sender_of
 
     status = site.status()
-    ledger, config, _units, contacts = site.open()
+    ledger, config, units, contacts = site.open()
     if not config.mail.smtp_host:
         ledger.close()
         return ["netreg.toml 中没有设置发信服务器：请在 [mail] 中填写 smtp_host 和 user"]
     lines: list[str] = []
     with ledger:
-        drafts = write_drafts(status, config, contacts, site.folder / LETTERS, ledger=ledger)
-        todo, done = sending.to_send(ledger, drafts)
-        lines += [f"{unit}：这份通知已发送过（{when[:16]}），不再发送" for unit, when in done]
-        lines += [sending.again(item) for item in todo if item.again]
-        if not todo:
+        drafts = remind.drafts(ledger, config, units, contacts, site.folder / LETTERS, status=status)
+        going = remind.pending(ledger, drafts)
+        lines += [f"{unit}：这份通知已发送过（{when[:16]}），不再发送" for unit, when in going.done]
+        lines += going.again
+        if not going.todo:
             return lines + ["没有需要发送的邮件。"]
         try:
-            outcomes, stop = sending.send_letters(ledger, config.mail, sender_of(config), todo, password,
-                                                  lambda o: lines.append(sending.said(o)))
+            _outcomes, closing, _all = remind.send(ledger, config, going.todo, password, lines.append)
         except NetregError as exc:
             return lines + [str(exc)]
-        lines.append(sending.summary(outcomes, stop))
+        lines.append(closing)
     return lines
 
 
