@@ -97,6 +97,40 @@ def test_uploads_are_deliveries_and_the_unit_page_acts_on_the_ledger(client, cam
     assert client.get("/unit/没有这个单位").status_code == 404
 
 
+def test_an_upload_too_large_or_too_many_files_is_one_chinese_line_and_records_nothing(client, campaign, tmp_path,  # noqa: F811
+                                                                                        monkeypatch):
+    """The page takes what intake takes, within bounds: a request past MAX_REQUEST_MB is refused
+    from its declared length, 201 files by the parser, each in Chinese (Starlette says
+    "Too many files" in English), and the ledger is untouched; a file is streamed to disk in
+    chunks, so the recorded original is the bytes sent."""
+    from netreg.web import app as web
+
+    csrf = csrf_of(client.get("/").text)
+    book = whole("图书馆", tmp_path / "图书馆.xlsx", own_account=True)
+    monkeypatch.setattr(web, "MAX_REQUEST_MB", 0.01)  # about 10 KB: the workbook alone is larger
+    r = client.post("/upload", data={"csrf": csrf}, files=[("files", (book.name, book.read_bytes()))])
+    assert r.status_code == 413 and "一次上传的内容过大" in r.text and "netreg intake" in r.text
+    monkeypatch.undo()
+    many = [("files", (f"{n}.csv", b"a,b\n")) for n in range(web.MAX_UPLOAD_FILES + 1)]
+    r = client.post("/upload", data={"csrf": csrf}, files=many)
+    assert r.status_code == 400 and "一次最多上传 200 个文件" in r.text and "Too many" not in r.text
+    status = __import__("json").loads(cli("status", "--format", "json", campaign=campaign).stdout)
+    assert all(u["submissions"] == 0 for u in status["units"])
+    big = tmp_path / "图书馆-附件.csv"  # 3 MB: past Starlette's 1 MB in-memory spool
+    big.write_bytes(b"\xef\xbb\xbf" + "序号,网站名称\n".encode() + b"".join(f"{n},站{n}\n".encode() for n in range(300_000)))
+    r = client.post("/upload", data={"csrf": csrf}, files=[("files", (big.name, big.read_bytes()))], follow_redirects=True)
+    assert r.status_code == 200 and "图书馆" in r.text
+    unit = client.get("/unit/图书馆").text
+    assert client.get(re.search(r'href="(/file/\d+)"', unit).group(1)).content == big.read_bytes()
+
+
+def test_unknown_pages_and_wrong_methods_answer_in_chinese(client):
+    r = client.get("/没有这个页面")
+    assert r.status_code == 404 and r.text.startswith("404：") and "Not Found" not in r.text
+    r = client.get("/upload")
+    assert r.status_code == 405 and "按钮" in r.text and "Method" not in r.text
+
+
 def _chromium() -> tuple[str, str] | None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")

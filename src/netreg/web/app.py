@@ -19,6 +19,7 @@ COOKIE = "netreg_token"
 FILTERS = {"未报送": "missing", "需整改": "fix", "需补报": "incomplete", "逾期": "late", "整改逾期": "correction_late",
            "纸质版未交": "paper"}
 MAX_UPLOAD_FILES = 200
+MAX_REQUEST_MB = 512  # one request (an upload): larger ones are refused before they are read
 
 
 @dataclass
@@ -129,7 +130,10 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/next/run", next_run, methods=["POST"]),
         Route("/next/file/{name}", next_file, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Guard, site=site)])
+    from starlette.exceptions import HTTPException
+
+    app = Starlette(routes=routes, middleware=[Middleware(_Guard, site=site)],
+                    exception_handlers={_Refused: _refused, HTTPException: _http_error, Exception: _crashed})
     app.state.site = site
     return app
 
@@ -180,9 +184,52 @@ def _page(request, template: str, status_code: int = 200, **context):
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
+class _Refused(Exception):
+    """A request the page does not take: its status and one Chinese line."""
+
+    def __init__(self, status: int, text: str):
+        super().__init__(text)
+        self.status, self.text = status, text
+
+
+async def _refused(request, exc: _Refused):
+    return _page(request, "result.html.j2", status_code=exc.status, title="未能处理", lines=[exc.text], back="/")
+
+
+async def _http_error(request, exc):
+    """Starlette's own refusals (no such page, a GET where a button POSTs…) in Chinese, never its English."""
+    from starlette.responses import PlainTextResponse
+
+    words = {404: "404：没有这个页面", 405: "405：这个地址只能由页面上的按钮使用，请返回首页操作"}
+    return PlainTextResponse(words.get(exc.status_code, f"{exc.status_code}：无法处理这个请求，请返回首页重试"),
+                             status_code=exc.status_code)
+
+
+async def _crashed(request, exc):
+    """What no handler expected: one Chinese line (NETREG_DEBUG=1 prints why), never a traceback page."""
+    from starlette.responses import PlainTextResponse
+
+    from ..util.debug import note
+
+    note(exc)
+    return PlainTextResponse("500：处理时出错，请返回首页重试（设置环境变量 NETREG_DEBUG=1 后重新启动可看到技术细节）",
+                             status_code=500)
+
+
 async def _form(request):
-    """The POSTed form, after the CSRF check (a ``NetregError``-free 403 otherwise)."""
-    form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=100)
+    """The POSTed form, after the CSRF check (a ``NetregError``-free 403 otherwise). Files are
+    spooled to disk as they arrive (Starlette's parser), never held whole in memory; a request
+    larger than ``MAX_REQUEST_MB`` is refused from its declared length before it is read."""
+    from starlette.exceptions import HTTPException
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_REQUEST_MB * 1048576:
+        raise _Refused(413, f"一次上传的内容过大（{int(declared) / 1048576:.0f} MB，上限 {MAX_REQUEST_MB} MB）："
+                            "请分几次上传，或用命令 netreg intake 登记")
+    try:
+        form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=100)
+    except HTTPException:  # too many files or fields, a broken multipart body: Starlette's words are English
+        raise _Refused(400, f"无法读取上传的内容：一次最多上传 {MAX_UPLOAD_FILES} 个文件，请分几次上传") from None
     if not hmac.compare_digest(str(form.get("csrf", "")).encode(), _site(request).csrf.encode()):
         return None
     return form
@@ -325,14 +372,15 @@ async def upload(request):
     if not files:
         return _back("/", "请先选择要登记的文件")
     received = str(form.get("received", "")).strip()
-    saved = []
     try:
-        for n, f in enumerate(files, 1):
-            saved.append((n, f.filename, await f.read()))
+        total = sum(f.size or 0 for f in files)
+        if total > MAX_REQUEST_MB * 1048576:  # sent without a declared length
+            raise _Refused(413, f"一次上传的文件合计过大（{total / 1048576:.0f} MB，上限 {MAX_REQUEST_MB} MB）："
+                                "请分几次上传，或用命令 netreg intake 登记")
+        lines = await run_in_threadpool(_take_upload, _site(request), files, received)
     finally:
         for f in files:
             await f.close()
-    lines = await run_in_threadpool(_take_upload, _site(request), saved, received)
     from urllib.parse import urlencode
 
     from starlette.responses import RedirectResponse
@@ -340,7 +388,9 @@ async def upload(request):
     return RedirectResponse("/?" + urlencode({"taken": "\n".join(lines)}), status_code=303)
 
 
-def _take_upload(site: Site, saved: list[tuple[int, str, bytes]], received: str) -> list[str]:
+def _take_upload(site: Site, files: list, received: str) -> list[str]:
+    """The uploaded files (Starlette's UploadFile, spooled) copied into a scratch folder in
+    chunks, then recorded as one ``intake`` run."""
     import shutil
 
     from ..intake.mail import safe_name
@@ -348,6 +398,7 @@ def _take_upload(site: Site, saved: list[tuple[int, str, bytes]], received: str)
     from ..render.campaign import intake_line
     from ..errors import NetregError
     from ..util.days import typed_time
+    from ..util.oserror import os_reason
     from ..util.workdir import scratch
 
     ledger, config, units, contacts = site.open()
@@ -359,13 +410,19 @@ def _take_upload(site: Site, saved: list[tuple[int, str, bytes]], received: str)
     work = scratch(site.folder, "upload")
     try:
         names: set[str] = set()
-        for n, name, data in saved:
-            safe = safe_name(name, number=n)  # the name as sent, only ever shown: never a path of the sender's
+        for n, upload in enumerate(files, 1):
+            safe = safe_name(upload.filename, number=n)  # the name as sent, only ever shown: never a path of the sender's
             if safe.casefold() in names:
                 stem, dot, ext = safe.rpartition(".")
                 safe = f"{stem or safe}（{n}）{dot}{ext}" if dot else f"{safe}（{n}）"
             names.add(safe.casefold())
-            (work / safe).write_bytes(data)
+            try:
+                upload.file.seek(0)
+                with open(work / safe, "xb") as out:
+                    shutil.copyfileobj(upload.file, out, 1 << 20)
+            except OSError as exc:  # a full disk: nothing of this upload is recorded, and it says so
+                ledger.close()
+                return [f"未能保存上传的文件 {safe}：{os_reason(exc)}；本次上传没有登记任何文件，请处理后重新上传"]
         with ledger:
             # received: as typed, else an .eml's Date, else now (the files were just written)
             taken = take_paths(ledger, [work], config, units, received=when, contacts=contacts)
