@@ -116,3 +116,31 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
         except OSError as exc:
             failed.append((Path(html), os_reason(exc)))
     return result
+
+
+def merge_campaign(ledger, config, units: list[str], output: Path, html: Path | None, *,
+                   as_of: date | None = None, progress=None) -> MergeResult:
+    """``netreg merge`` in a campaign: the counted submissions checked and summarised into
+    ``output`` (replaced) and ``html``; ``progress`` (``app.Progress``) follows the files read and
+    the phases. NetregError when nothing counts yet."""
+    from . import Progress
+    from .campaign import campaign_report
+
+    progress = progress or Progress()
+    with ledger:
+        progress.total = sum(len(s.files) for s in ledger.submissions())
+        progress.step = "正在读取和校验计入的报送…"
+
+        def read_one(_path) -> None:
+            progress.done += 1
+            progress.step = f"正在读取和校验…（已读取 {progress.done} 个文件）"
+
+        view = campaign_report(ledger, config, units=units, as_of=as_of or date.today(), on_file=read_one)
+    if not view.shown:
+        raise NetregError("台账中还没有计入的报送，无法生成汇总")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+
+    def phase(text: str) -> None:
+        progress.step = text
+
+    return merge(view.report, output, school=config.school, html=html, force=True, campaign=view, on_phase=phase)

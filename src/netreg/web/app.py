@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..app import Progress
+
 COOKIE = "netreg_token"
 FILTERS = {"未报送": "missing", "需整改": "fix", "需补报": "incomplete", "逾期": "late", "整改逾期": "correction_late",
            "纸质版未交": "paper"}
@@ -78,13 +80,10 @@ class Site:
 
 
 @dataclass
-class Job:
+class Job(Progress):
     """A long operation the page can leave and come back to: what it is doing now."""
 
     state: str = "running"  # running | done | failed
-    step: str = "正在开始…"
-    done: int = 0
-    total: int = 0
     started: datetime = field(default_factory=datetime.now)
     lines: list[str] = field(default_factory=list)  # the result, in Chinese
 
@@ -736,31 +735,12 @@ def _run(work, site: Site, job: Job, what: str, *args) -> None:
 
 def _summary_job(site: Site, job: Job) -> None:
     """``netreg merge`` on the counted submissions, into the campaign's 汇总/ folder."""
-    from ..app.campaign import campaign_report
-    from ..app.merge import merge
+    from ..app.merge import merge_campaign
     from ..model.issues import Severity
 
     ledger, config, units, _ = site.open()
-    with ledger:
-        job.total = sum(len(s.files) for s in ledger.submissions())
-        job.step = "正在读取和校验计入的报送…"
-
-        def read_one(_path) -> None:
-            job.done += 1
-            job.step = f"正在读取和校验…（已读取 {job.done} 个文件）"
-
-        view = campaign_report(ledger, config, units=units, as_of=date.today(), on_file=read_one)
-    if not view.shown:
-        job.state, job.lines = "failed", ["台账中还没有计入的报送，无法生成汇总"]
-        return
     folder = site.folder / SUMMARY
-    folder.mkdir(exist_ok=True)
-
-    def phase(text: str) -> None:
-        job.step = text
-
-    result = merge(view.report, folder / "汇总.xlsx", school=config.school, html=folder / "汇总报告.html",
-                   force=True, campaign=view, on_phase=phase)
+    result = merge_campaign(ledger, config, units, folder / "汇总.xlsx", folder / "汇总报告.html", progress=job)
     job.lines = [f"读入 {result.rows_in} 行，写入汇总 {result.rows_out} 行"
                  + ("（一致）" if result.rows_in == result.rows_out else "（不一致，请检查）"),
                  f"{len(result.statuses)} 个单位；错误 {result.count(Severity.ERROR)} 个，"
@@ -797,17 +777,8 @@ async def next_run(request):
 
 
 def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
-    import shutil
-    import zipfile
-
-    from ..app.campaign import campaign_report
-    from ..app.check import read_side
-    from ..compare import diff
-    from ..errors import NetregError
-    from ..excel.diffbook import write_diff_book
-    from ..excel.prefill import prefill_of, write_prefilled
-    from ..render.diff import render_diff_html
-    from ..util.atomic import atomic_path, write_text
+    from ..app.nextyear import next_year
+    from ..util.atomic import atomic_path
 
     folder = site.folder / NEXT
     folder.mkdir(exist_ok=True)
@@ -815,39 +786,7 @@ def _next_job(site: Site, job: Job, data: bytes, prefill: bool) -> None:
     with atomic_path(earlier) as tmp:
         tmp.write_bytes(data)
     ledger, config, units, contacts = site.open()
-    with ledger:
-        job.step = "正在读取上一次的汇总表…"
-        try:  # read once: compared, and the forms pre-filled from it
-            old, _notes = read_side(earlier, config, units)
-        except NetregError:
-            job.state, job.lines = "failed", ["上传的文件不是可以读取的汇总表或登记表"]
-            return
-        job.step = "正在读取本次计入的报送…"
-        new = campaign_report(ledger, config, units=units).report
-    result = diff(old, new, old_label="上一次", new_label="本次", stale_days=config.stale_days)
-    write_diff_book(result, folder / "对比.xlsx")
-    write_text(folder / "对比.html", render_diff_html(result))
-    t = result.total
-    job.lines = [f"与上一次相比：新增 {t.added} 项，删除 {t.removed} 项，变化 {t.changed} 项"]
-    if prefill:
-        job.step = "正在生成预填的登记表…"
-        rows = prefill_of(old, earlier)
-        fillers = {c.unit: (c.contact, c.phone) for c in contacts if c.contact and c.phone}
-        names = units + [u for u in rows if u not in units]
-        out = folder / "预填登记表"
-        shutil.rmtree(out, ignore_errors=True)
-        job.total = len(names)
-
-        def made(_w) -> None:
-            job.done += 1
-            job.step = f"正在生成预填的登记表…（{job.done}/{job.total}）"
-
-        written = write_prefilled(config, names, rows, out, force=True, fillers=fillers, on_progress=made)
-        with atomic_path(folder / "预填登记表.zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for w in written:
-                if w.status == "written":
-                    z.write(w.path, Path(w.path).name)
-        job.lines.append(f"预填登记表 {sum(w.status == 'written' for w in written)} 份（每个单位一份，已填入上一次登记的内容）")
+    job.lines = next_year(ledger, config, units, contacts, earlier, folder, prefill=prefill, progress=job)
 
 
 async def next_file(request):
