@@ -49,9 +49,10 @@ def _number(v) -> str:
 
 
 LINE_PT = 15  # a line of 11-point text
-# zlib level of the summary's parts: 3 deflates the big sheets' XML in 40% of the CPU of the
-# default 6, for a file some 14% larger (86 MB of XML at N=300: 0.59 s → 8 MB, against 1.4 s → 7 MB).
-DEFLATE_LEVEL = 3
+# zlib level of the summary's parts: 2 deflates the big sheets' XML in 30% of the CPU of the
+# default 6, for a file some 20% larger (75 MB of XML at N=300: 0.33 s → 9.1 MB, against 1.13 s
+# → 7.6 MB; level 3: 0.44 s → 8.7 MB; level 1 costs as much as 2 for a larger file).
+DEFLATE_LEVEL = 2
 
 
 def _lines(text: str, usable: float) -> int:
