@@ -198,6 +198,9 @@ def _fill_merged(grid: list[list], formulas: dict, row: list, cells: list[str], 
     return row, cells
 
 
+SHORTCUTS = True  # the per-row shortcuts of scan_sheet (tests/test_merge_fast.py turns them off to compare)
+
+
 def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = None) -> SheetScan:
     """Find every form table in a grid, and the 填报单位 it names."""
     vocab = vocab or vocabulary()
@@ -222,10 +225,18 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
         if ri in sheet.struck and current is not None:
             continue  # a row struck through from end to end: withdrawn, not data
         cells = [clean_cell(v) for v in row]
-        if not any(cells) and not formulas.get(ri):
+        filled = len(cells) - cells.count("")
+        if not filled and not formulas.get(ri):
             continue
+        if SHORTCUTS and filled == 1 and current is not None and not formulas.get(ri):
+            seq = current.columns.get("seq")
+            if seq is not None and seq < len(cells) and cells[seq].isascii() and cells[seq].isdigit():
+                # A numbered blank row (the template's): no header, no structure line, no
+                # total, nothing merged into it and nothing to add (as the long way finds).
+                continue
         nxt = grid[ri + 1] if ri + 1 < len(grid) else None
-        header = detect_header(row, nxt, vocab)
+        # A header names three columns or more: a row with fewer cells filled is none.
+        header = detect_header(row, nxt, vocab) if filled >= 3 or not SHORTCUTS else None
         if header:
             form, cols, used, near = header
             category = _single_category(form, cols, cells) if used == 1 else None

@@ -1,0 +1,200 @@
+"""Issue 24's merge shortcuts agree with the slow paths they skip.
+
+Each test runs the same input through the shortcut and through the long way it stands for
+(a switch, an unremembered function, or the original computation) and compares the answers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netreg.config import Campaign
+from netreg.model import forms as F
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------------- check: remembered parses
+
+YESNO_TEXTS = ["是", "否", "√", "×", "是的", "已清理", "未清理", "部分实名", "是，已于5月解散", "否（还在用）", "是否",
+               "未知", "Y", "no", "ＹＥＳ", "1", "0", "已 清理", "全部。", "  是 ", "不详", "", "☑", "❌", "还没有"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.sampled_from(YESNO_TEXTS), st.text(alphabet="是否已未√×清理实名部分 ，。yesnoYN01", max_size=6)))
+def test_remembered_yes_no_equals_parsing_it(text):
+    from netreg.check import normalize as N
+    from netreg.util.text import clean_text
+
+    text = clean_text(text)
+    assert N.yesno_cell(text, text) == N._yesno_text.__wrapped__(text) if text else True
+    assert N.yesno_cell(text, text) == N.yesno_cell(text, text)  # remembered twice, same answer
+
+
+CHOICE_TEXTS = ["微信公众号", "公众号", "公众号（服务号）", "微信公众号(订阅号)", "视频号（已认证）", "新浪微博号",
+                "官方抖音号", "小红书账号", "B站", "ｂ站", "哔哩哔哩", "QQ群", "qq 群", "微信群", "钉钉群", "企业微信群",
+                "其他", "", "知乎", "抖音 ", "今日头条"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.sampled_from(CHOICE_TEXTS), st.text(alphabet="微信公众号博抖音群QqＱ（）() 官方账号", max_size=8)))
+def test_remembered_choice_equals_parsing_it(text):
+    from netreg.check.normalize import choice_parser
+    from netreg.util.text import clean_text
+
+    config = Campaign()
+    text = clean_text(text)
+    for choices in (config.platforms, config.group_types):
+        parse = choice_parser(choices)
+        assert parse.cell(text, text) == parse.text(text)
+        assert parse(text) == parse.text(text)
+
+
+def test_one_choice_parser_per_list_of_choices():
+    from netreg.check.normalize import choice_parser
+    from netreg.config import Choice
+
+    config = Campaign()
+    assert choice_parser(config.platforms) is choice_parser(Campaign().platforms)
+    other = [Choice(name="微信公众号"), Choice(name="抖音", aliases=["dy"])]
+    parse = choice_parser(other)
+    assert parse is not choice_parser(config.platforms)
+    assert parse.cell("dy", "dy").value == "抖音"
+    assert choice_parser(config.platforms).cell("dy", "dy").code == "choice-unknown"
+
+
+# ---------------------------------------------------------------------------- pipeline: warm start
+
+def test_warming_before_the_workers_fork_imports_what_a_first_file_would(tmp_path):
+    """After ``warm``, checking a file imports nothing more (its cost is paid once, here)."""
+    import subprocess
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench
+
+    bench.generate_mix(tmp_path / "in", 20, seed=5)  # .xlsx, .docx, .csv (and .xls with soffice)
+    code = f"""
+import sys
+from datetime import date
+from pathlib import Path
+from netreg import pipeline
+from netreg.config import Campaign
+from netreg.intake.folder import Input
+config = Campaign()
+pipeline.warm(config)
+before = set(sys.modules)
+for p in sorted(Path({str(tmp_path / "in")!r}).iterdir()):
+    pipeline.check_file(Input(p, str(p)), config, list(config.units), date(2025, 11, 25))
+print(sorted(m for m in set(sys.modules) - before))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------- scan: per-row shortcuts
+
+def _scans(book, headers=None):
+    from netreg.scan import tables
+
+    fast = tables.scan_book(book, headers)
+    tables.SHORTCUTS = False
+    try:
+        slow = tables.scan_book(book, headers)
+    finally:
+        tables.SHORTCUTS = True
+    return fast, slow
+
+
+def _same(fast, slow) -> None:
+    assert fast.tables == slow.tables
+    assert fast.unit_text == slow.unit_text
+    assert fast.unrecognised == slow.unrecognised
+
+
+def test_scan_shortcuts_change_nothing_on_the_samples_and_generated_returns(tmp_path):
+    from netreg.sources import open_book
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench
+
+    bench.generate_mix(tmp_path / "mix", 20, seed=7)
+    bench.generate_template(tmp_path / "template", 3, seed=7)
+    files = sorted((ROOT / "samples" / "returned").iterdir()) + sorted((tmp_path / "mix").iterdir()) \
+        + sorted((tmp_path / "template").iterdir())
+    config = Campaign()
+    read = 0
+    for path in files:
+        try:
+            book = open_book(path, config.limits)
+        except Exception:  # noqa: BLE001 - a sample that is unreadable on purpose
+            continue
+        read += 1
+        _same(*_scans(book, config.headers))
+    assert read >= 30
+
+
+CELL = st.one_of(
+    st.none(), st.just(""), st.integers(0, 30), st.floats(0, 30).map(lambda f: float(int(f))),
+    st.sampled_from([c.header for f in F.FORMS for c in f.columns] + [f.sheet for f in F.FORMS]
+                    + [f.name for f in F.FORMS]),
+    st.sampled_from(["无", "暂无", "本单位暂无此类情况", "合计", "小计：", "填表人：", "王丽", "联系电话：", "13812345678",
+                     "填报单位：医学院", "注：以上", "1", "２", "  ", "\u200b", "是", "微信公众号", "=ROW()-4", "—", "/"]),
+)
+
+
+def _header_rows(form: F.Form) -> list[list]:
+    if form.header_rows == 1:
+        return [[c.header for c in form.columns]]
+    first_kid = next(c for c, col in enumerate(form.columns) if col.parent)
+    return [[col.parent if c == first_kid else None if col.parent else col.header for c, col in enumerate(form.columns)],
+            [col.header if col.parent else None for col in form.columns]]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.lists(CELL, min_size=1, max_size=9), min_size=1, max_size=14),
+       st.lists(st.tuples(st.integers(0, 13), st.integers(0, 8), st.integers(0, 3), st.integers(0, 2)), max_size=3),
+       st.lists(st.tuples(st.integers(0, 14), st.sampled_from(F.FORMS)), max_size=2),
+       st.lists(st.tuples(st.integers(0, 14), st.integers(0, 3), st.integers(1, 20)), max_size=6))
+def test_scan_shortcuts_change_nothing_on_generated_grids(rows, spans, headers, numbered):
+    """Headers, numbered blank rows, 无, totals, signature lines and merged ranges in any order."""
+    from netreg.scan import tables
+    from netreg.sources.base import Grid
+
+    rows = [list(r) for r in rows]
+    for at, n_col, n in numbered:  # a row with only a number typed in (序号 or elsewhere)
+        rows.insert(min(at, len(rows)), [None] * n_col + [rng for rng in (n, str(n), float(n))][n % 3:][:1])
+    for at, form in headers:
+        rows[min(at, len(rows)):min(at, len(rows))] = _header_rows(form)
+    width = max(map(len, rows))
+    cells = [r + [None] * (width - len(r)) for r in rows]
+    merged = tuple((r, c, min(r + h, len(cells) - 1), min(c + w, width - 1)) for r, c, h, w in spans
+                   if r < len(cells) and c < width)
+    grid = Grid("附件1", cells, merged)
+    fast = tables.scan_sheet(grid)
+    tables.SHORTCUTS = False
+    try:
+        slow = tables.scan_sheet(grid)
+    finally:
+        tables.SHORTCUTS = True
+    assert fast == slow
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" \u3000\u00a0\t\n\u200b\u200d\ufeff\xad", max_size=3)),
+                min_size=1, max_size=8),
+       st.lists(CELL, min_size=0, max_size=2))
+def test_a_row_with_fewer_than_three_cells_filled_is_no_header(blanks, filled):
+    """The shortcut's premise: detect_header needs three cells that name columns, and a cell
+    that cleans to nothing names none."""
+    from netreg.scan.headers import detect_header
+    from netreg.util.text import clean_cell
+
+    row = blanks + filled
+    if sum(1 for v in row if clean_cell(v)) < 3:
+        assert detect_header(row, None) is None
