@@ -50,11 +50,14 @@ def sources():
 
 def open_book(path: Path, limits) -> Book:
     """Read ``path`` with the first reader that accepts it. Raises ``Unreadable``."""
+    from .guard import session
+
     path = Path(path)
     head = _head(path, limits)
-    for source in sources():
-        if source.accepts(head, path):
-            return source.read(path, limits)
+    with session():  # a package is opened once, by the first reader that looks into it
+        for source in sources():
+            if source.accepts(head, path):
+                return source.read(path, limits)
     raise _unknown(head, path, limits)
 
 

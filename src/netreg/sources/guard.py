@@ -30,8 +30,12 @@ letters and digits are bounded before they become numbers.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 import zlib
+from contextlib import contextmanager
+from contextvars import ContextVar
+from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 
@@ -64,6 +68,9 @@ _SHARED_CELL = re.compile(rb"""t=["']s["'][^<>]*+>\s*+<""" + _PREFIX + rb"v>\s*+
 _FAR = 10 ** 12  # a row or column number past this is past any limit: not computed further
 
 
+ENTITIES = "文件含有 XML 实体声明（DOCTYPE/ENTITY），正常的 Excel 文件不会有，疑似恶意文件"
+
+
 def is_xml(part: str) -> bool:
     """Whether a package part is parsed as XML by some reader (not a picture, an embedded
     object or a binary part)."""
@@ -81,60 +88,328 @@ def check_zip(path: Path, limits, *, sheets: bool = True) -> None:
     ``sheets=False`` skips the cell count (a .docx or .zip has no sheetData)."""
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos) or 1
-            if total > limits.max_uncompressed_mb * 1024 * 1024 or total / packed > limits.max_compression_ratio:
-                raise Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似异常文件，已跳过", Reason.TOO_LARGE)
+            check_sizes(zf, limits)
             check_package(zf, limits.max_cells if sheets else 1 << 62)
     except Refused as exc:
-        raise Unreadable(str(exc), Reason.MALICIOUS if "实体" in str(exc) else Reason.TOO_LARGE) from None
+        raise refusal(exc) from None
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise Unreadable("文件已损坏（压缩包内容不完整或校验失败），请重新保存后发送") from None
+        raise Unreadable(CORRUPT_ZIP) from None
+
+
+CORRUPT_ZIP = "文件已损坏（压缩包内容不完整或校验失败），请重新保存后发送"
+
+
+def refusal(exc: Refused) -> Unreadable:
+    return Unreadable(str(exc), Reason.MALICIOUS if "实体" in str(exc) else Reason.TOO_LARGE)
+
+
+def check_sizes(zf: zipfile.ZipFile, limits) -> None:
+    """What the central directory declares: the total unpacked size and the compression ratio."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > limits.max_uncompressed_mb * 1024 * 1024 or total / packed > limits.max_compression_ratio:
+        raise Unreadable(f"文件解压后过大（{total / 1048576:.0f} MB），疑似异常文件，已跳过", Reason.TOO_LARGE)
 
 
 def check_package(zf: zipfile.ZipFile, max_cells: int) -> None:
     """Stream every part of ``zf``; raise ``Refused`` or ``zipfile.BadZipFile`` (corrupt)."""
-    sheets: list[zipfile.ZipInfo] = []  # the parts holding sheetData
-    cells = 0  # the most cells they may hold values in
-    long: dict[int, int] = {}  # shared string index -> bytes, for the long ones
+    totals = _Totals()
     for info in zf.infolist():
-        if info.is_dir():
-            continue
-        xml = is_xml(info.filename)
-        sheet = _SheetFeed()
-        strings = _StringSizes() if info.filename.lower().endswith("sharedstrings.xml") else None
-        run = 0  # bytes since the last '<' (runs shorter than a chunk never matter)
-        tail = b""  # the end of the previous chunk: a declaration cut in two
+        if not info.is_dir():
+            totals.add(_check_part(zf, info, max_cells))
+    totals.finish(zf)
+
+
+def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_cells: int, keep: bool = False) -> "_PartCheck":
+    """One part streamed through the checks (``keep``: its bytes kept, as stored). A part
+    of a package held in memory (``GuardedZip``) and no larger than a chunk is unpacked
+    whole (``unpack``) and checked at once (``_PartCheck.whole``)."""
+    check = _PartCheck(info, max_cells)
+    data = getattr(zf, "data", None)
+    if data is not None and info.file_size <= CHUNK:
+        raw = unpack(data, info)
+        if raw is None:  # anything unusual: zipfile reads it, or says what is wrong
+            raw = _read_part(zf, info)
+        check.whole(raw)
+        if keep:
+            check.data = raw
+        return check
+    kept = [] if keep else None
+    try:
+        with zipfile.ZipFile.open(zf, info) as part:  # the part as stored, never a checked copy
+            for chunk, more in _chunks(part, check.xml, kept):
+                check.feed(chunk, more)
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # corrupt stream, unsupported compression method, an encrypted zip member…
+        raise zipfile.BadZipFile(str(exc)) from None
+    if kept is not None:
+        check.data = b"".join(kept)
+    return check
+
+
+def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        with zipfile.ZipFile.open(zf, info) as part:
+            return part.read()
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        raise zipfile.BadZipFile(str(exc)) from None
+
+
+_LOCAL = struct.Struct("<4s2B4HL2L2H")  # zipfile's local file header
+
+
+def unpack(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """The part ``info`` of the zip ``data``, unpacked with zlib in one call: the bytes
+    ``zipfile`` would give (the same stream, cut at the declared size, its CRC-32 checked),
+    or None when anything is unusual (a header that does not match, a flag, a method other
+    than stored or deflated, a stream short of its declared size, a CRC that differs):
+    then ``zipfile`` reads it, and raises what it raises. A shortcut for small parts of
+    small packages, where zipfile's Python costs more than the unpacking."""
+    start = info.header_offset
+    try:
+        head = _LOCAL.unpack_from(data, start)
+    except struct.error:
+        return None
+    if head[0] != zipfile.stringFileHeader or info.flag_bits & 0x61 or info.compress_type not in (0, 8):
+        return None  # encrypted, patched, strongly encrypted; or a method zlib does not speak
+    name_len, extra_len = head[10], head[11]
+    name = data[start + 30:start + 30 + name_len]
+    try:
+        shown = name.decode("utf-8" if head[3] & 0x800 else "cp437")
+    except UnicodeDecodeError:
+        return None
+    if shown != info.orig_filename:
+        return None
+    begin = start + 30 + name_len + extra_len
+    raw = data[begin:begin + info.compress_size]
+    if len(raw) != info.compress_size:
+        return None
+    if info.compress_type == 0:
+        out = raw[:info.file_size]
+    else:
         try:
-            with zf.open(info) as part:
-                for chunk, more in _chunks(part, xml):
-                    if not xml:
-                        continue
-                    first = chunk.find(b"<")
-                    if first >= 0 and run + first > MAX_TEXT:
-                        raise Refused(_too_long(info.filename))
-                    run = run + len(chunk) if first < 0 else len(chunk) - chunk.rfind(b"<") - 1
-                    if run > MAX_TEXT:
-                        raise Refused(_too_long(info.filename))
-                    if any(d in chunk or d in tail + chunk[:_KEEP] for d in _DECLARATIONS):
-                        raise Refused("文件含有 XML 实体声明（DOCTYPE/ENTITY），正常的 Excel 文件不会有，疑似恶意文件")
-                    tail = chunk[-_KEEP:] if len(chunk) >= _KEEP else (tail + chunk)[-_KEEP:]
-                    sheet.feed(chunk, more)
-                    if sheet.grid.cells > max_cells:
-                        raise Refused(sheet.grid.reason(max_cells))
-                    if strings is not None:
-                        strings.feed(chunk, more)
-        except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
-            # corrupt stream, unsupported compression method, an encrypted zip member…
-            raise zipfile.BadZipFile(str(exc)) from None
-        if sheet.in_sheet:
-            sheets.append(info)
-            cells += sheet.grid.cells
-        if strings is not None:
-            long.update(strings.long)
-    if long and cells * max(long.values()) > MAX_EXPANDED:  # else even every cell at the longest fits
-        _check_expansion(zf, sheets, long)
+            out = zlib.decompressobj(-15).decompress(raw, info.file_size) if info.file_size else b""
+        except zlib.error:
+            return None
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
+
+
+class _Totals:
+    """What the checks of single parts add up to: the cells of all the sheets, the long
+    shared strings; checked against MAX_EXPANDED once every part has been seen."""
+
+    def __init__(self) -> None:
+        self.sheets: list[zipfile.ZipInfo] = []  # the parts holding sheetData
+        self.cells = 0  # the most cells they may hold values in
+        self.long: dict[int, int] = {}  # shared string index -> bytes, for the long ones
+
+    def add(self, check: "_PartCheck") -> None:
+        if check.sheet.in_sheet:
+            self.sheets.append(check.info)
+            self.cells += check.sheet.tags if isinstance(check.sheet, _Bound) else check.sheet.grid.cells
+        if check.strings is not None:
+            self.long.update(check.strings.long)
+
+    def finish(self, zf: zipfile.ZipFile) -> None:
+        if self.long and self.cells * max(self.long.values()) > MAX_EXPANDED:  # else even every cell at the longest fits
+            _check_expansion(zf, self.sheets, self.long)
+
+
+class _PartCheck:
+    """The checks on one part, fed its text (UTF-8) in chunks of at most CHUNK bytes as it
+    streams past; raises ``Refused``."""
+
+    def __init__(self, info: zipfile.ZipInfo, max_cells: int) -> None:
+        self.info, self.max_cells = info, max_cells
+        self.xml = is_xml(info.filename)
+        self.sheet = _SheetFeed()
+        self.strings = _StringSizes() if info.filename.lower().endswith("sharedstrings.xml") else None
+        self.run = 0  # bytes since the last '<' (runs shorter than a chunk never matter)
+        self.tail = b""  # the end of the previous chunk: a declaration cut in two
+        self.data: bytes | None = None
+
+    def whole(self, raw: bytes) -> None:
+        """The checks on a whole part (at most CHUNK bytes as stored): what ``feed`` finds
+        on it as one chunk and its end, found with less work:
+
+        - no run of text can be longer than the part (at most 1.5 × CHUNK once re-encoded);
+        - ``!`` is one byte, found at memory speed: a part without it declares nothing;
+        - a sheet whose every cell tag is plain, ``<c r="A1"…`` with one letter and at most
+          four digits, holds no value past Z9999 (26 × 9,999 cells): when that is within
+          ``max_cells`` no cell is placed one by one (``_bounded``)."""
+        if not self.xml:
+            return
+        text = _decoded(raw)
+        if b"!" in text and any(d in text for d in _DECLARATIONS):  # '!' in any encoding holds 0x21
+            raise Refused(ENTITIES)
+        if self.strings is not None:
+            self.strings.feed(text, True)
+            self.strings.feed(b"", False)
+        if b"sheetData" in text:
+            if _bounded(text, self.max_cells):
+                self.sheet = _Bound(len(text) // 9)  # a plain cell tag takes 9 bytes at least
+                return
+            for chunk, more in ((text, True), (b"", False)):
+                self.sheet.feed(chunk, more)
+                if self.sheet.grid.cells > self.max_cells:
+                    raise Refused(self.sheet.grid.reason(self.max_cells))
+
+    def feed(self, chunk: bytes, more: bool) -> None:
+        if not self.xml:
+            return
+        first = chunk.find(b"<")
+        if first >= 0 and self.run + first > MAX_TEXT:
+            raise Refused(_too_long(self.info.filename))
+        self.run = self.run + len(chunk) if first < 0 else len(chunk) - chunk.rfind(b"<") - 1
+        if self.run > MAX_TEXT:
+            raise Refused(_too_long(self.info.filename))
+        edge = self.tail + chunk[:_KEEP]
+        if (b"<!" in chunk or b"<\x00!" in chunk or b"<!" in edge or b"<\x00!" in edge) and \
+                any(d in chunk or d in edge for d in _DECLARATIONS):  # '<!' first: CDATA and comments only
+            raise Refused(ENTITIES)
+        self.tail = chunk[-_KEEP:] if len(chunk) >= _KEEP else (self.tail + chunk)[-_KEEP:]
+        self.sheet.feed(chunk, more)
+        if self.sheet.grid.cells > self.max_cells:
+            raise Refused(self.sheet.grid.reason(self.max_cells))
+        if self.strings is not None:
+            self.strings.feed(chunk, more)
+
+
+IN_MEMORY = 16 << 20  # a package file this small is read into memory once, and parsed from there
+KEEP_PART = 1 << 20  # a checked part this small is kept, so that the readers after the guard never unpack it again
+
+
+class GuardedZip(zipfile.ZipFile):
+    """A package opened once for every reader of a file: the registry's ``accepts``, the
+    guard and the reader share it (``opened``), and python-calamine reads its bytes (``data``).
+
+    Until ``guard`` is called it is a plain ZipFile. After, every part is checked whole
+    (the checks of ``check_package``) the first time it is opened, before any of it is
+    returned: the part a reader asks for is unpacked once, checked, and (when small) handed
+    to the reader from memory; ``finish`` checks the parts no reader of netreg asked for
+    (python-calamine's shared strings, themes, pictures…) and the shared-string expansion,
+    and must pass before any other library is given the package. So each part is unpacked
+    and checked once, as ``check_zip`` would, and what a reader opens has been checked."""
+
+    def __init__(self, file, data: bytes | None = None) -> None:
+        super().__init__(file)
+        self.data = data  # the file's bytes when it is held in memory
+        self.parsed: dict = {}  # what opc has parsed from checked parts (relationships)
+        self._limits = None
+
+    @classmethod
+    def of(cls, path: Path) -> "GuardedZip":
+        path = Path(path)
+        if path.stat().st_size <= IN_MEMORY:
+            data = path.read_bytes()
+            import io
+
+            return cls(io.BytesIO(data), data)
+        return cls(path)
+
+    def guard(self, limits, *, sheets: bool = True) -> None:
+        """Check what the central directory declares; from now on every part opened is
+        checked first. Raises ``Unreadable``."""
+        check_sizes(self, limits)
+        self._limits = limits
+        self._max_cells = limits.max_cells if sheets else 1 << 62
+        self._checked: dict[int, bytes | None] = {}  # header offset → the part's bytes (None: not kept)
+        self._totals = _Totals()
+        self._longest: int | None = None
+        self.parsed = {}
+
+    def open(self, name, mode="r", pwd=None, *, force_zip64=False):
+        if mode != "r" or self._limits is None:
+            return super().open(name, mode, pwd, force_zip64=force_zip64)
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        data = self._check(info, keep=True)
+        if data is not None:
+            import io
+
+            return io.BytesIO(data)
+        return super().open(info, mode, pwd)
+
+    def longest_text(self, sheet: str) -> int:
+        """A bound on the characters of any one text python-calamine can give from the sheet
+        part ``sheet``: its own bytes (inline strings, cached formula values), the longest
+        shared string's (an <si> element's bytes) and, should calamine find its strings
+        under another name, any other XML part's. Every character takes at least one byte,
+        and the only entities left (the guard refused declared ones) are shorter than their
+        text. Known once ``finish`` has passed."""
+        if self._longest is None:
+            sheets = {i.filename for i in self._totals.sheets}
+            others = max((i.file_size for i in self.infolist() if i.filename not in sheets and is_xml(i.filename)
+                          and not i.filename.lower().endswith("sharedstrings.xml")), default=0)
+            self._longest = max(others, max(self._totals.long.values(), default=LONG_STRING))
+        return max(self.getinfo(sheet).file_size, self._longest)
+
+    def part(self, name: "str | zipfile.ZipInfo") -> bytes | None:
+        """The bytes of part ``name`` once checked, when small enough to be kept (else None:
+        open it to stream it; None too before ``guard``)."""
+        if self._limits is None:
+            return None
+        return self._check(name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name), keep=True)
+
+    def finish(self) -> None:
+        """Check every part not yet opened, then what they add up to. Raises ``Unreadable``."""
+        for info in self.infolist():
+            if not info.is_dir():
+                self._check(info, keep=False)
+        try:
+            self._totals.finish(self)
+        except Refused as exc:
+            raise refusal(exc) from None
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise Unreadable(CORRUPT_ZIP) from None
+
+    def _check(self, info: zipfile.ZipInfo, keep: bool) -> bytes | None:
+        key = info.header_offset
+        if key in self._checked:
+            return self._checked[key]
+        try:
+            check = _check_part(self, info, self._max_cells, keep and info.file_size <= KEEP_PART)
+        except Refused as exc:
+            raise refusal(exc) from None
+        except (zipfile.BadZipFile, OSError, ValueError):
+            raise Unreadable(CORRUPT_ZIP) from None
+        self._totals.add(check)
+        self._checked[key] = check.data
+        return check.data
+
+
+_SESSION: ContextVar[dict | None] = ContextVar("netreg_packages", default=None)
+
+
+@contextmanager
+def session():
+    """Within it, ``opened`` gives one ``GuardedZip`` a path (opened at its first use,
+    closed at the end): ``sources.open_book`` reads a file so."""
+    token = _SESSION.set({})
+    try:
+        yield
+    finally:
+        for zf in _SESSION.get().values():
+            zf.close()
+        _SESSION.reset(token)
+
+
+@contextmanager
+def opened(path: Path):
+    """The package at ``path`` as a ``GuardedZip``: the session's (left open for the next
+    reader), or one of its own, closed on leaving."""
+    packages = _SESSION.get()
+    if packages is None:
+        with GuardedZip.of(path) as zf:
+            yield zf
+        return
+    key = str(path)
+    zf = packages.get(key)
+    if zf is None:
+        zf = packages[key] = GuardedZip.of(path)
+    yield zf
 
 
 def _check_expansion(zf: zipfile.ZipFile, sheets: list[zipfile.ZipInfo], long: dict[int, int]) -> None:
@@ -175,7 +450,10 @@ class _StringSizes:
             first = self.index + 1
             self.index += len(sizes) - 1
             self.size = sizes[-1] + 3  # the last goes on in the next chunk
-            self.long.update((first + k, n + 3) for k, n in enumerate(sizes[1:-1]) if n + 3 > LONG_STRING)
+            middle = sizes[1:-1]
+            if middle and max(middle) + 3 > LONG_STRING:  # the long ones picked at C speed
+                at = list(compress(range(len(middle)), map((LONG_STRING - 3).__lt__, middle)))
+                self.long.update((first + k, middle[k] + 3) for k in at)
         self.prev = chunk[-2:] if len(chunk) >= 2 else (self.prev + chunk)[-2:]
         if not more:
             self._close()
@@ -196,13 +474,16 @@ def farthest_row(zf: zipfile.ZipFile, part: str) -> int:
     return sheet.grid.max_row
 
 
-def _chunks(fh, xml: bool = True):
+def _chunks(fh, xml: bool = True, kept: list | None = None):
     """(chunk, whether more follows) of a part, a UTF-16 one re-encoded as UTF-8 (some
-    libraries write sheets so; Excel and openpyxl read them, and they are counted alike)."""
+    libraries write sheets so; Excel and openpyxl read them, and they are counted alike).
+    ``kept`` collects the bytes as stored."""
     utf16 = None
     while True:
         chunk = fh.read(CHUNK)
         more = bool(chunk)
+        if kept is not None and chunk:
+            kept.append(chunk)
         if xml:
             if utf16 is None:
                 utf16 = _utf16_decoder(chunk)
@@ -211,6 +492,43 @@ def _chunks(fh, xml: bool = True):
         yield chunk, more
         if not more:
             return
+
+
+def _decoded(raw: bytes) -> bytes:
+    """A whole part's text as ``_chunks`` gives it (a UTF-16 part re-encoded as UTF-8)."""
+    utf16 = _utf16_decoder(raw)
+    return utf16.decode(raw, final=True).encode("utf-8") if utf16 else raw
+
+
+BOUND_ROWS, BOUND_COLS = 9_999, 26
+# A cell tag that is not plain: no r="…" first, or one of more than one letter or four
+# digits (or lowercase, '$', spaces…). Each alternative is bounded: linear.
+_NOT_PLAIN = re.compile(rb'<c(?! r="[A-Z][0-9]{1,4}+")[\s/>]')
+_PREFIXED = re.compile(rb':c[\s/>]')  # <x:c …>: a cell with a namespace prefix
+
+
+def _bounded(text: bytes, max_cells: int) -> bool:
+    """Whether every cell of the sheet ``text`` surely lies within A1:Z9999 and that many
+    cells are within ``max_cells``: then ``_Grid`` needs not place them one by one (it
+    could only find the farthest value there). Rows do not matter: a cell with its own
+    reference is placed by it, and every cell here has one."""
+    return BOUND_ROWS * BOUND_COLS <= max_cells and _NOT_PLAIN.search(text) is None and \
+        _PREFIXED.search(text) is None
+
+
+class _Bound:
+    """What ``_SheetFeed`` tells of a sheet ``_bounded`` has cleared: it is a sheet; its
+    cells fit; ``tags`` (what the shared-string expansion is bounded by) is at least how
+    many cell tags it has: no more cells can refer to a shared string."""
+
+    in_sheet = True
+
+    def __init__(self, tags: int) -> None:
+        self.grid = _Grid()
+        self.tags = tags
+
+    def feed(self, chunk: bytes, more: bool) -> None:
+        pass
 
 
 class _SheetFeed:

@@ -53,6 +53,31 @@ def iterparse(fh, events):
                            huge_tree=True, remove_comments=True, remove_pis=True)
 
 
+_PARSER = None
+
+
+def named(zf: zipfile.ZipFile, part: str | None, tag: str, max_bytes: int | None = None):
+    """The elements of ``part`` whose local name is ``tag``, in the order ``elements`` yields
+    them (where each ends). A part the package keeps in memory once checked (``GuardedZip``,
+    small parts) is parsed whole and walked in C; else ``elements`` streams it. Either way
+    the same parser, with the same doors shut, reads the same bytes: an error anywhere in
+    the part raises, as it does for a caller of ``elements`` reading every element."""
+    name = member(zf, part)
+    if name is None or max_bytes is not None and zf.getinfo(name).file_size > max_bytes:
+        return []
+    data = zf.part(name) if hasattr(zf, "part") else None
+    if data is None:
+        return [el for el, _ in elements(zf, name) if local(el.tag) == tag]
+    from lxml import etree
+
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                                  remove_comments=True, remove_pis=True)
+    root = etree.fromstring(data, _PARSER)
+    return [el for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
+
+
 def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None):
     """(element, open ancestors) at the end of every element of ``part``, streamed (see the
     module's doc); each element is dropped from its parent once yielded, so a part of any size
@@ -73,11 +98,22 @@ def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None
 
 
 def relationships(zf: zipfile.ZipFile, part: str, max_bytes: int | None = None) -> list[tuple[str, str, str]]:
-    """(Id, type, target part) of the internal relationships of ``part`` ('' = the package)."""
+    """(Id, type, target part) of the internal relationships of ``part`` ('' = the package);
+    parsed once a package when it keeps what is parsed from it (``guard.GuardedZip.parsed``)."""
+    cache = getattr(zf, "parsed", None)
+    if cache is None:
+        return _relationships(zf, part, max_bytes)
+    key = ("relationships", part, max_bytes)
+    if key not in cache:
+        cache[key] = _relationships(zf, part, max_bytes)
+    return list(cache[key])
+
+
+def _relationships(zf: zipfile.ZipFile, part: str, max_bytes: int | None) -> list[tuple[str, str, str]]:
     folder, base = posixpath.split(part)
     out = []
-    for el, _ in elements(zf, posixpath.join(folder, "_rels", base + ".rels"), max_bytes):
-        if local(el.tag) != "Relationship" or (el.get("TargetMode") or "").lower() == "external":
+    for el in named(zf, posixpath.join(folder, "_rels", base + ".rels"), "Relationship", max_bytes):
+        if (el.get("TargetMode") or "").lower() == "external":
             continue
         target = resolve(folder, el.get("Target") or "")
         if target is not None:

@@ -35,10 +35,11 @@ from pathlib import Path
 from ..model import forms as F
 from ..util.text import clean_text
 from . import guard
-from .base import ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells, cut_text
+from .base import EXCEL_CELL_CHARS, ZIP_MAGIC, Book, Grid, Reason, Unreadable, cut_cells, cut_text
 from .opc import elements as _elements
 from .opc import local as _local
 from .opc import main_part
+from .opc import named
 from .opc import member as _member
 from .opc import relationships as _relationships
 
@@ -50,7 +51,7 @@ class XlsxSource:
         if not head.startswith(ZIP_MAGIC):
             return False
         try:
-            with zipfile.ZipFile(path) as zf:
+            with guard.opened(path) as zf:  # the one ZipFile of this file: read() takes it on
                 if _member(zf, "xl/workbook.xml"):
                     return True
                 part = workbook_part(zf, SMALL_PART)  # not yet guarded: small parts only
@@ -59,7 +60,6 @@ class XlsxSource:
             return False
 
     def read(self, path: Path, limits) -> Book:
-        guard.check_zip(path, limits)
         return read_xlsx(path, limits)
 
 
@@ -96,12 +96,11 @@ def _sheet_parts(zf: zipfile.ZipFile, part: str | None = None) -> dict[str, str]
         return {}
     targets = {rid: target for rid, _, target in _relationships(zf, part)}
     parts = {}
-    for el, _ in _elements(zf, part):
-        if _local(el.tag) == "sheet":
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            member = _member(zf, targets.get(rid))
-            if member is not None:
-                parts[el.get("name")] = member
+    for el in named(zf, part, "sheet"):
+        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+        member = _member(zf, targets.get(rid))
+        if member is not None:
+            parts[el.get("name")] = member
     return parts
 
 
@@ -131,6 +130,13 @@ def _custom_props(zf: zipfile.ZipFile) -> dict[str, str]:
 def _struck_styles(zf: zipfile.ZipFile, workbook: str | None) -> frozenset[int]:
     """Indexes of the cell formats (cellXfs) whose font is struck through."""
     part = _related(zf, workbook, "styles") or "xl/styles.xml"
+    name = _member(zf, part)
+    if name is None:
+        return frozenset()
+    if zf.getinfo(name).file_size <= SMALL_PART:
+        with zf.open(name) as fh:
+            if not _may_strike(fh.read()):
+                return frozenset()
     fonts: list[bool] = []
     xfs: list[int] = []
     strike = False
@@ -148,6 +154,14 @@ def _struck_styles(zf: zipfile.ZipFile, workbook: str | None) -> frozenset[int]:
             except ValueError:
                 xfs.append(-1)
     return frozenset(i for i, font in enumerate(xfs) if 0 <= font < len(fonts) and fonts[font])
+
+
+def _may_strike(styles: bytes) -> bool:
+    """False only when a styles part surely holds no <strike> element: in an encoding that
+    writes ASCII letters as themselves (no NUL byte, opening with '<'), the tag's name would
+    be spelled in its bytes. (Most files strike nothing: their styles need not be parsed.)"""
+    return b"strike" in styles or b"\x00" in styles or \
+        not styles.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 # ---------------------------------------------------------------------------- sheet XML scan
@@ -217,31 +231,42 @@ class SheetScan:
     def struck(self) -> frozenset[int]:
         return frozenset(r for r, all_struck in self._rows.items() if all_struck)
 
+    def feed_all(self, data: bytes) -> "SheetScan":
+        """The scan of a whole part's bytes (as ``read`` makes it of a part it streams)."""
+        import io
+
+        return self._read(io.BytesIO(data))
+
     def read(self, zf: zipfile.ZipFile, part: str) -> "SheetScan":
-        tail = b""
         with zf.open(part) as fh:
-            chunks = _utf8_chunks(fh)
-            while True:
-                chunk = next(chunks, b"")
-                data = tail + chunk
-                # Tags are read up to a '<' at least LOOKAHEAD before the end (none is cut in
-                # two, each sees what follows it); the rest waits for the next chunk.
-                if not chunk:
+            return self._read(fh)
+
+    def _read(self, fh) -> "SheetScan":
+        tail = b""
+        chunks = _utf8_chunks(fh)
+        while True:
+            chunk = next(chunks, b"")
+            data = tail + chunk
+            # Tags are read up to a '<' at least LOOKAHEAD before the end (none is cut in
+            # two, each sees what follows it); the rest waits for the next chunk.
+            if not chunk:
+                cut = len(data)
+            elif len(data) <= LOOKAHEAD:
+                cut = 0
+            else:
+                cut = data.find(b"<", len(data) - LOOKAHEAD)
+                if cut < 0:
                     cut = len(data)
-                elif len(data) <= LOOKAHEAD:
-                    cut = 0
-                else:
-                    cut = data.find(b"<", len(data) - LOOKAHEAD)
-                    if cut < 0:
-                        cut = len(data)
-                    elif _FORMULA_START.match(data, cut):  # a formula waits with its cell's tag
-                        cut = max(data.rfind(b"<", 0, cut), 0)
-                self._feed(data, cut)
-                tail = data[cut:]
-                if not chunk:
-                    return self
+                elif _FORMULA_START.match(data, cut):  # a formula waits with its cell's tag
+                    cut = max(data.rfind(b"<", 0, cut), 0)
+            self._feed(data, cut)
+            tail = data[cut:]
+            if not chunk:
+                return self
 
     def _feed(self, data: bytes, end: int) -> None:
+        if not end:
+            return  # nothing before ``end`` to read (a small part's first chunk waits whole)
         if b"<f" in data or b":f" in data:
             for m in _FORMULA.finditer(data, 0, end):
                 self._formula(data, m)
@@ -320,25 +345,46 @@ def _put_errors(cells: list[list], errors: dict[tuple[int, int], str]) -> None:
 def read_xlsx(path: Path, limits) -> Book:
     """Read one workbook: python-calamine, else openpyxl, else (both refuse it) a copy with
     what only describes the sheet repaired (``_repair``). Raises ``Unreadable`` with a
-    Chinese reason."""
+    Chinese reason.
+
+    The package is opened once (``guard.opened``) and checked as it is read: each part
+    netreg reads (workbook, relationships, styles, properties, sheets) is checked whole
+    the first time it is opened, and the rest (``finish``) before python-calamine or
+    openpyxl is given the file, so every part is unpacked once and checked as
+    ``guard.check_zip`` checks it."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            workbook = workbook_part(zf)
-            parts = _sheet_parts(zf, workbook)
-            meta = _custom_props(zf)
-            struck_styles = _struck_styles(zf, workbook)
-            scans = {name: _scan(zf, part, struck_styles) for name, part in parts.items()}
-            utf16 = _utf16(zf, parts.values())
-    except Exception:  # defusedxml refusals, broken XML, broken zip members
-        raise Unreadable(_DAMAGED) from None
-    try:
-        # calamine reads a UTF-16 sheet as empty, without a word: openpyxl reads it
-        return read_with_openpyxl(path, limits, meta, scans) if utf16 else \
-            _read_calamine(path, limits, meta, scans) or read_with_openpyxl(path, limits, meta, scans)
-    except Unreadable as exc:
-        if exc.reason is not Reason.CORRUPT:
-            raise
-        refused = exc
+        with guard.opened(path) as zf:
+            zf.guard(limits)
+            try:
+                workbook = workbook_part(zf)
+                parts = _sheet_parts(zf, workbook)
+                meta = _custom_props(zf)
+                struck_styles = _struck_styles(zf, workbook)
+                scans, utf16 = {}, False
+                for name, part in parts.items():
+                    data = zf.part(part)  # checked, and kept when small: unpacked once
+                    if data is None:
+                        scans[name] = _scan(zf, part, struck_styles)
+                        utf16 = utf16 or _utf16(zf, [part])
+                    else:
+                        scans[name] = SheetScan(struck_styles).feed_all(data)
+                        utf16 = utf16 or _is_utf16(data[:4])
+            except Unreadable:
+                raise
+            except Exception:  # broken XML, broken zip members
+                zf.finish()  # a part the guard refuses says more than the damage it causes here
+                raise Unreadable(_DAMAGED) from None
+            zf.finish()
+            try:
+                # calamine reads a UTF-16 sheet as empty, without a word: openpyxl reads it
+                book = None if utf16 else _read_calamine(path, limits, meta, scans, zf, parts)
+                return book or read_with_openpyxl(path, limits, meta, scans)
+            except Unreadable as exc:
+                if exc.reason is not Reason.CORRUPT:
+                    raise
+                refused = exc
+    except (zipfile.BadZipFile, OSError, ValueError):  # the package itself cannot be opened
+        raise Unreadable(guard.CORRUPT_ZIP) from None
     import tempfile
     from dataclasses import replace
 
@@ -361,8 +407,12 @@ def _strings_overstated(zf: zipfile.ZipFile) -> bool:
     for info in zf.infolist():
         if not info.filename.lower().endswith("sharedstrings.xml"):
             continue
-        with zf.open(info) as fh:
-            head = fh.read(4096)
+        kept = zf.part(info) if isinstance(zf, guard.GuardedZip) else None
+        if kept is not None:
+            head = kept[:4096]
+        else:
+            with zf.open(info) as fh:
+                head = fh.read(4096)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:2] in (b"<\x00", b"\x00<"):
             head = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else
                                "utf-16-le" if head[0] == 0x3C else "utf-16-be", "ignore").encode("utf-8")
@@ -375,26 +425,39 @@ def _strings_overstated(zf: zipfile.ZipFile) -> bool:
     return False
 
 
-def _read_calamine(path: Path, limits, meta: dict[str, str], scans: dict[str, SheetScan]) -> Book | None:
+def _read_calamine(path: Path, limits, meta: dict[str, str], scans: dict[str, SheetScan],
+                   zf: "guard.GuardedZip | None" = None, parts: dict[str, str] | None = None) -> Book | None:
     """The workbook as python-calamine reads it; None when calamine cannot parse it (or must
-    not be given it)."""
+    not be given it). ``zf``: the package, opened and checked (``guard.GuardedZip``: its
+    bytes are read from memory); ``parts``: sheet name → part, to know which sheets hold
+    no text past Excel's limit (``GuardedZip.longest_text``)."""
+    import io
+
     from python_calamine import CalamineWorkbook
 
-    with zipfile.ZipFile(path) as zf:
-        if _strings_overstated(zf):
-            return None
+    if zf is None:
+        with zipfile.ZipFile(path) as own:
+            if _strings_overstated(own):
+                return None
+    elif _strings_overstated(zf):
+        return None
+    data = getattr(zf, "data", None)
+    parts = parts or {}
     grids: list[Grid] = []
     try:
         # By content: calamine's from_path picks the format by extension, and an .xlsx saved
         # under an .xls name (the registry has already checked it is a zip) must still be read.
-        with path.open("rb") as fh:
+        with io.BytesIO(data) if data is not None else path.open("rb") as fh:
             book = CalamineWorkbook.from_filelike(fh)
         for name in book.sheet_names:
             sheet = book.get_sheet_by_name(name)
             if sheet.height * max(sheet.width, 1) > limits.max_cells:
                 raise Unreadable(f"工作表“{name}”过大（{sheet.height} 行 × {sheet.width} 列），请删除多余的空行空列",
                                  Reason.TOO_LARGE)
-            cells = cut_cells(sheet.to_python(skip_empty_area=False))
+            cells = sheet.to_python(skip_empty_area=False)
+            part = parts.get(name)
+            if part is None or zf is None or zf.longest_text(part) > EXCEL_CELL_CHARS:
+                cut_cells(cells)  # else no text of this sheet can be that long: nothing to cut
             if name == F.META_SHEET:
                 for r in cells:
                     if len(r) >= 2 and r[0]:
@@ -469,6 +532,10 @@ def _repair(path: Path, folder: Path) -> Path | None:
                     if not chunk:
                         break
     return out if changed else None
+
+
+def _is_utf16(head: bytes) -> bool:
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff") or head in (b"<\x00?\x00", b"\x00<\x00?")
 
 
 def _utf16(zf: zipfile.ZipFile, parts) -> bool:
