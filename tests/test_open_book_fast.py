@@ -1,0 +1,373 @@
+"""Issue 24: the shortcuts of the xlsx read (sources/guard.py, sources/xlsx.py, sources/opc.py)
+against the slow paths they skip.
+
+The fast path opens a package once (``guard.GuardedZip``), unpacks each small part with zlib
+in one call (``guard.unpack``), checks a small part whole (``_PartCheck.whole``: no '!' means
+no declaration; a sheet of plain A1:Z9999 cells is cleared without placing each cell,
+``guard._bounded``), parses small XML parts as trees (``opc.named``), skips styles that never
+hold no <strike> element (``xlsx._strikes``) and skips ``cut_cells`` where no text can be that long
+(``GuardedZip.longest_text``). ``slow`` turns every one of those off: each part streamed through
+zipfile and the per-chunk checks, every cell placed, every XML part streamed element by
+element, styles parsed, every cell looked at. Both must give the same Book, or refuse with
+the same line.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from builders import ACCOUNT, filled_template, hand_layout
+from fuzz import SAMPLES, make_mutants, read_parts, write_parts
+
+from netreg.config import Limits
+from netreg.sources import guard, open_book, opc
+from netreg.sources import xlsx as xlsx_source
+from netreg.sources.base import LongText, Unreadable
+
+
+def slow(monkeypatch) -> None:
+    """Every shortcut off: the package read from disk and each part streamed (nothing
+    unpacked whole, nothing kept), every cell placed, styles parsed, every cell cut."""
+    monkeypatch.setattr(guard, "IN_MEMORY", -1)
+    monkeypatch.setattr(guard, "KEEP_PART", -1)
+    monkeypatch.setattr(guard, "_bounded", lambda text, max_cells: False)
+    monkeypatch.setattr(xlsx_source, "_strikes", lambda zf, part: True)
+    monkeypatch.setattr(guard.GuardedZip, "longest_text", lambda self, sheet: 1 << 62)
+    uncached = lambda zf, part, max_bytes=None: opc._relationships(zf, part, max_bytes)  # noqa: E731
+    monkeypatch.setattr(opc, "relationships", uncached)
+    monkeypatch.setattr(xlsx_source, "_relationships", uncached)
+
+
+def outcome(path: Path, limits=None):
+    """What open_book makes of ``path``: the Book's content, or the refusal."""
+    try:
+        book = open_book(path, limits or Limits())
+    except Unreadable as exc:
+        return ("unreadable", exc.text, exc.reason, exc.code)
+    sheets = [(g.name, g.cells, g.merged, g.formulas, g.struck,
+               [(type(v).__name__, getattr(v, "length", None)) for row in g.cells for v in row if isinstance(v, LongText)])
+              for g in book.sheets]
+    return (book.format, book.reader, book.meta, sheets)
+
+
+def both(path: Path, monkeypatch, limits=None):
+    fast = outcome(path, limits)
+    with monkeypatch.context() as m:
+        slow(m)
+        slow_one = outcome(path, limits)
+    return fast, slow_one
+
+
+# --------------------------------------------------------------------------- files of every maker
+
+def _openpyxl_book(path: Path) -> Path:
+    """Struck-through rows, merged cells, formulas (shared ones too), an error cell, a hidden
+    sheet, a text past Excel's limit, a cell past Z and one past row 9999 on another sheet."""
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "附件2"
+    ws.append(["附件2"])
+    ws.append(["序号", "平台类型", "账号名称", "账号ID", "粉丝数", "公式"])
+    for n in range(1, 40):
+        ws.append([n, "微信公众号", f"账号{n}", f"gh_{n:012x}", n * 100, f"=E{n + 2}*2"])
+    for c in ws[7]:
+        c.font = Font(strike=True)
+    ws["B9"].font = Font(strike=True)  # a row struck in part: not struck
+    ws.merge_cells("A1:F1")
+    ws.merge_cells("G5:H9")
+    ws["I3"] = "#DIV/0!"  # openpyxl writes an error cell (t="e") for it
+    ws["J4"] = "LONG-TEXT-HERE"
+    hidden = wb.create_sheet("隐藏")
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = "隐藏的值"
+    far = wb.create_sheet("远处")
+    far["AB3"] = "Z 以外"
+    far["C12000"] = "第 12000 行"
+    wb.save(path)
+    parts = read_parts(path.read_bytes())  # openpyxl cuts a text at 32,767 characters: made longer here
+    [where] = [name for name, data in parts.items() if b"LONG-TEXT-HERE" in data]  # inline, or shared
+    parts[where] = parts[where].replace(b"LONG-TEXT-HERE", "长".encode() * 40_000)
+    path.write_bytes(write_parts(parts))
+    return path
+
+
+def _xlsxwriter_book(path: Path) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    struck = wb.add_format({"font_strikeout": True})
+    ws = wb.add_worksheet("附件1")
+    ws.write(0, 0, "附件1")
+    ws.merge_range(1, 0, 1, 5, "标题", None)
+    for r in range(3, 60):
+        fmt = struck if r == 10 else None
+        ws.write_row(r, 0, [r, "微博", f"名称{r}", f"id{r}", r * 3], fmt)
+        ws.write_formula(r, 5, f"=E{r + 1}+1", None, r * 3 + 1)
+    ws.write_formula(2, 6, "=NA()", None, "#N/A")
+    wb.add_worksheet("空表")
+    wb.close()
+    return path
+
+
+def _libreoffice(src: Path, folder: Path) -> Path | None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    out = folder / "lo"
+    out.mkdir(exist_ok=True)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{folder}/lo-profile",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
+                   capture_output=True, timeout=180)
+    made = out / (src.stem + ".xlsx")
+    return made if made.exists() else None
+
+
+@pytest.fixture(scope="module")
+def makers(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("makers")
+    files = sorted(SAMPLES.glob("*.xlsx"))
+    files.append(Path(filled_template(folder / "模板.xlsx", "医学院", {2: [ACCOUNT, {**ACCOUNT, "account_id": "gh_2"}]})))
+    files.extend(Path(p) for p in hand_layout(folder / "手工.xlsx", "医学院", {2: [ACCOUNT]}))
+    files.append(_openpyxl_book(folder / "openpyxl.xlsx"))
+    files.append(_xlsxwriter_book(folder / "xlsxwriter.xlsx"))
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench
+
+    bench.generate(folder / "bench", 3)
+    files.extend(sorted((folder / "bench").iterdir()))
+    for src in (files[-1], folder / "openpyxl.xlsx", folder / "xlsxwriter.xlsx"):
+        made = _libreoffice(src, folder)
+        if made is not None:
+            files.append(made.rename(folder / f"lo-{src.name}"))
+    return files
+
+
+def test_every_maker_reads_the_same_with_and_without_the_shortcuts(makers, monkeypatch):
+    assert any(p.name.startswith("lo-") for p in makers) or not shutil.which("soffice")
+    for path in makers:
+        fast, slow_one = both(path, monkeypatch)
+        assert fast == slow_one, path.name
+        assert fast[0] == "xlsx", (path.name, fast[:3])
+
+
+def test_the_shortcuts_are_taken_on_these_files(makers):
+    """Not vacuous: struck rows, merged ranges, formulas, error text and a cut text are
+    read through the fast path, and plain sheets are cleared without placing cells."""
+    openpyxl_book = next(p for p in makers if p.name == "openpyxl.xlsx")
+    book = open_book(openpyxl_book, Limits())
+    grid = book.sheets[0]
+    assert grid.struck == frozenset({6}) and (0, 0, 0, 5) in grid.merged
+    assert grid.formulas[2][5] == "=E3*2" and grid.cells[2][8] == "#DIV/0!"
+    assert isinstance(grid.cells[3][9], LongText) and grid.cells[3][9].length == 40_000
+    bench_file = next(p for p in makers if p.parent.name == "bench")
+    with guard.GuardedZip.of(bench_file) as zf:
+        zf.guard(Limits())
+        parts = xlsx_source._sheet_parts(zf)
+        cleared = []
+        for part in parts.values():
+            text = zf.part(part)
+            cleared.append(guard._bounded(text, Limits().max_cells))
+        zf.finish()
+        assert all(cleared) and zf.data is not None
+        assert all(zf.longest_text(p) <= 32_767 for p in parts.values())
+
+
+# --------------------------------------------------------------------------- damaged and hostile files
+
+def test_fuzz_mutants_read_or_refused_alike(tmp_path, monkeypatch):
+    """The fuzz harness's damaged workbooks: the same Book or the same one Chinese line."""
+    mutants = [m for m in make_mutants(24, 160, tmp_path) if m.kind.startswith("xlsx")]
+    assert len(mutants) > 100
+    differ = []
+    for m in mutants:
+        fast, slow_one = both(m.path, monkeypatch)
+        if fast != slow_one:
+            differ.append((m.op, fast[:2], slow_one[:2]))
+    assert not differ, differ
+
+
+def _with_part(src: Path, dst: Path, edit) -> Path:
+    parts = read_parts(src.read_bytes())
+    edit(parts)
+    dst.write_bytes(write_parts(parts))
+    return dst
+
+
+def _sheet(parts: dict[str, bytes]) -> str:
+    return next(n for n in parts if "worksheets/" in n)
+
+
+HOSTILE = {
+    "doctype in sharedStrings": lambda p: p.__setitem__(
+        "xl/sharedStrings.xml", p["xl/sharedStrings.xml"].replace(b"<sst", b'<!DOCTYPE x [<!ENTITY a "b">]><sst', 1)),
+    "doctype in the theme": lambda p: p.__setitem__(
+        "xl/theme/theme1.xml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><a/>'),
+    "utf-16 doctype in the sheet": lambda p: p.__setitem__(
+        _sheet(p), '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x><worksheet/>'.encode("utf-16")),
+    "value at XFD1048576": lambda p: p.__setitem__(
+        _sheet(p), p[_sheet(p)].replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')),
+    "value at Z10000 and AA1": lambda p: p.__setitem__(
+        _sheet(p), p[_sheet(p)].replace(b"</sheetData>", b'<row r="10000"><c r="Z10000"><v>1</v></c><c r="AA1"><v>1</v></c></row></sheetData>')),
+    "prefixed cell far away": lambda p: p.__setitem__(
+        _sheet(p), p[_sheet(p)].replace(b"</sheetData>", b'<row r="9"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD999999"><x:v>1</x:v></x:c></row></sheetData>')),
+    "cells without r after a far row": lambda p: p.__setitem__(
+        _sheet(p), p[_sheet(p)].replace(b"</sheetData>", b'<row r="999999"><c><v>1</v></c><c><v>1</v></c><c><v>1</v></c></row></sheetData>')),
+    "lowercase reference far away": lambda p: p.__setitem__(
+        _sheet(p), p[_sheet(p)].replace(b"</sheetData>", b'<row r="999999"><c r="xfd999999"><v>1</v></c></row></sheetData>')),
+    "a long string in thousands of cells": lambda p: (
+        p.__setitem__("xl/sharedStrings.xml", re.sub(rb'\s(count|uniqueCount)="\d+"', b"", p["xl/sharedStrings.xml"]).replace(
+            b"</sst>", b"<si><t>" + b"x" * (1 << 20) + b"</t></si></sst>")),
+        p.__setitem__(_sheet(p), p[_sheet(p)].replace(b"</sheetData>", b"".join(
+            b'<row r="%d"><c r="L%d" t="s"><v>%d</v></c></row>' % (r, r, p["xl/sharedStrings.xml"].count(b"<si>") - 1)
+            for r in range(100, 3100)) + b"</sheetData>"))),
+    "uniqueCount 4294967296": lambda p: p.__setitem__(
+        "xl/sharedStrings.xml", re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967296"', p["xl/sharedStrings.xml"])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_parts_are_refused_alike(name, tmp_path, monkeypatch):
+    src = Path(hand_layout(tmp_path / "src.xlsx", "医学院", {2: [ACCOUNT]})[0])  # xlsxwriter: shared strings
+    path = _with_part(src, tmp_path / "hostile.xlsx", HOSTILE[name])
+    fast, slow_one = both(path, monkeypatch)
+    assert fast == slow_one
+    try:
+        guard.check_zip(path, Limits())
+        verdict = None
+    except Unreadable as exc:
+        verdict = exc.text
+    if verdict is not None:  # what the guard alone says is what the read says
+        assert fast[:2] == ("unreadable", verdict)
+
+
+def _lying(src: Path, dst: Path) -> Path:
+    """A sheet part whose declared size (central directory and local header) is 1000 bytes
+    while its stream holds 3 MB."""
+    parts = read_parts(src.read_bytes())
+    sheet = _sheet(parts)
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", b" " * (3 << 20) + b"</sheetData>")
+    data = bytearray(write_parts(parts))
+    with zipfile.ZipFile(dst.parent / "x.zip", "w") as _:
+        pass
+    import io
+
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(sheet)
+    real = info.file_size
+    import struct
+
+    at = 0
+    while (at := data.find(struct.pack("<I", real), at + 1)) >= 0:
+        struct.pack_into("<I", data, at, 1000)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_unpack_gives_what_zipfile_gives_or_nothing(makers, tmp_path):
+    rnd = random.Random(24)
+    src = Path(filled_template(tmp_path / "src.xlsx", "医学院", {2: [ACCOUNT]}))
+    datas = [p.read_bytes() for p in makers[:8]] + [_lying(src, tmp_path / "lying.xlsx").read_bytes()]
+    for data in list(datas):  # and damaged copies: a byte flipped anywhere, a tail cut off
+        for _ in range(30):
+            bad = bytearray(data)
+            bad[rnd.randrange(len(bad))] ^= 1 << rnd.randrange(8)
+            datas.append(bytes(bad))
+    import io
+
+    taken = refused = 0
+    for data in datas:
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile:
+            continue
+        for info in zf.infolist():
+            try:
+                expected = zf.read(info)
+            except Exception:  # noqa: BLE001 - zipfile refuses it: unpack must too
+                expected = None
+            got = guard.unpack(data, info)
+            if got is None:
+                refused += 1
+            else:
+                taken += 1
+                assert got == expected, info.filename
+    assert taken > 500 and refused > 0
+
+
+def test_the_lying_zip_is_refused_alike(tmp_path, monkeypatch):
+    src = Path(filled_template(tmp_path / "src.xlsx", "医学院", {2: [ACCOUNT]}))
+    path = _lying(src, tmp_path / "谎报.xlsx")
+    fast, slow_one = both(path, monkeypatch)
+    assert fast == slow_one and fast[0] == "unreadable" and "损坏" in fast[1]
+
+
+# --------------------------------------------------------------------------- the sheet bound
+
+def _random_sheet(rnd: random.Random) -> bytes:
+    rows = []
+    for r in sorted(rnd.sample(range(1, 10_000), rnd.randrange(1, 30))):
+        cells = []
+        for c in sorted(rnd.sample(range(26), rnd.randrange(1, 8))):
+            ref = f"{chr(65 + c)}{r}".encode()
+            cells.append(rnd.choice([b'<c r="%s" s="1"/>' % ref, b'<c r="%s"><v>1</v></c>' % ref,
+                                     b'<c r="%s" t="s"><v>0</v></c>' % ref, b'<c r="%s" s="2"></c>' % ref]))
+        rows.append(b'<row r="%d">' % r + b"".join(cells) + b"</row>")
+    return b'<worksheet><sheetData>' + b"".join(rows) + b"</sheetData></worksheet>"
+
+
+def test_a_bounded_sheet_is_within_its_bound_when_every_cell_is_placed():
+    rnd = random.Random(2024)
+    for _ in range(300):
+        text = _random_sheet(rnd)
+        assert guard._bounded(text, 2_000_000)
+        grid = guard._Grid()
+        grid.feed(text)
+        assert grid.max_row <= guard.BOUND_ROWS and grid.max_col <= guard.BOUND_COLS
+        assert len(text) // 9 >= text.count(b"<c r=")
+    for odd in (b'<c r="AA1"><v>1</v></c>', b'<c r="A10000"><v>1</v></c>', b'<c><v>1</v></c>',
+                b'<c s="1" r="A1"><v>1</v></c>', b'<x:c r="A1"><v>1</v></x:c>', b'<c r="a1"><v>1</v></c>',
+                b'<c r="$A$1"><v>1</v></c>', b'<c\tr="A1"><v>1</v></c>', b'<c r = "A1"><v>1</v></c>'):
+        assert not guard._bounded(b"<sheetData><row>" + odd + b"</row></sheetData>", 2_000_000), odd
+    assert not guard._bounded(_random_sheet(rnd), 100)  # a bound past max_cells clears nothing
+
+
+def test_styles_without_a_strike_element_have_no_struck_format(makers, monkeypatch):
+    seen = {True: 0, False: 0}
+    for path in makers:
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            wb = xlsx_source.workbook_part(zf)
+            part = xlsx_source._related(zf, wb, "styles") or "xl/styles.xml"
+            strikes = xlsx_source._strikes(zf, part)
+            seen[strikes] += 1
+            with monkeypatch.context() as m:  # every font and format looked at
+                m.setattr(xlsx_source, "_strikes", lambda zf, part: True)
+                assert strikes or xlsx_source._struck_styles(zf, wb) == frozenset()
+    assert seen[True] and seen[False]
+
+
+def test_longest_text_bounds_every_text_calamine_gives(makers):
+    from python_calamine import CalamineWorkbook
+
+    for path in makers:
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            parts = xlsx_source._sheet_parts(zf)
+            zf.finish()
+            book = CalamineWorkbook.from_path(str(path))
+            for name in book.sheet_names:
+                if name not in parts:
+                    continue
+                cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                longest = max((len(v) for row in cells for v in row if isinstance(v, str)), default=0)
+                assert longest <= zf.longest_text(parts[name]), (path.name, name)
