@@ -198,3 +198,29 @@ def test_a_row_with_fewer_than_three_cells_filled_is_no_header(blanks, filled):
     row = blanks + filled
     if sum(1 for v in row if clean_cell(v)) < 3:
         assert detect_header(row, None) is None
+
+
+# ---------------------------------------------------------------------------- cross: identity keys
+
+ID_TEXT = st.one_of(st.text(max_size=12), st.text(alphabet="gh_0123456789abcdefABCDEF -.／＿ｇｈ教职工群 \u3000\u200b", max_size=14),
+                    st.sampled_from(["无", "/", "—", "", "  ", "教职工群", "ＱＱ群", "gh_5d46c5522574", " GH_5D46 c552 "]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(ID_TEXT, st.none(), st.integers(), st.floats(allow_nan=False)))
+def test_remembered_identity_key_equals_nfkc_key(value):
+    from netreg.check.cross import _key_of
+    from netreg.util.text import nfkc_key
+
+    assert _key_of(value) == nfkc_key(value)
+    assert _key_of(value) == nfkc_key(value)  # remembered, the same
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from([f for f in F.FORMS if f.duplicates is not None]), st.lists(ID_TEXT, min_size=4, max_size=4))
+def test_cross_identity_equals_the_forms_own(form, texts):
+    from netreg.check.cross import identity
+
+    values = {c: texts[i % len(texts)] for i, c in enumerate(form.identity.columns)}
+    assert identity(form, values) == form.identity_parts(values, fallback=False)
+    assert identity(form, {}) == form.identity_parts({}, fallback=False)

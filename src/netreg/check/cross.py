@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from ..model import forms as F
 from ..model.issues import Issue
 from ..model.records import Record
-from ..util.text import clean_text
+from ..util.text import clean_text, nfkc_key
+from .normalize import placeholder_text
 from .rows import category_of, flagged
 
 if TYPE_CHECKING:
@@ -23,6 +24,33 @@ if TYPE_CHECKING:
 
 def _phones(value: object) -> list[str]:
     return [p for p in str(value or "").split("/") if p]
+
+
+_KEYS: dict[str, str] = {}  # text -> nfkc_key(text), for texts that are not plain ASCII (group names repeat)
+KEYS_MAX = 65536
+
+
+def _key_of(value: object) -> str:
+    """``nfkc_key(value)``: at once for printable ASCII text (NFKC leaves it as it is and
+    casefold is lower), remembered for other text (``tests/test_merge_fast.py`` compares)."""
+    if type(value) is str:
+        if value.isascii() and value.isprintable():
+            return "".join(value.split()).lower()
+        found = _KEYS.get(value)
+        if found is None:
+            if len(_KEYS) >= KEYS_MAX:
+                _KEYS.clear()
+            found = _KEYS[value] = nfkc_key(value)
+        return found
+    return nfkc_key(value)
+
+
+def identity(form: F.Form, values: dict) -> tuple[str, ...] | None:
+    """``form.identity_parts(values, fallback=False)``, by the shortcuts above (tests compare)."""
+    cols = form.identity.columns
+    if cols and not placeholder_text(clean_text(values.get(cols[-1]))):
+        return tuple(_key_of(values.get(c)) for c in cols)
+    return None
 
 
 def is_student(rec: Record) -> bool:
@@ -52,21 +80,24 @@ class CrossIndex:
         self.by_identity: dict[tuple, list[int]] = defaultdict(list)  # -> keys
 
     def add(self, records: list[Record], keys: list[int]) -> None:
+        rules: dict[int, object] = {}
         for rec, key in zip(records, keys):
             form = rec.form
-            if is_student(rec):
+            if form.category is not None and is_student(rec):
                 who = f"（{rec.where()} {clean_text(rec.values.get('person'))}）"
                 self.students.extend((key, p, who) for p in _phones(rec.values.get("phone")))
-            rule = form.rule(F.NoStudentPhone)
+            rule = rules.get(form.id, rules)
+            if rule is rules:
+                rule = rules[form.id] = form.rule(F.NoStudentPhone)
             if rule is not None:
                 phones = _phones(rec.values.get(rule.column))
                 if phones:
                     self.bound.append((key, tuple(phones)))
             if form.duplicates is not None:
-                identity = form.identity_parts(rec.values, fallback=False)
-                if identity is not None:
+                found = identity(form, rec.values)
+                if found is not None:
                     # Group names repeat across units (每个学院都有“教职工群”): per_unit compares within one.
-                    self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, identity)].append(key)
+                    self.by_identity[(form.id, rec.unit if form.duplicates.per_unit else None, found)].append(key)
 
     def resolve(self, store: RecordStore, ctx: Context, roster: dict[str, str] | None = None,
                 others: dict[str, str] | None = None) -> dict[int, list[Issue]]:
