@@ -224,3 +224,53 @@ def test_cross_identity_equals_the_forms_own(form, texts):
     values = {c: texts[i % len(texts)] for i, c in enumerate(form.identity.columns)}
     assert identity(form, values) == form.identity_parts(values, fallback=False)
     assert identity(form, {}) == form.identity_parts({}, fallback=False)
+
+
+# ---------------------------------------------------------------------------- summary: remembered cell XML
+
+class _Text(str):
+    pass
+
+
+SUMMARY_CELL = st.one_of(
+    st.none(), st.integers(-10**16, 10**16), st.booleans(), st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(), st.datetimes(), st.just(""),
+    st.sampled_from(["医学院", "错误", "警告", "=SUM(A1)", "+86 138", "-", "@x", " 前后空格 ", "a&b<c>", "多行\n文本",
+                     "控制\x01字符", "新闻" * 40, "x" * 40000, "微信公众号", "gh_5d46c5522574"]),
+    st.text(max_size=30), st.text(max_size=30).map(_Text),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(SUMMARY_CELL, max_size=12), min_size=1, max_size=40), st.booleans(), st.integers(1, 3))
+def test_remembered_row_xml_equals_row_by_row(rows, wrapped, chunks):
+    """The same XML as ``_row_xml`` row by row, whatever the cells, over several chunks (a
+    column's memo carries over and may be given up between them)."""
+    from netreg.excel import sheetxml as X
+
+    width = max([len(r) for r in rows] + [1])
+    letters = X._letters(width)
+    widths = tuple(float(w) for w in ([6, 16, 8, 60, 12, 24, 24, 8, 10, 30, 20, 6][:width]))
+    usable = tuple(max(w - 1.5, 1.0) for w in widths) if wrapped else ()
+    wrap = (' s="5"', ' s="6"', 7, ' s="8"') if wrapped else None
+    expected = "".join(X._row_xml(3 + j, row, letters, 3, 4, wrap, usable) for j, row in enumerate(rows))
+    memo = X.ColumnMemo(width)
+    step = max(1, len(rows) // chunks)
+    got = "".join(X._rows_xml(3 + k, rows[k:k + step], letters, 3, 4, wrap, usable, memo)
+                  for k in range(0, len(rows), step))
+    assert got == expected
+
+
+def test_a_column_of_ever_new_texts_stops_remembering_and_the_xml_stays_the_same(monkeypatch):
+    from netreg.excel import sheetxml as X
+
+    monkeypatch.setattr(X, "MEMO_AFTER", 8)
+    rows = [[n, "医学院", f"消息{n}", "错误"] for n in range(200)]
+    letters = X._letters(4)
+    usable = (4.5, 14.5, 58.5, 8.5)
+    wrap = (' s="5"', ' s="6"', 7, ' s="8"')
+    memo = X.ColumnMemo(4)
+    got = "".join(X._rows_xml(2 + k, rows[k:k + 50], letters, 3, 4, wrap, usable, memo) for k in range(0, 200, 50))
+    assert got == "".join(X._row_xml(2 + j, row, letters, 3, 4, wrap, usable) for j, row in enumerate(rows))
+    assert memo.seen[2] is None  # every message new: given up
+    assert memo.seen[1] == {"医学院": memo.seen[1]["医学院"]} and memo.seen[3] is not None

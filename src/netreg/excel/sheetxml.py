@@ -132,6 +132,111 @@ def _row_xml(r: int, row: list, letters: list[str], date_style: int, text_style:
     return "".join(out)
 
 
+def _text_tail(v: str, plain_style: str, formula_style: str, usable: float | None) -> tuple[str, int]:
+    """What follows ``<c r="A5"`` for the text ``v`` in a column ``usable`` wide (None: no
+    wrapping), and the lines it takes: ``_row_xml``'s text branch for one cell."""
+    if not v.isprintable():
+        v = clean_cell_text(v)
+    if len(v) * 2 > EXCEL_CELL_CHARS:
+        v = excel_text(v)
+    if not v:
+        return ' t="inlineStr"/>', 1
+    style = formula_style if v.startswith(FORMULA_START) else plain_style
+    lines = 1
+    if usable is not None:
+        n = len(v)
+        if "\n" in v:
+            lines = _lines(v, usable)
+        elif n * 2 > usable:
+            wide = (len(v.encode("utf-8")) - n) >> 1
+            need = (2 * wide + 1.1 * (n - wide)) / usable
+            if need > 1:
+                lines = math.ceil(need - 1e-9)
+    space = ' xml:space="preserve"' if v.strip() is not v else ""
+    v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'{style} t="inlineStr"><is><t{space}>{v}</t></is></c>', lines
+
+
+MEMO_AFTER = 512  # texts a column remembers before it is judged: kept while under half its cells are new
+MEMO_MAX = 50_000
+
+
+class ColumnMemo:
+    """Per column of one sheet, the XML of the texts seen (unit, file, 级别, 问题, 问题代码… repeat
+    on row after row): a text seen before costs one look-up instead of its checks. A column
+    whose texts mostly differ (names, phones, messages) stops remembering."""
+
+    def __init__(self, width: int):
+        self.seen: list[dict | None] = [{} for _ in range(width)]
+        self.cells = [0] * width
+
+    def judge(self) -> None:
+        for ci, known in enumerate(self.seen):
+            if known is not None and len(known) > MEMO_AFTER and (len(known) * 2 > self.cells[ci]
+                                                                 or len(known) > MEMO_MAX):
+                self.seen[ci] = None
+
+
+def _rows_xml(first: int, rows: list[list], letters: list[str], date_style: int, text_style: int,
+              wrap: tuple | None, usable: tuple[float, ...], memo: ColumnMemo) -> str:
+    """``_row_xml`` of each row (Excel rows from ``first``), the texts of each column
+    remembered in ``memo`` (``tests/test_merge_fast.py`` compares it with ``_row_xml``)."""
+    plain_style, formula_style = ("", f' s="{text_style}"') if wrap is None else (wrap[0], wrap[1])
+    widths = [usable[ci] if wrap is not None and ci < len(usable) else None for ci in range(len(letters))]
+    if len(memo.seen) < len(letters):
+        memo.seen += [{} for _ in range(len(letters) - len(memo.seen))]
+        memo.cells += [0] * (len(letters) - len(memo.cells))
+    seen, cells = memo.seen, memo.cells
+    day, number = (date_style, "") if wrap is None else (wrap[2], wrap[3])
+    out = []
+    for k, row in enumerate(rows):
+        rs = str(first + k)
+        parts = []
+        add = parts.append
+        lines = 1
+        ci = -1
+        for v in row:
+            ci += 1
+            if v is None:
+                continue
+            t = type(v)
+            if t is str:
+                known = seen[ci]
+                if known is not None:
+                    cells[ci] += 1
+                    hit = known.get(v)
+                    if hit is None:
+                        hit = known[v] = _text_tail(v, plain_style, formula_style, widths[ci])
+                else:
+                    hit = _text_tail(v, plain_style, formula_style, widths[ci])
+            elif t is int and -10**15 < v < 10**15:
+                add(f'<c r="{letters[ci]}{rs}"{number} t="n"><v>{v}</v></c>')
+                continue
+            elif t is bool:
+                hit = _text_tail("是" if v else "否", plain_style, formula_style, widths[ci])
+            elif isinstance(v, str):
+                hit = _text_tail(str(v), plain_style, formula_style, widths[ci])
+            elif isinstance(v, datetime):
+                serial = (v - datetime(1899, 12, 30)).total_seconds() / 86400
+                add(f'<c r="{letters[ci]}{rs}" s="{day}" t="n"><v>{_number(serial)}</v></c>')
+                continue
+            elif isinstance(v, date):
+                add(f'<c r="{letters[ci]}{rs}" s="{day}" t="n"><v>{(v - _EPOCH).days}</v></c>')
+                continue
+            else:
+                add(f'<c r="{letters[ci]}{rs}"{number} t="n"><v>{_number(v)}</v></c>')
+                continue
+            add(f'<c r="{letters[ci]}{rs}"{hit[0]}')
+            if hit[1] > lines:
+                lines = hit[1]
+        if lines > 1:  # no program refits the row of a file it only opens: give it its height
+            out.append(f'<row r="{rs}" ht="{LINE_PT * lines}" customHeight="1">' + "".join(parts) + "</row>")
+        else:
+            out.append(f'<row r="{rs}">' + "".join(parts) + "</row>")
+    memo.judge()
+    return "".join(out)
+
+
 def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
     """Save ``wb`` (skeleton: 总览, titles, headers), then stream each body's rows into its
     sheet part while copying the package. Returns the rows written per sheet."""
@@ -185,13 +290,13 @@ def save_direct(wb, bodies: list[Body], target: Path) -> dict[str, int]:
                     fh.write(head)
                     pending: deque = deque()
                     k = 0
+                    memo = ColumnMemo(len(letters))
                     while chunk := list(islice(rows, 2000)):  # rows are made as they are written
                         width = max(map(len, chunk))
                         if width > len(letters):
                             letters = _letters(width)
-                        xml = "".join(_row_xml(body.first_row + k + j, row, letters, date_style, text_style,
-                                               wrap if usable else None, usable)
-                                      for j, row in enumerate(chunk)).encode("utf-8")
+                        xml = _rows_xml(body.first_row + k, chunk, letters, date_style, text_style,
+                                        wrap if usable else None, usable, memo).encode("utf-8")
                         k += len(chunk)
                         pending.append(deflate.submit(fh.write, xml))
                         while len(pending) > 2:  # bounded memory; surfaces a write error early
