@@ -53,8 +53,8 @@ def open_book(path: Path, limits) -> Book:
     from .guard import session
 
     path = Path(path)
-    head = _head(path, limits)
-    with session():  # a package is opened once, by the first reader that looks into it
+    head, data = _head(path, limits)
+    with session(path, data):  # a package is opened once, by the first reader that looks into it
         for source in sources():
             if source.accepts(head, path):
                 return source.read(path, limits)
@@ -66,19 +66,26 @@ def read_head(path: Path) -> bytes:
         return fh.read(HEAD_BYTES)
 
 
-def _head(path: Path, limits) -> bytes:
+def _head(path: Path, limits) -> tuple[bytes, bytes | None]:
     """The first bytes, after the checks every file passes: it opens, holds something, and
-    is not larger than the limit."""
+    is not larger than the limit; and the whole file when it is a small zip package (read
+    once: its readers take it from there, ``guard.session``)."""
+    from .guard import IN_MEMORY
+
+    data = None
     try:
         size = path.stat().st_size
-        head = read_head(path)
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            if head.startswith(ZIP_MAGIC) and size <= IN_MEMORY:
+                data = head + fh.read()
     except OSError as exc:
         raise Unreadable(f"无法打开文件（{os_reason(exc)}）", Reason.MISSING) from None
     if size == 0:
         raise Unreadable("文件是空的（0 字节）")
     if size > limits.max_file_mb * 1024 * 1024:
         raise Unreadable(f"文件过大（{size / 1048576:.0f} MB，上限 {limits.max_file_mb:g} MB）", Reason.TOO_LARGE)
-    return head
+    return head, data
 
 
 def unsupported(text: str) -> Unreadable:

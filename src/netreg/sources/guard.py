@@ -21,6 +21,13 @@ size the part declares and checks its CRC, so a part that lies about its size fa
   farthest value. Rows and cells without an ``r`` attribute are placed as calamine places
   them (after the previous one).
 
+``check_zip`` makes these checks on a package, part after part. ``GuardedZip`` makes the
+same checks as the package is read (the xlsx reader): a file is opened once and each part
+unpacked once, checked before any of it reaches a reader, and the parts no reader of
+netreg's asked for checked before another library is given the file. A small part is
+checked whole, with shortcuts that find the same (``_PartCheck.whole``, ``unpack``;
+tests/test_open_book_fast.py holds each against the path it skips).
+
 Every pattern here is linear in what it reads, whatever the part holds (a file nobody here
 wrote): character classes stop at the tag's own '<' or '>', quantifiers are possessive (no
 backtracking between letters, digits and the rest of a reference), and a reference's
@@ -301,14 +308,16 @@ class GuardedZip(zipfile.ZipFile):
         self._limits = None
 
     @classmethod
-    def of(cls, path: Path) -> "GuardedZip":
+    def of(cls, path: Path, data: bytes | None = None) -> "GuardedZip":
+        """The package at ``path`` (``data``: its bytes, already read)."""
         path = Path(path)
-        if path.stat().st_size <= IN_MEMORY:
+        if data is None and path.stat().st_size <= IN_MEMORY:
             data = path.read_bytes()
-            import io
+        if data is None:
+            return cls(path)
+        import io
 
-            return cls(io.BytesIO(data), data)
-        return cls(path)
+        return cls(io.BytesIO(data), data)
 
     def guard(self, limits, *, sheets: bool = True) -> None:
         """Check what the central directory declares; from now on every part opened is
@@ -384,15 +393,17 @@ _SESSION: ContextVar[dict | None] = ContextVar("netreg_packages", default=None)
 
 
 @contextmanager
-def session():
+def session(path: Path | None = None, data: bytes | None = None):
     """Within it, ``opened`` gives one ``GuardedZip`` a path (opened at its first use,
-    closed at the end): ``sources.open_book`` reads a file so."""
-    token = _SESSION.set({})
+    closed at the end): ``sources.open_book`` reads a file so. ``data``: the bytes of
+    ``path``, already read."""
+    token = _SESSION.set({"bytes": (str(path), data)} if data is not None else {})
     try:
         yield
     finally:
-        for zf in _SESSION.get().values():
-            zf.close()
+        for key, zf in _SESSION.get().items():
+            if key != "bytes":
+                zf.close()
         _SESSION.reset(token)
 
 
@@ -408,7 +419,8 @@ def opened(path: Path):
     key = str(path)
     zf = packages.get(key)
     if zf is None:
-        zf = packages[key] = GuardedZip.of(path)
+        known, data = packages.get("bytes", (None, None))
+        zf = packages[key] = GuardedZip.of(path, data if known == key else None)
     yield zf
 
 

@@ -54,28 +54,41 @@ def iterparse(fh, events):
 
 
 _PARSER = None
+_MEMO: dict[tuple[bytes, str], list[dict[str, str]]] = {}
+MEMO_BYTES, MEMO_SIZE = 1 << 16, 256  # parts remembered by their bytes: at most this large, this many
 
 
-def named(zf: zipfile.ZipFile, part: str | None, tag: str, max_bytes: int | None = None):
-    """The elements of ``part`` whose local name is ``tag``, in the order ``elements`` yields
-    them (where each ends). A part the package keeps in memory once checked (``GuardedZip``,
-    small parts) is parsed whole and walked in C; else ``elements`` streams it. Either way
-    the same parser, with the same doors shut, reads the same bytes: an error anywhere in
-    the part raises, as it does for a caller of ``elements`` reading every element."""
+def named(zf: zipfile.ZipFile, part: str | None, tag: str, max_bytes: int | None = None) -> list[dict[str, str]]:
+    """The attributes of the elements of ``part`` whose local name is ``tag``, in the order
+    ``elements`` yields them (where each ends). A part the package keeps in memory once
+    checked (``GuardedZip``, small parts) is parsed whole and walked in C, and what a part
+    of the same bytes gave is given again (the returns of one campaign share their
+    relationships, workbook and styles parts byte for byte); else ``elements`` streams it.
+    Either way the same parser, with the same doors shut, reads the same bytes: an error
+    anywhere in the part raises (and is never remembered), as it does for a caller of
+    ``elements`` reading every element."""
     name = member(zf, part)
     if name is None or max_bytes is not None and zf.getinfo(name).file_size > max_bytes:
         return []
     data = zf.part(name) if hasattr(zf, "part") else None
     if data is None:
-        return [el for el, _ in elements(zf, name) if local(el.tag) == tag]
-    from lxml import etree
+        return [dict(el.attrib) for el, _ in elements(zf, name) if local(el.tag) == tag]
+    key = (data, tag)
+    found = _MEMO.get(key) if len(data) <= MEMO_BYTES else None
+    if found is None:
+        from lxml import etree
 
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                                  remove_comments=True, remove_pis=True)
-    root = etree.fromstring(data, _PARSER)
-    return [el for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
+        global _PARSER
+        if _PARSER is None:
+            _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                                      remove_comments=True, remove_pis=True)
+        root = etree.fromstring(data, _PARSER)
+        found = [dict(el.attrib) for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
+        if len(data) <= MEMO_BYTES:
+            if len(_MEMO) >= MEMO_SIZE:
+                _MEMO.clear()
+            _MEMO[key] = found
+    return [dict(attrs) for attrs in found]  # the caller's own copies
 
 
 def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None):

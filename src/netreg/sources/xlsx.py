@@ -2,7 +2,10 @@
 
 Values are read with python-calamine (fast); formulas, netreg's metadata and the sheet parts
 are read from the zip by netreg itself (below), so no formula is ever evaluated and no input
-is ever written. ``guard.check_zip`` has streamed every part before any parser sees it.
+is ever written. The guard has checked every part a parser sees before it sees it: the
+package is opened once (``guard.GuardedZip``), each part netreg reads is checked whole
+the first time it is opened, and every other part before python-calamine or openpyxl is
+given the file (``read_xlsx``).
 
 The parts are found as Excel finds them: ``_rels/.rels`` names the workbook part (usually
 xl/workbook.xml, but a valid package may keep it at its root or in any folder, under any
@@ -96,11 +99,11 @@ def _sheet_parts(zf: zipfile.ZipFile, part: str | None = None) -> dict[str, str]
         return {}
     targets = {rid: target for rid, _, target in _relationships(zf, part)}
     parts = {}
-    for el in named(zf, part, "sheet"):
-        rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+    for attrs in named(zf, part, "sheet"):
+        rid = next((v for k, v in attrs.items() if _local(k) == "id"), None)
         member = _member(zf, targets.get(rid))
         if member is not None:
-            parts[el.get("name")] = member
+            parts[attrs.get("name")] = member
     return parts
 
 
@@ -227,7 +230,11 @@ class SheetScan:
         return frozenset(r for r, all_struck in self._rows.items() if all_struck)
 
     def feed_all(self, data: bytes) -> "SheetScan":
-        """The scan of a whole part's bytes (as ``read`` makes it of a part it streams)."""
+        """The scan of a whole part's bytes (as ``read`` makes it of a part it streams: a
+        UTF-8 part within LOOKAHEAD is read there in one piece at its end, so here too)."""
+        if len(data) <= LOOKAHEAD and not _is_utf16(data[:4]):
+            self._feed(data, len(data))
+            return self
         import io
 
         return self._read(io.BytesIO(data))
@@ -411,7 +418,8 @@ def _strings_overstated(zf: zipfile.ZipFile) -> bool:
         if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:2] in (b"<\x00", b"\x00<"):
             head = head.decode("utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else
                                "utf-16-le" if head[0] == 0x3C else "utf-16-be", "ignore").encode("utf-8")
-        m = _UNIQUE_COUNT.search(head)
+        at = head.find(b"uniqueCount")  # the regex from the tag holding its first mention: the same match
+        m = _UNIQUE_COUNT.search(head, max(head.rfind(b"<", 0, at), 0)) if at >= 0 else None
         if m is None:
             continue
         digits = m.group(1).strip()
