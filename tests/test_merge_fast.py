@@ -274,3 +274,40 @@ def test_a_column_of_ever_new_texts_stops_remembering_and_the_xml_stays_the_same
     assert got == "".join(X._row_xml(2 + j, row, letters, 3, 4, wrap, usable) for j, row in enumerate(rows))
     assert memo.seen[2] is None  # every message new: given up
     assert memo.seen[1] == {"医学院": memo.seen[1]["医学院"]} and memo.seen[3] is not None
+
+
+# ---------------------------------------------------------------------------- scan: remembered headers
+
+HEADER_CELL = st.one_of(st.none(), st.just(""), st.integers(0, 3), st.booleans(), st.floats(0, 3),
+                        st.sampled_from(sorted({t for f in F.FORMS for c in f.columns
+                                                for t in (c.header, c.parent or "", *c.aliases) if t})
+                                        + ["（QQ群、微信群等）", "实名", "王丽", "无"]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(HEADER_CELL, min_size=3, max_size=12), st.one_of(st.none(), st.lists(HEADER_CELL, max_size=12)))
+def test_remembered_header_equals_detecting_it(row, nxt):
+    from netreg.scan import headers as H
+
+    vocab = H.vocabulary()
+    expected = None
+    if not any(v is not None and not isinstance(v, str) for v in row) and \
+            sum(1 for v in row if H._names_any_column(v, vocab)) >= 3:
+        expected = H._detect(row, nxt, vocab)
+    first = H.detect_header(row, nxt, vocab)
+    again = H.detect_header(row, nxt, vocab)  # remembered
+    assert first == expected and again == expected
+    if again is not None:
+        again.columns["x"] = 99  # a caller's change never reaches the remembered answer
+        assert H.detect_header(row, nxt, vocab) == expected
+
+
+def test_every_forms_header_is_remembered_the_same():
+    from netreg.scan import headers as H
+
+    vocab = H.vocabulary()
+    for form in F.FORMS:
+        rows = _header_rows(form) + [[None] * len(form.columns)]
+        first = H.detect_header(rows[0], rows[1], vocab)
+        assert first == H._detect(rows[0], rows[1], vocab) == H.detect_header(rows[0], rows[1], vocab)
+        assert first.form is form

@@ -64,6 +64,7 @@ class Vocabulary:
         self.starts = frozenset(k[0] for k in self.any_form)
         # typed by the coordinator: distinctive even when short, unless generic
         self.declared = frozenset(k for _, typed, _ in extra for k in _text_keys(typed))
+        self.headers_seen: dict[tuple, Header | None] = {}  # detect_header's answers by the rows' values
 
 
 @lru_cache(maxsize=16)
@@ -213,6 +214,26 @@ def detect_header(row: list, nxt: list | None, vocab: Vocabulary = _DEFAULT) -> 
     if any(v is not None and not isinstance(v, str) for v in row) or \
             sum(1 for v in row if _names_any_column(v, vocab)) < 3:
         return None
+    # Every return of a campaign's template has the same header rows: the answer is remembered
+    # by the two rows' texts (``tests/test_merge_fast.py`` compares it with ``_detect``).
+    memo = vocab.headers_seen
+    key = (tuple(row), tuple(nxt) if nxt is not None else None)
+    try:
+        found = memo.get(key, memo)
+    except TypeError:  # an unhashable value in the row below: not remembered
+        return _detect(row, nxt, vocab)
+    if found is memo:
+        if len(memo) >= HEADERS_SEEN_MAX:
+            memo.clear()
+        found = memo[key] = _detect(row, nxt, vocab)
+    return None if found is None else found._replace(columns=dict(found.columns))
+
+
+HEADERS_SEEN_MAX = 4096
+
+
+def _detect(row: list, nxt: list | None, vocab: Vocabulary = _DEFAULT) -> Header | None:
+    """``detect_header`` past its cheap tests, never remembered."""
     keys = [_cell_keys(v) for v in row]
     below = [_cell_keys(v) for v in nxt] if nxt is not None else None
     best = None
