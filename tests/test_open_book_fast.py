@@ -371,3 +371,10 @@ def test_longest_text_bounds_every_text_calamine_gives(makers):
                 cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
                 longest = max((len(v) for row in cells for v in row if isinstance(v, str)), default=0)
                 assert longest <= zf.longest_text(parts[name]), (path.name, name)
+
+
+def test_a_package_keeps_no_more_than_its_share_and_reads_the_same(makers, monkeypatch):
+    """Past KEEP_TOTAL bytes kept, the parts are streamed again: the same Book."""
+    fast = [outcome(p) for p in makers[:6]]
+    monkeypatch.setattr(guard, "KEEP_TOTAL", 20_000)
+    assert [outcome(p) for p in makers[:6]] == fast

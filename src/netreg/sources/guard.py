@@ -287,6 +287,7 @@ class _PartCheck:
 
 IN_MEMORY = 16 << 20  # a package file this small is read into memory once, and parsed from there
 KEEP_PART = 1 << 20  # a checked part this small is kept, so that the readers after the guard never unpack it again
+KEEP_TOTAL = 64 << 20  # and no more than this of a package is kept (a reader streams the rest)
 
 
 class GuardedZip(zipfile.ZipFile):
@@ -328,6 +329,7 @@ class GuardedZip(zipfile.ZipFile):
         self._checked: dict[int, bytes | None] = {}  # header offset → the part's bytes (None: not kept)
         self._totals = _Totals()
         self._longest: int | None = None
+        self._kept = 0  # bytes of the parts kept
         self.parsed = {}
 
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
@@ -378,14 +380,16 @@ class GuardedZip(zipfile.ZipFile):
         key = info.header_offset
         if key in self._checked:
             return self._checked[key]
+        keep = keep and info.file_size <= KEEP_PART and self._kept + info.file_size <= KEEP_TOTAL
         try:
-            check = _check_part(self, info, self._max_cells, keep and info.file_size <= KEEP_PART)
+            check = _check_part(self, info, self._max_cells, keep)
         except Refused as exc:
             raise refusal(exc) from None
         except (zipfile.BadZipFile, OSError, ValueError):
             raise Unreadable(CORRUPT_ZIP) from None
         self._totals.add(check)
         self._checked[key] = check.data
+        self._kept += len(check.data or b"")
         return check.data
 
 
