@@ -6,7 +6,9 @@ in one call (``guard.unpack``), checks a small part whole (``_PartCheck.whole``:
 no declaration; a sheet of plain A1:Z9999 cells is cleared without placing each cell,
 ``guard._bounded``), parses small XML parts as trees (``opc.named``), skips styles that never
 hold no <strike> element (``xlsx._strikes``) and skips ``cut_cells`` where no text can be that long
-(``GuardedZip.longest_text``). ``slow`` turns every one of those off: each part streamed through
+(``GuardedZip.longest_text``); a plain zip's central directory is read without zipfile
+(``guard.plain_directory``) and python-calamine is given the checked parts stored
+(``GuardedZip.stored``), so nothing is inflated twice. ``slow`` turns every one of those off: each part streamed through
 zipfile and the per-chunk checks, every cell placed, every XML part streamed element by
 element, styles parsed, every cell looked at. Both must give the same Book, or refuse with
 the same line.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import struct
 import subprocess
 import zipfile
 from pathlib import Path
@@ -36,6 +39,8 @@ def slow(monkeypatch) -> None:
     """Every shortcut off: the package read from disk and each part streamed (nothing
     unpacked whole, nothing kept), every cell placed, styles parsed, every cell cut."""
     monkeypatch.setattr(guard, "IN_MEMORY", -1)
+    monkeypatch.setattr(guard, "PLAIN", False)
+    monkeypatch.setattr(guard, "STORED_MAX", -1)
     monkeypatch.setattr(guard, "KEEP_PART", -1)
     monkeypatch.setattr(guard, "_bounded", lambda text, max_cells: False)
     monkeypatch.setattr(xlsx_source, "_strikes", lambda zf, part: True)
@@ -378,3 +383,170 @@ def test_a_package_keeps_no_more_than_its_share_and_reads_the_same(makers, monke
     fast = [outcome(p) for p in makers[:6]]
     monkeypatch.setattr(guard, "KEEP_TOTAL", 20_000)
     assert [outcome(p) for p in makers[:6]] == fast
+
+
+# --------------------------------------------------------------------------- the central directory, the stored copy
+
+_INFO_FIELDS = [f for f in zipfile.ZipInfo.__slots__ if f != "_compresslevel"]
+
+
+def _damaged(datas: list[bytes], rnd: random.Random, per: int) -> list[bytes]:
+    """Each of ``datas``, and copies of it with a byte flipped in its central directory or
+    end record, or its tail cut off, or bytes put before it."""
+    out = list(datas)
+    for data in datas:
+        cd = data.find(b"PK\x01\x02")
+        for _ in range(per):
+            bad = bytearray(data)
+            bad[rnd.randrange(cd, len(bad))] ^= 1 << rnd.randrange(8)
+            out.append(bytes(bad))
+        out += [data[:-1], data[:-23], data + b"x", b"PK\x03\x04junk" + data, data[:-2] + b"\x05\x00hello"]
+    return out
+
+
+def test_plain_directory_reads_what_zipfile_reads_or_nothing(makers):
+    """Every field of every ZipInfo as zipfile reads it, or None (then zipfile reads it):
+    on every maker's file and on damaged copies of them."""
+    import io
+
+    rnd = random.Random(2024)
+    taken = other = 0
+    for data in _damaged([p.read_bytes() for p in makers], rnd, 40):
+        found = guard.plain_directory(data)
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - zipfile refuses it: so must the plain reading
+            assert found is None
+            other += 1
+            continue
+        if found is None:
+            other += 1
+            continue
+        taken += 1
+        start, infos = found
+        assert start == zf.start_dir and len(infos) == len(zf.filelist)
+        for mine, theirs in zip(infos, zf.filelist):
+            assert [getattr(mine, f, None) for f in _INFO_FIELDS] == [getattr(theirs, f, None) for f in _INFO_FIELDS]
+    assert taken > len(makers) and other > 50
+
+
+def test_every_maker_is_read_plain_and_stored(makers):
+    """Not vacuous: the files of every maker take both shortcuts."""
+    for path in makers:
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            zf.finish()
+            assert zf.plain and zf.stored() is not None, path.name
+
+
+def test_the_stored_copy_reads_as_the_file_in_calamine(makers):
+    """python-calamine reads the same sheets, values and merged ranges from the stored copy
+    as from the file itself; the copy holds every part under its name, byte for byte."""
+    import io
+
+    from python_calamine import CalamineWorkbook
+
+    def read(data: bytes):
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return [(n, book.get_sheet_by_name(n).to_python(skip_empty_area=False),
+                 book.get_sheet_by_name(n).merged_cell_ranges) for n in book.sheet_names]
+
+    for path in makers:
+        data = path.read_bytes()
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            zf.finish()
+            stored = zf.stored()
+        original, copy = zipfile.ZipFile(io.BytesIO(data)), zipfile.ZipFile(io.BytesIO(stored))
+        assert [i.filename for i in copy.infolist()] == [i.filename for i in original.infolist()]
+        assert all(copy.read(i.filename) == original.read(i) for i in original.infolist())
+        assert {i.compress_type for i in copy.infolist()} == {zipfile.ZIP_STORED}
+        assert read(stored) == read(data), path.name
+
+
+def _raw_zip(parts: dict[str, bytes], tail: dict[str, bytes]) -> bytes:
+    """A plain zip of ``parts`` deflated, each stream followed by ``tail[name]`` (counted
+    in its compressed size)."""
+    local, central = b"", b""
+    for name, data in parts.items():
+        stream = zlib_raw(data) + tail.get(name, b"")
+        crc, raw_name = zipfile.crc32(data), name.encode()
+        fields = (0, 8, 0, 33, crc, len(stream), len(data), len(raw_name))
+        central += struct.pack("<4s6H3L5HLL", b"PK\x01\x02", 20, 20, *fields, 0, 0, 0, 0, 0, len(local)) + raw_name
+        local += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, *fields, 0) + raw_name + stream
+    n = len(parts)
+    return local + central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(central), len(local), 0)
+
+
+def test_no_stored_copy_of_an_unusual_package(makers, tmp_path, monkeypatch):
+    """A folder entry, an extra field, a comment, a deflated stream with bytes after its
+    end: not plain, or not exact, so python-calamine is given the file itself; and the
+    Book is the slow path's."""
+    import io
+
+    src = next(p for p in makers if p.parent.name == "bench")
+    parts = read_parts(src.read_bytes())
+    sheet = _sheet(parts)
+
+    def rezip(folder=False, extra=b"", comment=b""):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+            out.comment = comment
+            if folder:
+                out.writestr("xl/", b"")
+            for name, data in parts.items():
+                info = zipfile.ZipInfo(name)
+                info.compress_type, info.extra = zipfile.ZIP_DEFLATED, extra
+                out.writestr(info, data)
+        return buf.getvalue()
+
+    cases = {"plain": rezip(), "folder": rezip(folder=True), "comment": rezip(comment=b"x"),
+             "extra field": rezip(extra=b"\x55\x54\x05\x00\x01\x00\x00\x00\x00"),
+             "raw": _raw_zip(parts, {}), "bytes after a stream": _raw_zip(parts, {sheet: b"\x00\x00"})}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.xlsx"
+        path.write_bytes(data)
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            zf.finish()
+            assert (zf.stored() is not None) == (name in ("plain", "raw")), name
+            assert zf.plain == (name not in ("comment", "extra field")), name
+        fast, slow_one = both(path, monkeypatch)
+        assert fast == slow_one and fast[0] == "xlsx", name
+
+
+def test_unpack_exact_only_when_the_stream_ends_with_the_part():
+    import io
+
+    text = b"<worksheet>" + b"x" * 5000 + b"</worksheet>"
+    packed = zlib_raw(text)
+    for stream, size, exact in ((packed, len(text), True), (packed + b"\0\0", len(text), False),
+                                (packed, len(text) - 1, False), (zlib_raw(b""), 0, True),
+                                (zlib_raw(b"a"), 0, False)):
+        body = text[:size]
+        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+        info.compress_type, info.CRC = zipfile.ZIP_DEFLATED, zipfile.crc32(body)
+        info.compress_size, info.file_size, info.header_offset = len(stream), size, 0
+        name = info.filename.encode()
+        head = struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, 0, 8, 0, 33, info.CRC, len(stream), size, len(name), 0)
+        got, is_exact = guard.unpack_exact(head + name + stream, info)
+        with zipfile.ZipFile(io.BytesIO(_zip_of(head + name + stream, info))) as zf:
+            try:
+                expected = zf.read(info.filename)
+            except Exception:  # noqa: BLE001
+                expected = None
+        assert got in (None, expected) and is_exact == (exact and got is not None), (size, exact)
+
+
+def zlib_raw(data: bytes) -> bytes:
+    import zlib
+
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _zip_of(local: bytes, info: zipfile.ZipInfo) -> bytes:
+    name = info.filename.encode()
+    central = struct.pack("<4s6H3L5HLL", b"PK\x01\x02", 20, 20, 0, 8, 0, 33, info.CRC, info.compress_size,
+                          info.file_size, len(name), 0, 0, 0, 0, 0, 0) + name
+    return local + central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local), 0)

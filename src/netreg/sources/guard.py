@@ -135,7 +135,7 @@ def _check_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_cells: int, keep
     check = _PartCheck(info, max_cells)
     data = getattr(zf, "data", None)
     if data is not None and info.file_size <= CHUNK:
-        raw = unpack(data, info)
+        raw, check.exact = unpack_exact(data, info)
         if raw is None:  # anything unusual: zipfile reads it, or says what is wrong
             raw = _read_part(zf, info)
         check.whole(raw)
@@ -173,35 +173,95 @@ def unpack(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     than stored or deflated, a stream short of its declared size, a CRC that differs):
     then ``zipfile`` reads it, and raises what it raises. A shortcut for small parts of
     small packages, where zipfile's Python costs more than the unpacking."""
+    return unpack_exact(data, info)[0]
+
+
+def unpack_exact(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes | None, bool]:
+    """``unpack``, and whether the part is exact: its stored bytes are exactly one stream that
+    ends where the part ends, giving exactly the declared size (nothing cut, nothing left
+    over), so any zip reader gives these bytes, not only zipfile (``GuardedZip.stored``)."""
     start = info.header_offset
     try:
         head = _LOCAL.unpack_from(data, start)
     except struct.error:
-        return None
+        return None, False
     if head[0] != zipfile.stringFileHeader or info.flag_bits & 0x61 or info.compress_type not in (0, 8):
-        return None  # encrypted, patched, strongly encrypted; or a method zlib does not speak
+        return None, False  # encrypted, patched, strongly encrypted; or a method zlib does not speak
     name_len, extra_len = head[10], head[11]
     name = data[start + 30:start + 30 + name_len]
     try:
         shown = name.decode("utf-8" if head[3] & 0x800 else "cp437")
     except UnicodeDecodeError:
-        return None
+        return None, False
     if shown != info.orig_filename:
-        return None
+        return None, False
     begin = start + 30 + name_len + extra_len
     raw = data[begin:begin + info.compress_size]
     if len(raw) != info.compress_size:
-        return None
+        return None, False
     if info.compress_type == 0:
         out = raw[:info.file_size]
+        exact = len(raw) == info.file_size
     else:
         try:
-            out = zlib.decompressobj(-15).decompress(raw, info.file_size) if info.file_size else b""
+            inflate = zlib.decompressobj(-15)
+            out = inflate.decompress(raw, info.file_size or 1)  # a max_length of 0 is no limit
         except zlib.error:
-            return None
+            return None, False
+        exact = inflate.eof and not inflate.unconsumed_tail and not inflate.unused_data
+        if not info.file_size:
+            out, exact = b"", exact and not out
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None, False
+    return out, exact
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's central directory entry
+_MAX_VERSION = getattr(zipfile, "MAX_EXTRACT_VERSION", 63)
+
+
+def plain_directory(data: bytes, encoding: str | None = None) -> tuple[int, list[zipfile.ZipInfo]] | None:
+    """The central directory of the zip ``data`` as zipfile reads it (the same ZipInfo
+    fields), when the zip is plain: it ends with its end record (no archive comment, no
+    Zip64), its directory sits right before that record (nothing prepended, nothing
+    between) and no entry has an extra field or a comment. Else None: zipfile reads it,
+    and raises what it raises. Small packages open faster so (issue 24)."""
+    end = len(data) - _EOCD.size
+    if end < 0 or data[end - 20:end - 16] == zipfile.stringEndArchive64Locator:
         return None
-    return out
+    sig, disk, cd_disk, here, total, size, offset, comment = _EOCD.unpack_from(data, end)
+    if sig != zipfile.stringEndArchive or disk or cd_disk or here != total or comment or offset + size != end:
+        return None
+    infos, pos = [], offset
+    entry, info_of = _CENTRAL.unpack_from, zipfile.ZipInfo
+    try:
+        for _ in range(total):
+            (sig, create_version, create_system, extract_version, reserved, flags, method, t, d, crc,
+             packed, unpacked, name_len, extra_len, comment_len, volume, internal, external, at) = entry(data, pos)
+            if sig != zipfile.stringCentralDir or extra_len or comment_len or extract_version > _MAX_VERSION:
+                return None
+            pos += 46
+            name = data[pos:pos + name_len].decode("utf-8" if flags & 0x800 else encoding or "cp437")
+            pos += name_len
+            x = info_of(name)
+            x.header_offset = at
+            x.create_version, x.create_system, x.extract_version, x.reserved = \
+                create_version, create_system, extract_version, reserved
+            x.flag_bits, x.compress_type, x.CRC, x.compress_size, x.file_size = flags, method, crc, packed, unpacked
+            x.volume, x.internal_attr, x.external_attr = volume, internal, external
+            x._raw_time = t
+            x.date_time = ((d >> 9) + 1980, (d >> 5) & 0xF, d & 0x1F, t >> 11, (t >> 5) & 0x3F, (t & 0x1F) * 2)
+            infos.append(x)
+    except (struct.error, UnicodeDecodeError, ValueError):
+        return None
+    if pos != end:
+        return None
+    if "_end_offset" in zipfile.ZipInfo.__slots__:  # Python 3.12+: where each part's bytes must end
+        stop = offset
+        for x in sorted(infos, key=lambda x: x.header_offset, reverse=True):
+            x._end_offset, stop = stop, x.header_offset
+    return offset, infos
 
 
 class _Totals:
@@ -237,6 +297,7 @@ class _PartCheck:
         self.run = 0  # bytes since the last '<' (runs shorter than a chunk never matter)
         self.tail = b""  # the end of the previous chunk: a declaration cut in two
         self.data: bytes | None = None
+        self.exact = False  # unpacked by ``unpack_exact`` and found exact
 
     def whole(self, raw: bytes) -> None:
         """The checks on a whole part (at most CHUNK bytes as stored): what ``feed`` finds
@@ -288,6 +349,10 @@ class _PartCheck:
 IN_MEMORY = 16 << 20  # a package file this small is read into memory once, and parsed from there
 KEEP_PART = 1 << 20  # a checked part this small is kept, so that the readers after the guard never unpack it again
 KEEP_TOTAL = 64 << 20  # and no more than this of a package is kept (a reader streams the rest)
+PLAIN = True  # a package in memory has its central directory read by ``plain_directory``
+STORED_MAX = 8 << 20  # a plain package unpacking to at most this is given to python-calamine stored
+_STORED_LOCAL = struct.Struct("<4s5H3L2H")
+_STORED_CENTRAL = struct.Struct("<4s6H3L5HLL")
 
 
 class GuardedZip(zipfile.ZipFile):
@@ -303,10 +368,22 @@ class GuardedZip(zipfile.ZipFile):
     and checked once, as ``check_zip`` would, and what a reader opens has been checked."""
 
     def __init__(self, file, data: bytes | None = None) -> None:
-        super().__init__(file)
         self.data = data  # the file's bytes when it is held in memory
+        self.plain = False  # its central directory read by ``plain_directory``
+        super().__init__(file)
         self.parsed: dict = {}  # what opc has parsed from checked parts (relationships)
         self._limits = None
+
+    def _RealGetContents(self) -> None:
+        found = plain_directory(self.data, self.metadata_encoding) if self.data is not None and PLAIN else None
+        if found is None:
+            return super()._RealGetContents()
+        self.start_dir, infos = found
+        self._comment = b""
+        for x in infos:
+            self.filelist.append(x)
+            self.NameToInfo[x.filename] = x
+        self.plain = True
 
     @classmethod
     def of(cls, path: Path, data: bytes | None = None) -> "GuardedZip":
@@ -330,6 +407,9 @@ class GuardedZip(zipfile.ZipFile):
         self._totals = _Totals()
         self._longest: int | None = None
         self._kept = 0  # bytes of the parts kept
+        self._exact: set[int] = set()  # header offsets of the parts found exact (``unpack_exact``)
+        # a small plain package keeps every part, to be given to python-calamine stored (``stored``)
+        self._keep_all = self.plain and sum(i.file_size for i in self.filelist) <= STORED_MAX
         self.parsed = {}
 
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
@@ -380,7 +460,7 @@ class GuardedZip(zipfile.ZipFile):
         key = info.header_offset
         if key in self._checked:
             return self._checked[key]
-        keep = keep and info.file_size <= KEEP_PART and self._kept + info.file_size <= KEEP_TOTAL
+        keep = (keep or self._keep_all) and info.file_size <= KEEP_PART and self._kept + info.file_size <= KEEP_TOTAL
         try:
             check = _check_part(self, info, self._max_cells, keep)
         except Refused as exc:
@@ -390,7 +470,34 @@ class GuardedZip(zipfile.ZipFile):
         self._totals.add(check)
         self._checked[key] = check.data
         self._kept += len(check.data or b"")
+        if check.exact:
+            self._exact.add(key)
         return check.data
+
+    def stored(self) -> bytes | None:
+        """The package again with every part stored (not deflated): the bytes the guard
+        unpacked and checked, under the same names in the same order, so that python-calamine
+        inflates nothing and each part is unpacked once in all (issue 24). Only for a small
+        plain package (``plain_directory``) whose every part is kept and exact
+        (``unpack_exact``: the bytes any zip reader gives), with no folder entry, no name
+        twice and no flag but UTF-8 names and a data descriptor; else None (give calamine
+        ``data``). Call after ``finish``."""
+        if not self._keep_all or len(self.NameToInfo) != len(self.filelist):
+            return None
+        local, central, at = [], [], 0
+        for x in self.filelist:
+            part = self._checked.get(x.header_offset)
+            if part is None or x.header_offset not in self._exact or x.is_dir() or x.flag_bits & ~0x80E:
+                return None
+            utf8 = x.flag_bits & 0x800
+            name = x.orig_filename.encode("utf-8" if utf8 else self.metadata_encoding or "cp437")
+            fields = (utf8, 0, 0, 33, x.CRC, len(part), len(part), len(name))  # flags, stored, 1980-01-01
+            local += (_STORED_LOCAL.pack(b"PK\x03\x04", 20, *fields, 0), name, part)
+            central += (_STORED_CENTRAL.pack(b"PK\x01\x02", 20, 20, *fields, 0, 0, 0, 0, 0, at), name)
+            at += 30 + len(name) + len(part)
+        directory = b"".join(central)
+        n = len(self.filelist)
+        return b"".join(local) + directory + _EOCD.pack(zipfile.stringEndArchive, 0, 0, n, n, len(directory), at, 0)
 
 
 _SESSION: ContextVar[dict | None] = ContextVar("netreg_packages", default=None)

@@ -445,6 +445,8 @@ def _read_calamine(path: Path, limits, meta: dict[str, str], scans: dict[str, Sh
     elif _strings_overstated(zf):
         return None
     data = getattr(zf, "data", None)
+    if data is not None:
+        data = zf.stored() or data  # each part unpacked once: calamine is given the checked bytes stored
     parts = parts or {}
     grids: list[Grid] = []
     try:
