@@ -8,7 +8,9 @@ no declaration; a sheet of plain A1:Z9999 cells is cleared without placing each 
 hold no <strike> element (``xlsx._strikes``) and skips ``cut_cells`` where no text can be that long
 (``GuardedZip.longest_text``); a plain zip's central directory is read without zipfile
 (``guard.plain_directory``) and python-calamine is given the checked parts stored
-(``GuardedZip.stored``), so nothing is inflated twice. ``slow`` turns every one of those off: each part streamed through
+(``GuardedZip.stored``), so nothing is inflated twice; a sheet whose cell tags are all strictly
+plain (``guard.plain_cells``, found in the guard's pass) is not searched again for formulas
+and error cells. ``slow`` turns every one of those off: each part streamed through
 zipfile and the per-chunk checks, every cell placed, every XML part streamed element by
 element, styles parsed, every cell looked at. Both must give the same Book, or refuse with
 the same line.
@@ -43,6 +45,7 @@ def slow(monkeypatch) -> None:
     monkeypatch.setattr(guard, "STORED_MAX", -1)
     monkeypatch.setattr(guard, "KEEP_PART", -1)
     monkeypatch.setattr(guard, "_bounded", lambda text, max_cells: False)
+    monkeypatch.setattr(guard, "plain_cells", lambda text: False)
     monkeypatch.setattr(xlsx_source, "_strikes", lambda zf, part: True)
     monkeypatch.setattr(guard.GuardedZip, "longest_text", lambda self, sheet: 1 << 62)
     uncached = lambda zf, part, max_bytes=None: opc._relationships(zf, part, max_bytes)  # noqa: E731
@@ -550,3 +553,41 @@ def _zip_of(local: bytes, info: zipfile.ZipInfo) -> bytes:
     central = struct.pack("<4s6H3L5HLL", b"PK\x01\x02", 20, 20, 0, 8, 0, 33, info.CRC, info.compress_size,
                           info.file_size, len(name), 0, 0, 0, 0, 0, 0) + name
     return local + central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local), 0)
+
+
+# --------------------------------------------------------------------------- strictly plain cells
+
+def test_plain_cells_hold_no_formula_and_no_error_cell(makers):
+    """A sheet the guard finds strictly plain is within the bound, and the full scan finds no
+    formula and no error cell in it; the shortcut is taken on the plain sheets of every maker
+    and not on sheets with formulas or error cells."""
+    rnd = random.Random(7)
+    for _ in range(200):
+        text = _random_sheet(rnd)
+        assert guard.plain_cells(text) and guard._bounded(text, 2_000_000)
+    for odd in (b'<c r="A1"><f>1+1</f><v>2</v></c>', b'<c r="A1">\n<f>1+1</f><v>2</v></c>',
+                b'<c r="A1"><x:f>1+1</x:f><v>2</v></c>', b'<c r="A1" t="e"><v>#N/A</v></c>',
+                b'<c r="A1" s="1" t="e"><v>#N/A</v></c>', b"<c r=\"A1\" t='e'><v>#N/A</v></c>",
+                b'<x:c r="A1" t="e"><x:v>#N/A</x:v></x:c>', b'<c r="A1" t="str"><f>"a"</f><v>a</v></c>',
+                b'<c r="A1" cm="1"><v>1</v></c>', b'<c r="A1" t = "e"><v>#N/A</v></c>', b'<c r="AA1"><v>1</v></c>'):
+        text = b"<sheetData><row>" + odd + b"</row></sheetData>"
+        assert not guard.plain_cells(text), odd
+    taken = 0
+    for path in makers:
+        with guard.GuardedZip.of(path) as zf:
+            zf.guard(Limits())
+            for name, part in xlsx_source._sheet_parts(zf).items():
+                data = zf.part(part)
+                full = xlsx_source.SheetScan(frozenset()).feed_all(data)
+                if zf.plain_cells(part):
+                    taken += 1
+                    assert not full.formulas and not full.errors, (path.name, name)
+                    assert guard._bounded(data, Limits().max_cells)
+                    assert xlsx_source.SheetScan(frozenset()).feed_all(data, True).formulas == {}
+    assert taken >= len(makers)
+    openpyxl_book = next(p for p in makers if p.name == "openpyxl.xlsx")
+    with guard.GuardedZip.of(openpyxl_book) as zf:
+        zf.guard(Limits())
+        first = xlsx_source._sheet_parts(zf)["附件2"]
+        zf.part(first)
+        assert not zf.plain_cells(first)  # formulas and an error cell: scanned in full

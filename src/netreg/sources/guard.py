@@ -190,7 +190,7 @@ def unpack_exact(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes | None, bool
     name_len, extra_len = head[10], head[11]
     name = data[start + 30:start + 30 + name_len]
     try:
-        shown = name.decode("utf-8" if head[3] & 0x800 else "cp437")
+        shown = _name(name, head[3])
     except UnicodeDecodeError:
         return None, False
     if shown != info.orig_filename:
@@ -214,6 +214,13 @@ def unpack_exact(data: bytes, info: zipfile.ZipInfo) -> tuple[bytes | None, bool
     if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
         return None, False
     return out, exact
+
+
+def _name(raw: bytes, flags: int, encoding: str | None = None) -> str:
+    """A part's name as zipfile decodes it (an ASCII name at C speed: cp437's codec is Python)."""
+    if raw.isascii() and not encoding:
+        return raw.decode("ascii")
+    return raw.decode("utf-8" if flags & 0x800 else encoding or "cp437")
 
 
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
@@ -242,7 +249,7 @@ def plain_directory(data: bytes, encoding: str | None = None) -> tuple[int, list
             if sig != zipfile.stringCentralDir or extra_len or comment_len or extract_version > _MAX_VERSION:
                 return None
             pos += 46
-            name = data[pos:pos + name_len].decode("utf-8" if flags & 0x800 else encoding or "cp437")
+            name = _name(data[pos:pos + name_len], flags, encoding)
             pos += name_len
             x = info_of(name)
             x.header_offset = at
@@ -298,6 +305,7 @@ class _PartCheck:
         self.tail = b""  # the end of the previous chunk: a declaration cut in two
         self.data: bytes | None = None
         self.exact = False  # unpacked by ``unpack_exact`` and found exact
+        self.plain = False  # a sheet whose cells are all strictly plain (``plain_cells``)
 
     def whole(self, raw: bytes) -> None:
         """The checks on a whole part (at most CHUNK bytes as stored): what ``feed`` finds
@@ -307,7 +315,8 @@ class _PartCheck:
         - ``!`` is one byte, found at memory speed: a part without it declares nothing;
         - a sheet whose every cell tag is plain, ``<c r="A1"…`` with one letter and at most
           four digits, holds no value past Z9999 (26 × 9,999 cells): when that is within
-          ``max_cells`` no cell is placed one by one (``_bounded``)."""
+          ``max_cells`` no cell is placed one by one (``_bounded``); when every cell tag is
+          strictly plain (``plain_cells``), the sheet scan learns so from the same pass."""
         if not self.xml:
             return
         text = _decoded(raw)
@@ -317,7 +326,8 @@ class _PartCheck:
             self.strings.feed(text, True)
             self.strings.feed(b"", False)
         if b"sheetData" in text:
-            if _bounded(text, self.max_cells):
+            self.plain = plain_cells(text)  # one pass for the bound and for xlsx.SheetScan
+            if BOUND_ROWS * BOUND_COLS <= self.max_cells and self.plain or _bounded(text, self.max_cells):
                 self.sheet = _Bound(len(text) // 9)  # a plain cell tag takes 9 bytes at least
                 return
             for chunk, more in ((text, True), (b"", False)):
@@ -408,6 +418,7 @@ class GuardedZip(zipfile.ZipFile):
         self._longest: int | None = None
         self._kept = 0  # bytes of the parts kept
         self._exact: set[int] = set()  # header offsets of the parts found exact (``unpack_exact``)
+        self._plain: set[int] = set()  # and of the sheets whose cells are all plain (``plain_cells``)
         # a small plain package keeps every part, to be given to python-calamine stored (``stored``)
         self._keep_all = self.plain and sum(i.file_size for i in self.filelist) <= STORED_MAX
         self.parsed = {}
@@ -472,7 +483,14 @@ class GuardedZip(zipfile.ZipFile):
         self._kept += len(check.data or b"")
         if check.exact:
             self._exact.add(key)
+        if check.plain:
+            self._plain.add(key)
         return check.data
+
+    def plain_cells(self, part: str) -> bool:
+        """Whether the guard found every cell of sheet ``part`` strictly plain (``plain_cells``:
+        no formula, no error cell); False when not known (a part streamed, not yet checked)."""
+        return self._limits is not None and self.getinfo(part).header_offset in self._plain
 
     def stored(self) -> bytes | None:
         """The package again with every part stored (not deflated): the bytes the guard
@@ -490,7 +508,8 @@ class GuardedZip(zipfile.ZipFile):
             if part is None or x.header_offset not in self._exact or x.is_dir() or x.flag_bits & ~0x80E:
                 return None
             utf8 = x.flag_bits & 0x800
-            name = x.orig_filename.encode("utf-8" if utf8 else self.metadata_encoding or "cp437")
+            name = x.orig_filename
+            name = name.encode("ascii" if name.isascii() else "utf-8" if utf8 else self.metadata_encoding or "cp437")
             fields = (utf8, 0, 0, 33, x.CRC, len(part), len(part), len(name))  # flags, stored, 1980-01-01
             local += (_STORED_LOCAL.pack(b"PK\x03\x04", 20, *fields, 0), name, part)
             central += (_STORED_CENTRAL.pack(b"PK\x01\x02", 20, 20, *fields, 0, 0, 0, 0, 0, at), name)
@@ -628,6 +647,19 @@ BOUND_ROWS, BOUND_COLS = 9_999, 26
 # digits (or lowercase, '$', spaces…). Each alternative is bounded: linear.
 _NOT_PLAIN = re.compile(rb'<c(?! r="[A-Z][0-9]{1,4}+")[\s/>]')
 _PREFIXED = re.compile(rb':c[\s/>]')  # <x:c …>: a cell with a namespace prefix
+# A cell tag that is not strictly plain: not <c r="A1"> with at most s="…" and a t="…" that
+# is no error, then at once a value (<v>, <is>), its end (</c>) or self-closed. Bounded: linear.
+_NOT_PLAIN_CELL = re.compile(rb'<c(?! r="[A-Z][0-9]{1,4}+"(?: s="[0-9]{1,9}+")?+(?: t="(?:s|n|b|d|str|inlineStr)")?+'
+                             rb'(?:/>|><[vi/]))[\s/>]')
+_PREFIXED_CELL = re.compile(rb':[cf][\s/>]')  # <x:c …>, <x:f …>: a cell or a formula with a namespace prefix
+
+
+def plain_cells(text: bytes) -> bool:
+    """Whether every cell tag of the sheet ``text`` is strictly plain (``_NOT_PLAIN_CELL``) and
+    no cell or formula tag has a prefix. Then no formula tag opens right after a cell's start
+    tag and no cell is an error cell (t="e"): ``xlsx.SheetScan`` has nothing to look for
+    there. And every cell is plain as ``_bounded`` wants it: within A1:Z9999."""
+    return _NOT_PLAIN_CELL.search(text) is None and _PREFIXED_CELL.search(text) is None
 
 
 def _bounded(text: bytes, max_cells: int) -> bool:

@@ -224,14 +224,18 @@ class SheetScan:
         self.errors: dict[tuple[int, int], str] = {}  # (row, col) → #NUM!… of an error cell holding no formula
         self.merged: list[tuple[int, int, int, int]] = []
         self._rows: dict[int, bool] = {}  # row → every cell holding a value is struck through
+        self.plain = False  # no formula, no error cell (``feed_all``)
 
     @property
     def struck(self) -> frozenset[int]:
         return frozenset(r for r, all_struck in self._rows.items() if all_struck)
 
-    def feed_all(self, data: bytes) -> "SheetScan":
+    def feed_all(self, data: bytes, plain: bool = False) -> "SheetScan":
         """The scan of a whole part's bytes (as ``read`` makes it of a part it streams: a
-        UTF-8 part within LOOKAHEAD is read there in one piece at its end, so here too)."""
+        UTF-8 part within LOOKAHEAD is read there in one piece at its end, so here too).
+        ``plain``: the guard found every cell tag plain (``guard.plain_cells``): there is no
+        formula or error cell to look for."""
+        self.plain = plain and not _is_utf16(data[:4])
         if len(data) <= LOOKAHEAD and not _is_utf16(data[:4]):
             self._feed(data, len(data))
             return self
@@ -269,13 +273,13 @@ class SheetScan:
     def _feed(self, data: bytes, end: int) -> None:
         if not end:
             return  # nothing before ``end`` to read (a small part's first chunk waits whole)
-        if b"<f" in data or b":f" in data:
+        if not self.plain and (b"<f" in data or b":f" in data):
             for m in _FORMULA.finditer(data, 0, end):
                 self._formula(data, m)
         if self.struck_styles:
             for m in _CELL.finditer(data, 0, end):
                 self._strike(data, m)
-        if b't="e"' in data or b"t='e'" in data:
+        if not self.plain and (b't="e"' in data or b"t='e'" in data):
             for m in _ERROR_CELL.finditer(data, 0, end):
                 ref = _REF.search(m.group(1))
                 if ref is not None and not m.group(1).endswith(b"/"):
@@ -369,7 +373,7 @@ def read_xlsx(path: Path, limits) -> Book:
                         scans[name] = _scan(zf, part, struck_styles)
                         utf16 = utf16 or _utf16(zf, [part])
                     else:
-                        scans[name] = SheetScan(struck_styles).feed_all(data)
+                        scans[name] = SheetScan(struck_styles).feed_all(data, zf.plain_cells(part))
                         utf16 = utf16 or _is_utf16(data[:4])
             except Unreadable:
                 raise
