@@ -591,3 +591,22 @@ def test_plain_cells_hold_no_formula_and_no_error_cell(makers):
         first = xlsx_source._sheet_parts(zf)["附件2"]
         zf.part(first)
         assert not zf.plain_cells(first)  # formulas and an error cell: scanned in full
+
+
+def test_shared_string_sizes_of_a_whole_part_are_those_fed_in_chunks(makers):
+    """``_StringSizes.whole`` (a part checked whole) against ``feed`` (a part streamed)."""
+    rnd = random.Random(11)
+    texts = []
+    for path in makers:
+        texts += [data for name, data in read_parts(path.read_bytes()).items() if name.endswith("sharedStrings.xml")]
+    for _ in range(2000):
+        body = b"".join(b"<si><t>" + b"x" * rnd.choice([0, 5, 120, 121, 122, 125, 126, 200]) + b"</t></si>"
+                        for _ in range(rnd.randrange(6)))
+        text = b"<?xml?><sst>" + body + rnd.choice([b"</sst>", b"", b"<s", b"<si"])
+        texts.append(text.replace(b"<si>", b"<si", 1) if rnd.random() < 0.2 else text)
+    for text in texts:
+        fed, whole = guard._StringSizes(), guard._StringSizes()
+        fed.feed(text, True)
+        fed.feed(b"", False)
+        whole.whole(text)
+        assert (whole.long, whole.index) == (fed.long, fed.index)

@@ -299,7 +299,7 @@ class _PartCheck:
     def __init__(self, info: zipfile.ZipInfo, max_cells: int) -> None:
         self.info, self.max_cells = info, max_cells
         self.xml = is_xml(info.filename)
-        self.sheet = _SheetFeed()
+        self.sheet: "_SheetFeed | _Bound" = _NO_SHEET  # a _SheetFeed once a part is fed or found to be a sheet
         self.strings = _StringSizes() if info.filename.lower().endswith("sharedstrings.xml") else None
         self.run = 0  # bytes since the last '<' (runs shorter than a chunk never matter)
         self.tail = b""  # the end of the previous chunk: a declaration cut in two
@@ -323,13 +323,13 @@ class _PartCheck:
         if b"!" in text and any(d in text for d in _DECLARATIONS):  # '!' in any encoding holds 0x21
             raise Refused(ENTITIES)
         if self.strings is not None:
-            self.strings.feed(text, True)
-            self.strings.feed(b"", False)
+            self.strings.whole(text)
         if b"sheetData" in text:
             self.plain = plain_cells(text)  # one pass for the bound and for xlsx.SheetScan
             if BOUND_ROWS * BOUND_COLS <= self.max_cells and self.plain or _bounded(text, self.max_cells):
                 self.sheet = _Bound(len(text) // 9)  # a plain cell tag takes 9 bytes at least
                 return
+            self.sheet = _SheetFeed()
             for chunk, more in ((text, True), (b"", False)):
                 self.sheet.feed(chunk, more)
                 if self.sheet.grid.cells > self.max_cells:
@@ -349,6 +349,8 @@ class _PartCheck:
                 any(d in chunk or d in edge for d in _DECLARATIONS):  # '<!' first: CDATA and comments only
             raise Refused(ENTITIES)
         self.tail = chunk[-_KEEP:] if len(chunk) >= _KEEP else (self.tail + chunk)[-_KEEP:]
+        if self.sheet is _NO_SHEET:
+            self.sheet = _SheetFeed()
         self.sheet.feed(chunk, more)
         if self.sheet.grid.cells > self.max_cells:
             raise Refused(self.sheet.grid.reason(self.max_cells))
@@ -600,6 +602,15 @@ class _StringSizes:
         if not more:
             self._close()
 
+    def whole(self, text: bytes) -> None:
+        """``feed(text, True)`` then ``feed(b"", False)``: the same sizes, in one split."""
+        sizes = list(map(len, text.split(b"<si")))
+        sizes[0] = 0  # what comes before the first string
+        self.index = len(sizes) - 2
+        if max(sizes) + 3 > LONG_STRING:
+            at = compress(range(len(sizes)), map((LONG_STRING - 3).__lt__, sizes))
+            self.long.update((k - 1, sizes[k] + 3) for k in at)
+
     def _close(self) -> None:
         if self.index >= 0 and self.size > LONG_STRING:
             self.long[self.index] = self.size
@@ -712,6 +723,15 @@ class _SheetFeed:
             cut = len(data)
         self.grid.feed(data[:cut])
         self.tail = data[cut:]
+
+
+class _NoSheet:
+    """What ``_PartCheck`` tells of a part not (yet) fed nor found to hold sheetData."""
+
+    in_sheet = False
+
+
+_NO_SHEET = _NoSheet()
 
 
 def _utf16_decoder(head: bytes):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from functools import lru_cache
 from urllib.parse import unquote
 
 
@@ -28,6 +29,7 @@ def member(zf: zipfile.ZipFile, name: str | None) -> str | None:
     return next((n for n in zf.NameToInfo if n.replace("\\", "/").lower() in wanted), None)
 
 
+@lru_cache(maxsize=4096)  # the same few targets in every return of a campaign
 def resolve(folder: str, target: str) -> str | None:
     """A relationship's target as a part name; None when it points outside the package."""
     target = target.replace("\\", "/")
