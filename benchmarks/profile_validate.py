@@ -140,7 +140,7 @@ def versus_calamine(files: list[Path], config, repeat: int = 1) -> None:
     n = len(sheets)
     ours, alone = min(ours_runs), min(alone_runs)
     print(f"  open_book {ours:.2f} CPU-s vs python-calamine alone {alone:.2f} CPU-s on {n} spreadsheets: "
-          f"{ours / alone:.1f}× ({ours / n * 1000:.1f} vs {alone / n * 1000:.1f} ms a file)")
+          f"{ours / alone:.2f}× ({ours / n * 1000:.2f} vs {alone / n * 1000:.2f} ms a file)")
     if repeat > 1:
         ratios = [o / a for o, a in zip(ours_runs, alone_runs)]
         print(f"  (least of {repeat} alternating runs; ratio of each run: median {statistics.median(ratios):.2f}, "

@@ -377,7 +377,9 @@ class GuardedZip(zipfile.ZipFile):
     to the reader from memory; ``finish`` checks the parts no reader of netreg asked for
     (python-calamine's shared strings, themes, pictures…) and the shared-string expansion,
     and must pass before any other library is given the package. So each part is unpacked
-    and checked once, as ``check_zip`` would, and what a reader opens has been checked."""
+    and checked once, as ``check_zip`` would, and what a reader opens has been checked.
+    A small plain package (``plain_directory``) keeps every checked part, and python-calamine
+    is given them stored (``stored``): it inflates nothing again."""
 
     def __init__(self, file, data: bytes | None = None) -> None:
         self.data = data  # the file's bytes when it is held in memory
