@@ -311,3 +311,29 @@ def test_every_forms_header_is_remembered_the_same():
         first = H.detect_header(rows[0], rows[1], vocab)
         assert first == H._detect(rows[0], rows[1], vocab) == H.detect_header(rows[0], rows[1], vocab)
         assert first.form is form
+
+
+# ---------------------------------------------------------------------------- summary: chart figures of a spilled run
+
+def test_chart_figures_of_a_spilled_run_equal_figures(tmp_path, monkeypatch):
+    """A province's records read back from disk: the charts' figures from one read of three
+    forms' runs equal ``figures`` over every record; a school's records go to figures as they are."""
+    from datetime import date
+
+    from netreg.excel.summary import chart_figures
+    from netreg.model.report import figures
+    from netreg.pipeline import validate_paths
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench
+
+    bench.generate_mix(tmp_path / "in", 12, seed=11)
+    config = Campaign()
+    school = validate_paths([tmp_path / "in", ROOT / "samples" / "returned"], config, as_of=date(2025, 11, 25))
+    assert chart_figures(school.records) == figures(school.records)
+    monkeypatch.setenv("NETREG_SPILL_ROWS", "0")
+    province = validate_paths([tmp_path / "in", ROOT / "samples" / "returned"], config, as_of=date(2025, 11, 25))
+    assert hasattr(province.records, "runs")  # read back from disk
+    assert chart_figures(province.records) == figures(province.records) == figures(school.records)
+    fig = figures(school.records)
+    assert fig.platforms and fig.teachers + fig.students + fig.uncategorised > 0 and fig.cleaned + fig.pending > 0
