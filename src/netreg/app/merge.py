@@ -7,13 +7,16 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..campaign.counting import CampaignView, is_late
 from ..errors import NetregError
 from ..model.issues import Issue
 from ..model.report import Report, UnitStatus, missing_unit_issues, unit_statuses
 from ..model.store import count_severity
 from ..util.oserror import os_reason
+
+if TYPE_CHECKING:  # the campaign's modules (pydantic settings, sqlite) only for a campaign's merge
+    from ..campaign.counting import CampaignView
 
 
 @dataclass
@@ -47,6 +50,8 @@ def _resolved(path) -> Path:
 
 def campaign_columns(view: CampaignView, statuses: list[UnitStatus]) -> dict[str, list]:
     """总览's campaign columns of each unit: 逾期, 纸质版 (the day it arrived), 报送次数, 最后报送时间."""
+    from ..campaign.counting import is_late
+
     out = {}
     for st in statuses:
         own = view.counting.of_unit(st.unit)
