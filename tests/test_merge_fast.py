@@ -337,3 +337,14 @@ def test_chart_figures_of_a_spilled_run_equal_figures(tmp_path, monkeypatch):
     assert chart_figures(province.records) == figures(province.records) == figures(school.records)
     fig = figures(school.records)
     assert fig.platforms and fig.teachers + fig.students + fig.uncategorised > 0 and fig.cleaned + fig.pending > 0
+
+
+def test_a_remembered_answer_is_made_once_and_the_memory_is_bounded():
+    from netreg.util.memo import Remembered
+
+    made = []
+    memo = Remembered(lambda k: made.append(k) or k.upper(), limit=3)
+    assert [memo[k] for k in ("a", "b", "a", "c", "b")] == ["A", "B", "A", "C", "B"]
+    assert made == ["a", "b", "c"]  # each made once
+    assert memo["d"] == "D" and len(memo) == 1  # past the limit it starts again empty
+    assert memo.get("zz") is None and "zz" not in memo  # .get never makes

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..model import forms as F
 from ..model.issues import Issue
 from ..model.records import Record
+from ..util.memo import Remembered
 from ..util.text import clean_text, nfkc_key
 from .normalize import placeholder_text
 from .rows import category_of, flagged
@@ -26,8 +27,7 @@ def _phones(value: object) -> list[str]:
     return [p for p in str(value or "").split("/") if p]
 
 
-_KEYS: dict[str, str] = {}  # text -> nfkc_key(text), for texts that are not plain ASCII (group names repeat)
-KEYS_MAX = 65536
+_KEYS = Remembered(nfkc_key)  # text -> nfkc_key(text), for texts that are not plain ASCII (group names repeat)
 
 
 def _key_of(value: object) -> str:
@@ -36,12 +36,7 @@ def _key_of(value: object) -> str:
     if type(value) is str:
         if value.isascii() and value.isprintable():
             return "".join(value.split()).lower()
-        found = _KEYS.get(value)
-        if found is None:
-            if len(_KEYS) >= KEYS_MAX:
-                _KEYS.clear()
-            found = _KEYS[value] = nfkc_key(value)
-        return found
+        return _KEYS[value]
     return nfkc_key(value)
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from ..util.memo import Remembered
 from ..util.text import (  # noqa: F401 (re-exported)
     clean_cell,
     _FILLER_MAX,
@@ -47,7 +48,7 @@ BLANK = Parsed(None)
 # check_row asks these of every cell; each agrees with the slow function it stands for
 # (tests/test_fast_paths.py).
 
-_PLACEHOLDER_SEEN: dict[str, bool] = {}
+_PLACEHOLDER_SEEN = Remembered(is_placeholder)
 
 
 def placeholder_text(text: str) -> bool:
@@ -56,12 +57,7 @@ def placeholder_text(text: str) -> bool:
     a short one is remembered (names, 是/否, platforms repeat on every row)."""
     if len(text) > _FILLER_MAX:
         return not text[0].isalnum() and is_placeholder(text)
-    found = _PLACEHOLDER_SEEN.get(text)
-    if found is None:
-        if len(_PLACEHOLDER_SEEN) >= 65536:
-            _PLACEHOLDER_SEEN.clear()
-        found = _PLACEHOLDER_SEEN[text] = is_placeholder(text)
-    return found
+    return _PLACEHOLDER_SEEN[text]
 
 # ---------------------------------------------------------------- phones
 
@@ -346,46 +342,36 @@ _BRACKETS = re.compile(r"\([^()]*\)")  # after NFKC, （） are ()
 _CHOICE_AFFIXES = re.compile(r"^官方|(?:官方账号|账号|帐号|号|平台|app|客户端)$")
 
 
-_CHOICE_PARSERS: dict[tuple, Callable[[object], Parsed]] = {}
+_CHOICE_PARSERS = Remembered(lambda key: _choice_parser(key), 64)  # one parser per list of choices
 
 
 def choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
     """A parser mapping a name or alias (any width, case or spacing) to its canonical name;
     anything else is kept as typed with a choice-unknown warning. One per list of choices
     (a Context is built for every file), each remembering the texts it has parsed."""
-    key = tuple((c.name, tuple(c.aliases)) for c in choices)
-    found = _CHOICE_PARSERS.get(key)
-    if found is None:
-        if len(_CHOICE_PARSERS) >= 64:
-            _CHOICE_PARSERS.clear()
-        found = _CHOICE_PARSERS[key] = _choice_parser(choices)
-    return found
+    return _CHOICE_PARSERS[tuple((c.name, tuple(c.aliases)) for c in choices)]
 
 
 CHOICE_SEEN_MAX = 65536  # texts a choice parser remembers (platform names repeat on every row)
 
 
-def _choice_parser(choices: list[Choice]) -> Callable[[object], Parsed]:
+def _choice_parser(choices: tuple[tuple[str, tuple[str, ...]], ...]) -> Callable[[object], Parsed]:
+    """The parser of ``choices``, each (name, aliases)."""
     lookup: dict[str, str] = {}
-    for choice in choices:
-        for alias in choice.aliases:
-            lookup.setdefault(nfkc_key(alias), choice.name)
-    for choice in choices:  # a name wins over another choice's alias
-        lookup[nfkc_key(choice.name)] = choice.name
+    for name, aliases in choices:
+        for alias in aliases:
+            lookup.setdefault(nfkc_key(alias), name)
+    for name, _aliases in choices:  # a name wins over another choice's alias
+        lookup[nfkc_key(name)] = name
 
-    seen: dict[str, Parsed] = {}
+    seen = Remembered(lambda text: parse_text(text), CHOICE_SEEN_MAX)
 
     def parse(raw: object) -> Parsed:
         return parse_cell(raw, clean_text(raw))
 
     def parse_cell(raw: object, text: str) -> Parsed:
         """``parse_text(text)``, remembered: the answer depends on the text alone."""
-        found = seen.get(text)
-        if found is None:
-            if len(seen) >= CHOICE_SEEN_MAX:
-                seen.clear()
-            found = seen[text] = parse_text(text)
-        return found
+        return seen[text]
 
     def parse_text(text: str) -> Parsed:
         if not text:
