@@ -124,6 +124,31 @@ def test_an_upload_too_large_or_too_many_files_is_one_chinese_line_and_records_n
     assert client.get(re.search(r'href="(/file/\d+)"', unit).group(1)).content == big.read_bytes()
 
 
+def test_a_units_page_gives_its_annotated_copy_and_says_when_there_is_none(client, campaign, tmp_path):  # noqa: F811
+    """下载修改意见表 on a unit's page: the copy validate --annotate makes in a campaign, with the
+    unit's problems on it; a unit that sent nothing, or a name on no list, gets one line on its page instead."""
+    import openpyxl
+
+    from netreg.excel.annotate import SHEET
+
+    csrf = csrf_of(client.get("/").text)
+    wrong = whole("图书馆", tmp_path / "图书馆.xlsx", own_account=True, f1=[{**SITE, "phone": "1391234"}])
+    client.post("/upload", data={"csrf": csrf}, files=[("files", (wrong.name, wrong.read_bytes()))])
+    page = client.get("/unit/图书馆").text
+    assert 'id="unit-copy"' in page
+    r = client.get("/unit-copy/图书馆")
+    assert r.status_code == 200 and r.content[:2] == b"PK" and "%E5%9B%BE%E4%B9%A6%E9%A6%86" in r.headers["content-disposition"]
+    got = tmp_path / "copy.xlsx"
+    got.write_bytes(r.content)
+    opinions = [c for row in openpyxl.load_workbook(got)[SHEET].iter_rows(values_only=True) for c in row if c]
+    assert any("1391234" in str(c) for c in opinions)  # the wrong phone, named where it is
+    assert list((campaign / "修改意见").glob("图书馆*.xlsx"))  # kept in the campaign folder
+    r = client.get("/unit-copy/医学院", follow_redirects=True)
+    assert r.status_code == 200 and "医学院还没有交回登记表" in r.text
+    r = client.get("/unit-copy/..%2F..%2F外人", follow_redirects=True)
+    assert r.status_code == 404 and "都没有" in r.text and not list(campaign.parent.glob("*修改意见*"))
+
+
 def test_unknown_pages_and_wrong_methods_answer_in_chinese(client):
     r = client.get("/没有这个页面")
     assert r.status_code == 404 and r.text.startswith("404：") and "Not Found" not in r.text

@@ -75,6 +75,15 @@ def annotate(run: Checked, folder: Path, as_of: date):
     return write_annotated(run.report, folder, config=run.config, due=due)
 
 
+def unit_copies(view: CampaignView, config: Campaign, unit: str, folder: Path, as_of: date):
+    """One unit's annotated copies (the page's 下载修改意见表) from the campaign as it stands,
+    asking for the 完成日期 a letter made on ``as_of`` would ask for."""
+    from ..excel.annotate import of_unit, write_annotated
+    from ..letters.plan import reply_due
+
+    return write_annotated(of_unit(view.report, unit), folder, config=config, due=reply_due(as_of, view.deadline))
+
+
 def read_side(path: Path, config: Campaign, units: list[str] | None = None) -> tuple[Report, list[str]]:
     """One side of a comparison (``diff``): what counts in a campaign folder, else the summary,
     workbook or folder at ``path``; with the lines naming files that could not be read.

@@ -144,6 +144,17 @@ class CopyRefused(NetregError):
     """openpyxl must not load this file (too big, or merged ranges over too many cells)."""
 
 
+def of_unit(report: Report, unit: str) -> Report:
+    """The part of ``report`` that is ``unit``'s: its files, their rows and issues, and the
+    unit's issues of no file (what its annotated copies and its letter show)."""
+    from dataclasses import replace
+
+    files = tuple(f for f in report.files if f.unit == unit)
+    paths = {f.path for f in files}
+    return replace(report, files=files, records=tuple(r for r in report.records if r.file in paths),
+                   issues=tuple(i for i in report.issues if i.file in paths or (i.file is None and i.unit == unit)))
+
+
 def write_annotated(report: Report, out_dir: Path, *, config: Campaign | None = None,
                     due: date | None = None) -> Annotated:
     """Write one annotated workbook per readable file of every unit that has something to

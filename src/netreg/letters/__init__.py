@@ -83,15 +83,8 @@ def write_drafts(status: Status, config: Campaign, contacts: list[Contact], fold
 
 def _annotated(status: Status, config: Campaign, letter: Letter, tmp: Path, failed: list) -> list[Path]:
     """The unit's annotated workbooks (validate --annotate), from the campaign's report."""
-    from dataclasses import replace
+    from ..excel.annotate import of_unit, write_annotated
 
-    from ..excel.annotate import write_annotated
-
-    report = status.view.report
-    files = tuple(f for f in report.files if f.unit == letter.unit)
-    paths = {f.path for f in files}
-    own = replace(report, files=files, records=tuple(r for r in report.records if r.file in paths),
-                  issues=tuple(i for i in report.issues if i.file in paths or (i.file is None and i.unit == letter.unit)))
-    done = write_annotated(own, tmp, config=config, due=letter.due)
+    done = write_annotated(of_unit(status.view.report, letter.unit), tmp, config=config, due=letter.due)
     failed.extend(done.failed)
     return sorted(done.written)

@@ -89,6 +89,7 @@ class Job(Progress):
 
 
 LETTERS = "催报"
+COPIES = "修改意见"  # the annotated copies made from a unit's page
 SUMMARY = "汇总"
 NEXT = "下一年"
 NEXT_FILES = {"对比.html": "text/html; charset=utf-8",
@@ -112,6 +113,7 @@ def create_app(folder: Path, *, token: str | None = None):
         Route("/version", version, methods=["GET"]),
         Route("/upload", upload, methods=["POST"]),
         Route("/unit/{name:path}", unit_page, methods=["GET"]),
+        Route("/unit-copy/{name:path}", unit_copy, methods=["GET"]),
         Route("/paper", paper, methods=["POST"]),
         Route("/override", override, methods=["POST"]),
         Route("/file/{fid:int}", download, methods=["GET"]),
@@ -328,7 +330,56 @@ def _unit_data(site: Site, name: str) -> dict | None:
         return None
     issues = [i for i in status.view.report.issues if i.unit == unit]
     return {"unit": unit, "row": row, "history": history, "issues": [(i, issue_line(i)) for i in issues],
-            "forms_text": forms_text, "deadline": status.deadline}
+            "forms_text": forms_text, "deadline": status.deadline, "copies": COPIES}
+
+
+async def unit_copy(request):
+    """下载修改意见表: the unit's annotated copies as ``validate --annotate`` makes them in a
+    campaign (one workbook, or a zip of several), kept in the campaign's 修改意见/ folder."""
+    from urllib.parse import quote
+
+    from starlette.concurrency import run_in_threadpool
+    from starlette.responses import FileResponse, RedirectResponse
+
+    name = request.path_params["name"]
+    path, message = await run_in_threadpool(_unit_copy, _site(request), name)
+    if path is None and message is None:
+        return _page(request, "missing.html.j2", status_code=404, what=f"台账和单位名单中都没有“{name}”")
+    if path is None:
+        return RedirectResponse(f"/unit/{quote(name, safe='')}?msg={quote(message)}", status_code=303)
+    return FileResponse(path, filename=path.name)
+
+
+def _unit_copy(site: Site, name: str) -> tuple[Path | None, str | None]:
+    """(the copy to send, '') or (None, why not); (None, None): no such unit."""
+    import zipfile
+
+    from ..app.check import unit_copies
+    from ..campaign.contacts import unit_named
+    from ..intake.mail import safe_name
+    from ..util.atomic import atomic_path
+
+    status = site.status()
+    ledger, config, units, contacts = site.open()
+    ledger.close()
+    unit = unit_named(name, units, contacts) or name
+    if not any(r.status.unit == unit for r in status.rows):
+        return None, None
+    if not any(f.unit == unit for f in status.view.report.files):
+        return None, f"{unit}还没有交回登记表，没有可以标注的表格"
+    folder = site.folder / COPIES
+    done = unit_copies(status.view, config, unit, folder, date.today())
+    if done.failed:
+        return None, f"未能生成{unit}的修改意见表：{done.failed[0][1]}"
+    if not done.written:
+        return None, f"{unit}目前没有需要修改的问题，不需要修改意见表"
+    if len(done.written) == 1:
+        return Path(done.written[0]), ""
+    bundle = folder / safe_name(f"{unit}-修改意见表.zip")  # a unit's name is a stranger's: never a path
+    with atomic_path(bundle) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(done.written):
+            z.write(p, Path(p).name)
+    return bundle, ""
 
 
 async def download(request):
