@@ -88,3 +88,26 @@ def html_to_docx(html: Path, outdir: Path) -> Path:
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"LibreOffice Writer cannot convert HTML to .docx here: {exc}")
+
+
+def html_table(rows: list[list[str]], merged=(), struck_row: int | None = None) -> str:
+    """An HTML table of ``rows`` with ``merged`` ranges (r0, c0, r1, c1; table coordinates,
+    0-based) as row and column spans, line breaks kept and row ``struck_row`` struck through:
+    a table as a unit pastes it into Writer (``html_to_docx``)."""
+    covered, spans = set(), {}
+    for r0, c0, r1, c1 in merged:
+        spans[r0, c0] = (r1 - r0 + 1, c1 - c0 + 1)
+        covered |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - {(r0, c0)}
+    out = ['<table border="1">']
+    for r, values in enumerate(rows):
+        out.append("<tr>")
+        for c, value in enumerate(values):
+            if (r, c) in covered:
+                continue
+            rs, cs = spans.get((r, c), (1, 1))
+            text = value.replace("\n", "<br>")
+            if r == struck_row and text:
+                text = f"<s>{text}</s>"
+            out.append(f'<td rowspan="{rs}" colspan="{cs}">{text}</td>')
+        out.append("</tr>")
+    return "".join(out) + "</table>"

@@ -65,20 +65,13 @@ def write_python_docx(path: Path) -> Path:
 
 
 def write_libreoffice(tmp_path: Path) -> Path:
-    from office import html_to_docx, require_soffice
+    from office import html_table, html_to_docx, require_soffice
 
     require_soffice()
 
-    def table(rows, merged) -> str:
-        spans = {(r0, c0): c1 - c0 + 1 for r0, c0, r1, c1 in merged}
-        covered = {(r0, c) for r0, c0, _, c1 in merged for c in range(c0 + 1, c1 + 1)}
-        return '<table border="1">' + "".join(
-            "<tr>" + "".join(f'<td colspan="{spans.get((r, c), 1)}">{v}</td>' for c, v in enumerate(row)
-                             if (r, c) not in covered) + "</tr>" for r, row in enumerate(rows)) + "</table>"
-
     body = "".join(f"<p>{t}</p>" for t in ABOVE)
     for n, (rows, merged) in enumerate(TABLES):
-        body += ("<p>附件4</p>" if rows is GROUP else "<p></p>" if n else "") + table(rows, merged)
+        body += ("<p>附件4</p>" if rows is GROUP else "<p></p>" if n else "") + html_table(rows, merged)
     html = tmp_path / f"{UNIT}.html"
     html.write_text(f'<html><head><meta charset="utf-8"></head><body>{body}<p>{BELOW}</p></body></html>',
                     encoding="utf-8")

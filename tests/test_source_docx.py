@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from office import html_to_docx, require_soffice
+from office import html_table, html_to_docx, require_soffice
 
 from netreg.config import Limits
 from netreg.sources.base import Reason, Unreadable
@@ -201,38 +201,15 @@ def test_no_table_gives_one_grid_of_paragraphs(tmp_path):
 
 # --- 2. LibreOffice Writer ----------------------------------------------------------------
 
-def _html_table(top: list[str], sub: list[str] | None, rows: list[list[str]], merged, struck_row=None) -> str:
-    """An HTML table for ``cells`` with ``merged`` ranges (table coordinates) as spans."""
-    grid = [top] + ([sub] if sub else []) + rows
-    covered, spans = set(), {}
-    for r0, c0, r1, c1 in merged:
-        spans[r0, c0] = (r1 - r0 + 1, c1 - c0 + 1)
-        covered |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - {(r0, c0)}
-    out = ['<table border="1">']
-    for r, values in enumerate(grid):
-        out.append("<tr>")
-        for c, value in enumerate(values):
-            if (r, c) in covered:
-                continue
-            rs, cs = spans.get((r, c), (1, 1))
-            text = value.replace("\n", "<br>")
-            if r == struck_row and text:
-                text = f"<s>{text}</s>"
-            out.append(f'<td rowspan="{rs}" colspan="{cs}">{text}</td>')
-        out.append("</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
 def test_notice_layout_written_by_libreoffice_writer(tmp_path):
     require_soffice()
     html = tmp_path / "科研处.html"
     html.write_text(
         '<html><head><meta charset="utf-8"></head><body>'
         "<p>附件1</p><p>漯河职业技术学院网站平台更新登记备案表</p><p>" + FILLER + "</p>"
-        + _html_table(FORM1, None, FORM1_ROWS, []) +
+        + html_table([FORM1, *FORM1_ROWS]) +
         "<p>附件5</p><p>漯河职业技术学院“网络大V”信息统计表</p>"
-        + _html_table(FORM5_TOP, FORM5_SUB, FORM5_ROWS, FORM5_MERGED, struck_row=4) +
+        + html_table([FORM5_TOP, FORM5_SUB, *FORM5_ROWS], FORM5_MERGED, struck_row=4) +
         "</body></html>", encoding="utf-8")
     out = html_to_docx(html, tmp_path / "out")  # skipped without Writer (only libreoffice-calc-nogui), not in CI
     book = _read(out)

@@ -126,32 +126,16 @@ def write_python_docx(path: Path) -> Path:
     return path
 
 
-def _html_table(rows: list[list[str]], merged) -> str:
-    covered, spans = set(), {}
-    for r0, c0, r1, c1 in merged:
-        spans[r0, c0] = (r1 - r0 + 1, c1 - c0 + 1)
-        covered |= {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)} - {(r0, c0)}
-    out = ['<table border="1">']
-    for r, values in enumerate(rows):
-        out.append("<tr>")
-        for c, value in enumerate(values):
-            if (r, c) not in covered:
-                rs, cs = spans.get((r, c), (1, 1))
-                out.append(f'<td rowspan="{rs}" colspan="{cs}">{value}</td>')
-        out.append("</tr>")
-    return "".join(out) + "</table>"
-
-
 def write_libreoffice(tmp_path: Path) -> Path:
-    from office import html_to_docx, require_soffice
+    from office import html_table, html_to_docx, require_soffice
 
     require_soffice()
     html = tmp_path / f"{UNIT}.html"
     html.write_text(
         '<html><head><meta charset="utf-8"></head><body>'
-        + "".join(f"<p>{t}</p>" for t in ABOVE2) + _html_table([FORM2, *FORM2_ROWS], FORM2_MERGED)
+        + "".join(f"<p>{t}</p>" for t in ABOVE2) + html_table([FORM2, *FORM2_ROWS], FORM2_MERGED)
         + "".join(f"<p>{t}</p>" for t in ABOVE5)
-        + _html_table([FORM5_TOP, FORM5_SUB, *FORM5_ROWS], FORM5_MERGED)
+        + html_table([FORM5_TOP, FORM5_SUB, *FORM5_ROWS], FORM5_MERGED)
         + "<p>注：粉丝数量以填报日为准。</p></body></html>", encoding="utf-8")
     return html_to_docx(html, tmp_path / "out")
 
