@@ -98,7 +98,8 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
     with gc_paused():
         phase(f"正在整理 {len(report.records)} 行数据和 {len(issues)} 个问题…")
         extra = campaign_columns(campaign, statuses) if campaign is not None else None
-        wb, bodies = build_summary(report, statuses, school, issues, extra)
+        note = continued_note(report.records, issues)  # in 总览 and in the result (the terminal says it)
+        wb, bodies = build_summary(report, statuses, school, issues, extra, note)
         phase(f"正在写入汇总表 {Path(output).name}…")
         failed = []
         try:  # a summary left open in Excel/WPS must not cost the HTML report
@@ -109,7 +110,7 @@ def merge(report: Report, output: Path, *, school: str, html: Path | None = None
             rows_out = 0
     result = MergeResult(report, statuses, issues, rows_in, rows_out, None if failed else Path(output),
                          failed=failed, campaign=extra, arrivals=arrivals(campaign) if campaign is not None else [],
-                         note=continued_note(report.records, issues))
+                         note=note)
     if html:
         from ..render.html import render_html
 

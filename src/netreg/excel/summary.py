@@ -315,15 +315,15 @@ def continued_note(records, issues) -> str:
 
 
 def build_summary(report: Report, statuses: list[UnitStatus], school: str, issues: tuple[Issue, ...] | None = None,
-                  extra: dict[str, list] | None = None):
+                  extra: dict[str, list] | None = None, note: str | None = None):
     """The summary skeleton (openpyxl, write-only) and the big sheets' rows; ``issues`` for
-    问题清单 (default: the report's)."""
+    问题清单 (default: the report's); ``note``: ``continued_note`` of them, when already made."""
     issues = report.issues if issues is None else issues
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     mark_output(wb, "summary")
-    _overview(wb, report, statuses, school, extra, continued_note(report.records, issues))
+    _overview(wb, report, statuses, school, extra, continued_note(report.records, issues) if note is None else note)
     rank = {s.unit: i for i, s in enumerate(statuses)}
     bodies = [b for form in F.FORMS for b in _form_bodies(wb, form, report.records, rank, school)]
     bodies += _issue_bodies(wb, issues)
