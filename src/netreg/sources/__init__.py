@@ -61,11 +61,6 @@ def open_book(path: Path, limits) -> Book:
     raise _unknown(head, path, limits)
 
 
-def read_head(path: Path) -> bytes:
-    with Path(path).open("rb") as fh:
-        return fh.read(HEAD_BYTES)
-
-
 def _head(path: Path, limits) -> tuple[bytes, bytes | None]:
     """The first bytes, after the checks every file passes: it opens, holds something, and
     is not larger than the limit; and the whole file when it is a small zip package (read
