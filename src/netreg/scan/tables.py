@@ -224,6 +224,13 @@ def scan_sheet(sheet: Grid, summary: bool = False, vocab: Vocabulary | None = No
             continue
         if ri in sheet.struck and current is not None:
             continue  # a row struck through from end to end: withdrawn, not data
+        if SHORTCUTS and current is not None and len(row) - row.count("") - row.count(None) == 1 \
+                and not formulas.get(ri):
+            seq = current.columns.get("seq")
+            if seq is not None and seq < len(row) and row[seq] not in ("", None):
+                number = clean_cell(row[seq])
+                if number.isascii() and number.isdigit():
+                    continue  # the numbered blank row below, known before cleaning every cell
         cells = [clean_cell(v) for v in row]
         filled = len(cells) - cells.count("")
         if not filled and not formulas.get(ri):
