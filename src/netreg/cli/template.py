@@ -40,7 +40,7 @@ def template(
     if not names:
         fail("没有单位名单：请用 --units 指定名单文件，或用 --unit 指定单位")
     from rich.progress import Progress
-    from rich.table import Table
+    from ..render.table import QuickTable as Table
 
     console = new_console()
     with Progress(console=console, transient=True) as progress:

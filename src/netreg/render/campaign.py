@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.markup import escape
-from rich.table import Table
+from .table import QuickTable as Table
 from rich.text import Text
 
 from ..campaign.counting import STATE_LABEL

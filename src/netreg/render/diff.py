@@ -54,7 +54,7 @@ def _tallies(diff: Diff) -> list[tuple[str, object]]:
 
 def render_diff_text(diff: Diff, console, saved=()) -> None:
     """The report on the terminal; ``saved``: files written, named at the end."""
-    from rich.table import Table
+    from .table import QuickTable as Table
     from rich.text import Text
 
     total = diff.total

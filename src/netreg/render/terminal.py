@@ -16,7 +16,7 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 
 
 def render_text(report: Report, console) -> None:
-    from rich.table import Table
+    from .table import QuickTable as Table
     from rich.text import Text
 
     console.print(Text(f"netreg 校验结果（统计日期 {report.as_of.isoformat()}）", style="bold"))
@@ -96,7 +96,7 @@ def issue_line(i: Issue) -> str:
 
 
 def render_merge_overview(result, console) -> None:
-    from rich.table import Table
+    from .table import QuickTable as Table
     from rich.text import Text
 
     colours = {UnitState.FIX: "bold red", UnitState.UNREADABLE: "bold red", UnitState.MISSING: "yellow",
