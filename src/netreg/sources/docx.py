@@ -13,6 +13,19 @@ value sits once, top-left, and its range goes to ``Grid.merged``. document.xml i
 (each top-level paragraph and table row is dropped once read), so memory stays bounded by one
 row. lxml is imported inside ``read`` only (start-up time); the document part is found
 through the package's relationships (``opc.main_part``), as Word finds it.
+
+Shortcuts (issue 24; ``SHORTCUTS = False`` reads as described above, and
+tests/test_docx_fast.py holds every shortcut against that path):
+
+- the package is opened once (``guard.opened``) and every part checked in order before any is
+  read, as ``guard.check_zip`` checks it; the document part comes from that check, unpacked once;
+- a document part of at most ``TREE_BYTES`` is parsed whole (same parser options) and walked
+  in C (``etree.iterwalk``) with the same handler; one that does not parse is streamed again,
+  so that what the stream would have said first (a table too large) is still said first;
+- in a top-level table whose rows, cells and paragraphs sit where they should (``_Reader._table``),
+  each row is read by one tag-filtered pass in C (``_fast_row``); a row holding anything else
+  (strike-through, w:gridBefore, a paragraph or cell not directly in its cell or row: content
+  controls, nested tables, text boxes) is read by the general code.
 """
 
 from __future__ import annotations
@@ -24,6 +37,8 @@ from . import guard
 from .base import ZIP_MAGIC, Book, Grid, Reason, TablePlaces, Unreadable, cut_cells
 
 MAX_TABLES = 1000  # the notice has five; SPEC §7 lists "a .docx with 10 000 tables" as hostile
+SHORTCUTS = True  # the shortcuts above (tests/test_docx_fast.py turns them off to compare)
+TREE_BYTES = 2 << 20  # a document part this large at most is parsed whole (its tree takes up to ~12× its size)
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _P, _TBL, _TR, _TC, _BODY = (_W + t for t in ("p", "tbl", "tr", "tc", "body"))
@@ -37,6 +52,14 @@ _VAL, _TYPE = _W + "val", _W + "type"
 _WRAPPERS = frozenset(_W + t for t in ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag"))
 _INSIDE = _WRAPPERS | {_TBL, _TR, _TC}  # what holds the paragraphs of a cell
 _OFF = ("0", "false", "off", "none")
+_STRIKE, _DSTRIKE = _W + "strike", _W + "dstrike"
+# What one pass over a row yields (``_fast_row``): cells, paragraphs, what makes text, what a
+# cell's properties say, and what sends the row to the general code.
+_ROW_TAGS = (_TC, _P, _T, _TAB, _PTAB, _BR, _CR, _NBH, _SPAN, _VMERGE, _HMERGE, _STRIKE, _DSTRIKE, _BEFORE)
+_BLOCKS = (_P, _TBL, _TR, _TC)
+_RARE = _ROW_TAGS[3:]  # a row holding none of these is read by ``_plain_row``
+_NONE = object()  # no paragraph (or cell) yet: no element is it
+_PARSER = None
 
 _CORRUPT = "Word 文件已损坏，无法打开，请用 Word 或 WPS 重新保存为 .docx 后发送"
 _TOO_BIG = "Word 文件内容过大，无法读取，请删除多余内容后重新发送"
@@ -64,13 +87,51 @@ class DocxSource:
         if size > limits.max_file_mb * 1024 * 1024:
             raise Unreadable(f"Word 文件过大（{size / 1048576:.0f} MB，上限 {limits.max_file_mb:g} MB），"
                              "请删除图片等多余内容后重新发送", Reason.TOO_LARGE)
+        if not SHORTCUTS:
+            return self._read_streamed(path, limits)
+        try:
+            with guard.opened(path) as zf:
+                zf.guard(limits, sheets=False)
+                zf.finish()  # every part checked, in order, before any is read: as guard.check_zip
+                grids = self._walk(zf, limits)
+        except Unreadable as exc:
+            raise _word(exc) from None
+        except (zipfile.BadZipFile, OSError, ValueError):  # the package itself cannot be opened
+            raise Unreadable(guard.CORRUPT_ZIP) from None
+        return Book(path, "docx", tuple(grids), meta={}, reader="lxml")
+
+    @staticmethod
+    def _walk(zf, limits) -> list[Grid]:
+        """The grids of a checked package: its document part parsed whole when small, else streamed."""
+        try:
+            from .opc import main_part
+
+            part = main_part(zf, "word/document.xml")
+            if part is None:
+                raise ValueError("no document part")
+            data = zf.part(part)
+            if data is None and zf.getinfo(part).file_size <= TREE_BYTES:
+                with zf.open(part) as fh:
+                    data = fh.read()
+            if data is not None:
+                grids = _Reader(limits.max_cells).walk_bytes(data)
+            else:
+                with zf.open(part) as document:
+                    grids = _Reader(limits.max_cells).walk(document)
+        except Unreadable:
+            raise
+        except MemoryError:
+            raise Unreadable(_TOO_BIG, Reason.TOO_LARGE) from None
+        except Exception:  # noqa: BLE001 - zipfile, lxml: many kinds for a broken package
+            raise Unreadable(_CORRUPT, Reason.CORRUPT) from None
+        return grids
+
+    def _read_streamed(self, path: Path, limits) -> Book:
+        """The general path: the package checked by ``guard.check_zip``, then the document streamed."""
         try:
             guard.check_zip(path, limits, sheets=False)
         except Unreadable as exc:
-            if exc.reason is Reason.MALICIOUS:  # the guard's sentence speaks of Excel
-                raise Unreadable("Word 文件含有 XML 实体声明（DOCTYPE/ENTITY），正常的 Word 文件不会有，"
-                                 "疑似恶意文件，已跳过", Reason.MALICIOUS) from None
-            raise
+            raise _word(exc) from None
         try:
             with zipfile.ZipFile(path) as zf, _main_part(zf) as document:
                 grids = _Reader(limits.max_cells).walk(document)
@@ -81,6 +142,14 @@ class DocxSource:
         except Exception:  # noqa: BLE001 - zipfile, lxml: many kinds for a broken package
             raise Unreadable(_CORRUPT, Reason.CORRUPT) from None
         return Book(path, "docx", tuple(grids), meta={}, reader="lxml")
+
+
+def _word(exc: Unreadable) -> Unreadable:
+    """The guard's refusal, said of a Word file (its sentence for entities speaks of Excel)."""
+    if exc.reason is Reason.MALICIOUS:
+        return Unreadable("Word 文件含有 XML 实体声明（DOCTYPE/ENTITY），正常的 Word 文件不会有，"
+                          "疑似恶意文件，已跳过", Reason.MALICIOUS)
+    return exc
 
 
 def _main_part(zf: zipfile.ZipFile):
@@ -181,6 +250,108 @@ def _cell(tc) -> tuple[str, bool]:
     return ("\n".join(lines[filled[0]:filled[-1] + 1]) if filled else ""), 0 < runs == struck
 
 
+def _fast_row(tr):
+    """The cells of row ``tr`` as ``_Reader._lay`` takes them, read in one tag-filtered pass
+    in C, when the row is plain enough for it: every w:tc within it a child of the row, every
+    w:p within a cell a child of its cell, no w:gridBefore, no strike-through anywhere in it.
+    Then, as ``_row`` reads it: its cells are the row's w:tc children; a cell's paragraphs,
+    its w:p children (none nested in another); a paragraph's text, its text elements in order
+    (each inside it: the paragraph before it in document order, holding no other); no run is
+    struck; span and merges from the cell's own properties (``_props``). Else None."""
+    cells: list = []
+    lines = parts = None
+    tc = p = _NONE
+    span, vmerge, hmerge = 1, None, None
+    for el in tr.iter(_ROW_TAGS):
+        tag = el.tag
+        if tag == _T:
+            if el.getparent().getparent() is not p and not _within(el, p, tr):
+                return None
+            parts.append(el.text or "")
+        elif tag == _P:
+            if el.getparent() is not tc:
+                return None
+            if parts is not None:
+                lines.append("".join(parts).rstrip())
+            parts, p = [], el
+        elif tag == _TC:
+            if el.getparent() is not tr:
+                return None
+            if lines is not None:
+                cells.append((span, vmerge, hmerge, _text(lines, parts), False))
+            tc, p, lines, parts = el, _NONE, [], None
+            span, vmerge, hmerge = 1, None, None
+        elif tag in _TEXT:
+            if not _within(el, p, tr):
+                return None
+            if tag != _BR or el.get(_TYPE, "textWrapping") == "textWrapping":  # not a page break
+                parts.append(_TEXT[tag])
+        elif tag in (_STRIKE, _DSTRIKE, _BEFORE):
+            return None
+        elif tc is not _NONE and el.getparent() is _props(tc, _TCPR):  # the cell's own w:gridSpan, w:vMerge…
+            if tag == _SPAN:
+                span = max(_int(el, 1), 1)
+            elif tag == _VMERGE:
+                vmerge = el.get(_VAL) != "restart"
+            else:
+                hmerge = el.get(_VAL) != "restart"
+    if lines is not None:
+        cells.append((span, vmerge, hmerge, _text(lines, parts), False))
+    return cells
+
+
+def _plain_row(tr):
+    """The texts of the cells of row ``tr`` (holding none of ``_RARE``), read in one pass
+    in C over its cells, paragraphs and w:t, under the conditions of ``_fast_row``; else None."""
+    texts: list[str] = []
+    lines = parts = None
+    tc = p = _NONE
+    for el in tr.iter(_TC, _P, _T):
+        tag = el.tag
+        if tag == _T:
+            if el.getparent().getparent() is not p and not _within(el, p, tr):
+                return None
+            parts.append(el.text or "")
+        elif tag == _P:
+            if el.getparent() is not tc:
+                return None
+            if parts is not None:
+                lines.append("".join(parts).rstrip())
+            parts, p = [], el
+        else:
+            if el.getparent() is not tr:
+                return None
+            if lines is not None:
+                texts.append(_text(lines, parts))
+            tc, p, lines, parts = el, _NONE, [], None
+    if lines is not None:
+        texts.append(_text(lines, parts))
+    return texts
+
+
+def _text(lines: list[str], parts) -> str:
+    """A cell's text from its paragraphs' (``parts``: the last one's, not yet joined), as ``_cell`` makes it."""
+    if parts is not None:
+        lines.append("".join(parts).rstrip())
+    if len(lines) == 1:
+        return lines[0]
+    filled = [i for i, line in enumerate(lines) if line]
+    return "\n".join(lines[filled[0]:filled[-1] + 1]) if filled else ""
+
+
+def _within(el, p, tr) -> bool:
+    """Whether ``el`` lies inside paragraph ``p`` (else it is outside every paragraph of the
+    row: ``_fast_row`` has found no paragraph but its cells' own)."""
+    if p is None:
+        return False
+    el = el.getparent()
+    while el is not None and el is not tr:
+        if el is p:
+            return True
+        el = el.getparent()
+    return False
+
+
 class _Reader:
     def __init__(self, max_cells: int):
         self.max_cells = max_cells
@@ -201,34 +372,69 @@ class _Reader:
 
         # huge_tree: a text past libxml2's 10 MB is read (and cut, ``cut_cells``); the guard
         # has refused entity declarations and texts past guard.MAX_TEXT.
-        events = etree.iterparse(document, events=("end",), tag=(_P, _TBL, _TR, _TC),
+        events = etree.iterparse(document, events=("end",), tag=_BLOCKS,
                                  resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
         for _, el in events:
-            tag = el.tag
-            if tag == _TC:  # counted as parsed, before a huge row is complete
-                self.tcs += 1
-                self._take(0)
-                continue
-            parent = el.getparent()
-            if tag == _TR:
-                tbl = _home(el)
-                if tbl is None or tbl.tag != _TBL or not _top(tbl):
-                    continue  # a row of a nested table: read with its cell
-                self._row(tbl, el)
-            elif parent.tag != _BODY and not _top(el):
-                continue  # a paragraph of a cell or a text box
-            elif tag == _P:
-                self._take(1)  # empty paragraphs count too: they cost time
-                if len(el):
-                    text = _paragraph(el)[0]
-                    if text:
-                        self.above.append([text])
-            else:
-                self._close(el)
-            el.clear()  # drop what has been read: the previous siblings are done with
-            while el.getprevious() is not None:
-                del parent[0]
-        if events.root is None or events.root.find(_BODY) is None:
+            if self._end(el):
+                parent = el.getparent()
+                el.clear()  # drop what has been read: the previous siblings are done with
+                while el.getprevious() is not None:
+                    del parent[0]
+        return self._grids(events.root)
+
+    def walk_bytes(self, data: bytes) -> list[Grid]:
+        """The grids of a document part held whole: parsed at once (the parser ``walk``
+        streams with) and walked in C, each element handled where it ends as ``walk``
+        handles it, but a top-level table's rows (``_table``). A part that does not parse is
+        streamed by ``walk``, which says what it meets first."""
+        import io
+
+        from lxml import etree
+
+        global _PARSER
+        if _PARSER is None:
+            _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+        try:
+            root = etree.fromstring(data, _PARSER)
+        except etree.XMLSyntaxError:
+            return _Reader(self.max_cells).walk(io.BytesIO(data))
+        walker = etree.iterwalk(root, events=("start", "end"), tag=_BLOCKS)
+        for event, el in walker:
+            if event == "end":
+                self._end(el)
+            elif el.tag == _TBL:
+                parent = el.getparent()
+                if parent is not None and (parent.tag == _BODY or _top(el)) and self._table(el):
+                    walker.skip_subtree()  # its rows are read; its end closes it
+        return self._grids(root)
+
+    def _end(self, el) -> bool:
+        """Handle the end of a block (w:p, w:tbl, w:tr, w:tc); whether it was read (and may go)."""
+        tag = el.tag
+        if tag == _TC:  # counted as parsed, before a huge row is complete
+            self.tcs += 1
+            self._take(0)
+            return False
+        parent = el.getparent()
+        if tag == _TR:
+            tbl = _home(el)
+            if tbl is None or tbl.tag != _TBL or not _top(tbl):
+                return False  # a row of a nested table: read with its cell
+            self._row(tbl, el)
+        elif parent.tag != _BODY and not _top(el):
+            return False  # a paragraph of a cell or a text box
+        elif tag == _P:
+            self._take(1)  # empty paragraphs count too: they cost time
+            if len(el):
+                text = _paragraph(el)[0]
+                if text:
+                    self.above.append([text])
+        else:
+            self._close(el)
+        return True
+
+    def _grids(self, root) -> list[Grid]:
+        if root is None or root.find(_BODY) is None:
             raise ValueError("no w:body")
         if self.above and self.grids:
             self.grids[-1]["cells"].extend(self.above)
@@ -238,6 +444,41 @@ class _Reader:
         return [Grid(g["name"], cut_cells(g["cells"]), tuple(sorted(g["merged"])), struck=frozenset(g["struck"]),
                      places=TablePlaces(g["name"], g["top"], g["rows"]))
                 for g in self.grids]
+
+    def _table(self, tbl) -> bool:
+        """Read the rows of top-level table ``tbl`` (a parsed tree) as the handler of their
+        ends would, when its every child is a row or holds no block (then no other block ends
+        within it, but the cells of its rows); False, having done nothing, when not.
+        Each row is read by ``_fast_row``, or by ``_row`` when that declines it; its cells
+        (w:tc, nested tables' too) are counted first, as their ends come before the row's."""
+        rows = []
+        for child in tbl:
+            if child.tag == _TR:
+                rows.append(child)
+            elif next(child.iter(_BLOCKS), None) is not None:
+                return False
+        rare = set()  # the rows holding a merge, a break, strike-through…: read by _fast_row, or by _row
+        for el in tbl.iterdescendants(_RARE):
+            while el.getparent() is not tbl:
+                el = el.getparent()
+            rare.add(el)
+        for tr in rows:
+            texts = None if tr in rare else _plain_row(tr)
+            if texts is not None:
+                self.tcs += len(texts)
+                self._take(0)
+                self._plain(tbl, texts)
+                continue
+            cells = _fast_row(tr)
+            if cells is None:
+                self.tcs += sum(1 for _ in tr.iter(_TC))
+                self._take(0)
+                self._row(tbl, tr)
+            else:
+                self.tcs += len(cells)
+                self._take(0)
+                self._lay(tbl, 0, cells)
+        return True
 
     def _start(self, tbl) -> None:
         if tbl is self.table:
@@ -255,27 +496,36 @@ class _Reader:
         self.open: dict[int, list[int]] = {}  # column → vertical merge still open at that column
 
     def _row(self, tbl, tr) -> None:
+        trpr = _props(tr, _TRPR)
+        before = _int(next((c for c in trpr if c.tag == _BEFORE), None), 0) if trpr is not None else 0
+        cells = []
+        for tc in _cells(tr):
+            tcpr = _props(tc, _TCPR)
+            props = {c.tag: c for c in tcpr} if tcpr is not None else {}
+            vmerge, hmerge = props.get(_VMERGE), props.get(_HMERGE)
+            cells.append((max(_int(props.get(_SPAN), 1), 1),
+                          None if vmerge is None else vmerge.get(_VAL) != "restart",
+                          None if hmerge is None else hmerge.get(_VAL) != "restart", *_cell(tc)))
+        self._lay(tbl, before, cells)
+
+    def _lay(self, tbl, col: int, cells) -> None:
+        """Lay out one row of ``tbl`` from grid column ``col``: its cells as (span, vertical
+        merge, horizontal merge, text, struck), a merge None when absent, else whether it
+        continues (any w:val but "restart")."""
         self._start(tbl)
         rows, top = self.rows, self.top
         r = top + len(rows)
         row: dict[int, str] = {}
         rows.append(row)
-        trpr = _props(tr, _TRPR)
-        col = _int(next((c for c in trpr if c.tag == _BEFORE), None), 0) if trpr is not None else 0
         still: dict[int, list[int]] = {}
         flags: list[bool] = []
         last = None  # the anchor of the previous cell of this row (for w:hMerge)
-        for tc in _cells(tr):
-            tcpr = _props(tc, _TCPR)
-            props = {c.tag: c for c in tcpr} if tcpr is not None else {}
-            span = max(_int(props.get(_SPAN), 1), 1)
-            vmerge, hmerge = props.get(_VMERGE), props.get(_HMERGE)
-            text, struck = _cell(tc)
-            if vmerge is not None and vmerge.get(_VAL) != "restart" and col in self.open:
+        for span, vmerge, hmerge, text, struck in cells:
+            if vmerge and col in self.open:
                 anchor = self.open[col]  # no w:val, or "continue": the merge above goes on
                 anchor[2] = r
                 still[col] = anchor
-            elif hmerge is not None and hmerge.get(_VAL) != "restart" and last is not None:
+            elif hmerge and last is not None:
                 anchor = last
                 anchor[3] = col + span - 1
             else:
@@ -298,6 +548,21 @@ class _Reader:
             self._take(len(rows) * max(self.width, 1))
         if flags and all(flags):
             self.grid["struck"].add(r)
+
+    def _plain(self, tbl, texts: list[str]) -> None:
+        """``_lay`` for a row of plain cells (no span, no merge, none struck): each cell its
+        own column from the first; none can become a merged range (the row leaves no vertical
+        merge open, and takes none), so none is kept as an anchor."""
+        self._start(tbl)
+        rows = self.rows
+        rows.append(dict(enumerate(texts)))
+        col = len(texts)
+        if col > self.max_cells:
+            self._take(col)
+        self.open = {}
+        self.width = max(self.width, col)
+        if self.cells + len(rows) * max(self.width, 1) > self.max_cells:
+            self._take(len(rows) * max(self.width, 1))
 
     def _close(self, tbl) -> None:
         self._start(tbl)  # a table without rows
