@@ -30,7 +30,7 @@ from .model.issues import (
     unit_doubt,
 )
 from .model.records import Record
-from .model.report import FileResult, Report
+from .model.report import FileResult, Report, chart_counts
 from .model.store import Issues, RecordStore
 from .sources import open_book
 from .sources.base import Reason, Unreadable
@@ -151,6 +151,9 @@ def warm(config: Campaign) -> None:
             pass
     vocabulary(header_words(config.headers))
     parse_phone("0395-3136789", config.default_area_code)  # phonenumbers' CN metadata
+    from .sources.guard import keep_heap
+
+    keep_heap()  # glibc's malloc settings, inherited by the forked workers
 
 
 def _unit_issue(att: Attribution, typed, shown: str, file_name: str) -> Issue:
@@ -441,6 +444,8 @@ def _validate_paths(paths: list[Path], config: Campaign, *, units: list[str] | N
                 mine.extend(rec.issues)
             if changed:
                 store.save(run, recs)  # on disk: written anew (in memory it is the same list)
+            if issues is not None:  # on disk: the charts' counts taken now, never read back for them
+                store.charts[run.chunk] = chart_counts(recs)
         mine.sort(key=lambda i: (order.get(i.file, -1), sheet_rank.get((i.file, i.sheet), -1), i.row or 0,
                                  len(i.column or ""), i.column or ""))
         counted.append(replace(res, errors=sum(i.severity is Severity.ERROR for i in mine),

@@ -18,6 +18,7 @@ from ..model.report import (
     Report,
     UnitStatus,
     figures,
+    stored_chart_counts,
 )
 from ..model.store import tallies
 from .cells import FORMULA_START, clean_cell_text, mark_output, write_text
@@ -271,7 +272,7 @@ def chart_figures(records):
     them is kept: figures itself goes over its records three times (``tests/test_merge_fast.py``
     compares the two)."""
     runs = getattr(records, "runs", None)
-    if runs is None:
+    if runs is None or stored_chart_counts(records) is not None:
         return figures(records)
     from ..model.forms import ACCOUNTS, INFLUENCERS, ZOMBIE_GROUPS, Cleanup
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 from .forms import FORMS
 from .issues import Issue, Severity, make
 from .records import Record
-from .store import count_severity, tallies
+from .store import count_severity, issue_tally, tallies
 
 
 @dataclass(frozen=True)
@@ -143,12 +143,12 @@ def unit_statuses(report: Report) -> list[UnitStatus]:
         if file not in st.files:
             st.files.append(file)
     unanswered: dict[str, int] = {}  # forms neither filled in, declared 无 nor returned empty
-    for i in report.issues:
-        if i.unit in by_unit:
-            by_unit[i.unit].errors += i.severity is Severity.ERROR
-            by_unit[i.unit].warnings += i.severity is Severity.WARNING
-            if i.code == "form-not-found":
-                unanswered[i.unit] = unanswered.get(i.unit, 0) + 1
+    for (unit, severity, code), n in issue_tally(report.issues).items():
+        if unit in by_unit:
+            by_unit[unit].errors += n * (severity is Severity.ERROR)
+            by_unit[unit].warnings += n * (severity is Severity.WARNING)
+            if code == "form-not-found":
+                unanswered[unit] = unanswered.get(unit, 0) + n
     readable = {f.unit for f in report.files if f.ok} | {unit for unit, *_ in counted}
     forms = len(FORMS)
     for st in by_unit.values():
@@ -187,7 +187,9 @@ class Figures:
     pending: int
 
 
-def figures(records) -> Figures:
+def chart_counts(records) -> tuple:
+    """What the charts count of ``records``: accounts per platform, 网络大V per category, groups
+    cleaned or not (Counters; ``figures`` adds them up)."""
     from collections import Counter
 
     from .forms import ACCOUNTS, INFLUENCERS, ZOMBIE_GROUPS, Cleanup
@@ -199,5 +201,34 @@ def figures(records) -> Figures:
                          and not any(i.code == "below-threshold" for i in r.issues))
     flag = ZOMBIE_GROUPS.rule(Cleanup).flag
     cleaned = Counter(r.values.get(flag) for r in records if r.form is ZOMBIE_GROUPS)
+    return platforms, categories, cleaned
+
+
+def figures(records) -> Figures:
+    """The charts' counts of ``records``; a province's records (kept in a store, on disk)
+    are counted from what each run's counts were when the run was last read
+    (``RecordStore.charts``), never read back for it."""
+    counts = stored_chart_counts(records)
+    if counts is None:
+        counts = chart_counts(records)
+    platforms, categories, cleaned = counts
     return Figures(sorted(platforms.items(), key=lambda kv: -kv[1]), categories["teacher"], categories["student"],
                    categories[None] + categories["both"], cleaned[True], cleaned[False])
+
+
+def stored_chart_counts(records) -> tuple | None:
+    """``chart_counts`` of a store's live runs added up from ``RecordStore.charts``, or None
+    when the records are not in a store or a run was not counted."""
+    store = getattr(records, "store", None)
+    if store is None:
+        return None
+    from collections import Counter
+
+    total = (Counter(), Counter(), Counter())
+    for run in store.live():
+        counted = store.charts.get(run.chunk)
+        if counted is None:
+            return None
+        for into, part in zip(total, counted):
+            into.update(part)
+    return total

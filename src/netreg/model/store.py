@@ -12,6 +12,7 @@ holds these two, which read back one chunk at a time.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, fields
 from itertools import islice
 from operator import attrgetter
@@ -55,6 +56,7 @@ class RecordStore:
         self.spill = Spill(limit)
         self.runs: list[Run] = []
         self.dropped: set[int] = set()  # files whose records no longer count (a summary read twice)
+        self.charts: dict[int, tuple] = {}  # chunk -> report.chart_counts of its records, as they stand
 
     def add(self, seq: int, records: list[Record]) -> list[int]:
         """Store one file's records; returns, for each record in order, its key (``key``)."""
@@ -107,6 +109,7 @@ class RecordStore:
 
     def save(self, run: Run, records: list[Record]) -> None:
         self.spill.put(run.chunk, records)
+        self.charts.pop(run.chunk, None)  # counted again by whoever counts it next
 
     def records(self) -> "Records":
         return Records(self)
@@ -160,16 +163,21 @@ class Issues(_Lazy):
         self.head = list(head)
         self.spill = Spill(limit, _pack_issues, _unpack_issues)
         self.severities = {s: 0 for s in Severity}
-        for i in self.head:
-            self.severities[i.severity] += 1
-        self._len = len(self.head)
+        self.tally: Counter = Counter()  # (unit, severity, code) -> issues: what is counted, without reading back
+        self._len = 0
+        self._count(self.head)
+
+    def _count(self, issues: list[Issue]) -> None:
+        self._len += len(issues)
+        severities, tally = self.severities, self.tally
+        for i in issues:
+            severities[i.severity] += 1
+            tally[i.unit, i.severity, i.code] += 1
 
     def add(self, issues: list[Issue]) -> None:
         if issues:
             self.spill.add(issues)
-            self._len += len(issues)
-            for i in issues:
-                self.severities[i.severity] += 1
+            self._count(issues)
 
     def __iter__(self) -> Iterator[Issue]:
         yield from self.head
@@ -185,8 +193,10 @@ class _Chain(_Lazy):
         self._len = len(first) + len(more)
         if hasattr(first, "severities"):  # counted once, as the list was built
             self.severities = dict(first.severities)
+            self.tally = Counter(first.tally)
             for i in more:
                 self.severities[i.severity] += 1
+                self.tally[i.unit, i.severity, i.code] += 1
 
     def __iter__(self):
         yield from self.first
@@ -199,6 +209,15 @@ def count_severity(issues, severity: Severity) -> int:
     if counted is not None:
         return counted[severity]
     return sum(1 for i in issues if i.severity is severity)
+
+
+def issue_tally(issues) -> Counter:
+    """(unit, severity, code) -> how many issues: counted once as a lazy list was built (a
+    province's issues are not read back from disk for it), else counted here."""
+    counted = getattr(issues, "tally", None)
+    if counted is not None:
+        return counted
+    return Counter((i.unit, i.severity, i.code) for i in issues)
 
 
 def tallies(records) -> Iterator[tuple[str, int, str, int]]:

@@ -10,6 +10,7 @@ from collections import Counter
 from ..model.forms import FORMS_BY_ID
 from ..model.issues import SEVERITY_LABEL, Issue, Severity, title
 from ..model.report import Report, UnitState
+from ..model.store import issue_tally
 from .mask import masked
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -75,7 +76,10 @@ def files_line(report: Report) -> str:
 
 
 def top_problems(issues: list[Issue], n: int = 5) -> str:
-    top = Counter(i.code for i in issues).most_common(n)
+    codes: Counter = Counter()
+    for (_unit, _severity, code), k in issue_tally(issues).items():
+        codes[code] += k
+    top = sorted(codes.items(), key=lambda kv: -kv[1])[:n]  # ties: first seen first, as most_common
     return "最常见的问题：" + "；".join(f"{title(c)}{k}处" for c, k in top)  # no space: never "2" / "处"
 
 
