@@ -291,3 +291,30 @@ def test_hostile_packages_the_same(tmp_path):
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
         dst.writestr("word/document.xml", b" " * (50 << 20))
     assert_same(bomb)
+
+
+def test_tab_stops_are_settings_not_text(tmp_path):
+    """A paragraph's tab stops (w:pPr/w:tabs/w:tab, which Word writes whenever a filler sets
+    one) are no tab characters: before, each gave the text a leading \\t; a tab typed in a run
+    still is one. Both paths."""
+    import docx
+    from docx.shared import Inches
+
+    d = docx.Document()
+    above = d.add_paragraph("填报单位：医学院")
+    above.paragraph_format.tab_stops.add_tab_stop(Inches(2))
+    table = d.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "序号", "网站名称"
+    cell = table.cell(1, 1).paragraphs[0]
+    cell.paragraph_format.tab_stops.add_tab_stop(Inches(1))
+    cell.add_run("医学院网站")
+    typed = table.cell(1, 0).paragraphs[0]
+    typed.add_run("1")
+    typed.add_run().add_tab()
+    path = tmp_path / "tabs.docx"
+    d.save(path)
+    assert b"w:tabs" in zipfile.ZipFile(path).read("word/document.xml")
+    for shortcuts in (False, True):
+        grid = outcome(path, shortcuts=shortcuts).sheets[0]
+        assert grid.cells[0] == ["填报单位：医学院"]
+        assert grid.cells[2] == ["1", "医学院网站"]  # the typed tab is trailing: stripped as before

@@ -44,6 +44,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _P, _TBL, _TR, _TC, _BODY = (_W + t for t in ("p", "tbl", "tr", "tc", "body"))
 _T, _TAB, _PTAB, _BR, _CR, _NBH = (_W + t for t in ("t", "tab", "ptab", "br", "cr", "noBreakHyphen"))
 _TEXT = {_T: "", _TAB: "\t", _PTAB: "\t", _NBH: "-", _CR: "\n", _BR: "\n"}
+_TABS = _W + "tabs"  # a paragraph's tab stops (w:pPr/w:tabs/w:tab): settings, not text
 _RPR, _STRIKES = _W + "rPr", frozenset((_W + "strike", _W + "dstrike"))
 _TCPR, _TRPR, _SPAN, _VMERGE, _HMERGE, _BEFORE = (
     _W + t for t in ("tcPr", "trPr", "gridSpan", "vMerge", "hMerge", "gridBefore"))
@@ -210,6 +211,8 @@ def _paragraph(p) -> tuple[str, int, int]:
         if tag not in _TEXT:
             nested = nested or (tag == _P and el is not p)
             continue
+        if tag == _TAB and el.getparent().tag == _TABS:
+            continue
         if nested:
             owner = el.getparent()
             while owner is not None and owner.tag != _P:
@@ -282,6 +285,8 @@ def _fast_row(tr):
             tc, p, lines, parts = el, _NONE, [], None
             span, vmerge, hmerge = 1, None, None
         elif tag in _TEXT:
+            if tag == _TAB and el.getparent().tag == _TABS:
+                continue
             if not _within(el, p, tr):
                 return None
             if tag != _BR or el.get(_TYPE, "textWrapping") == "textWrapping":  # not a page break
