@@ -48,6 +48,7 @@ def slow(monkeypatch) -> None:
     monkeypatch.setattr(guard, "plain_cells", lambda text: False)
     monkeypatch.setattr(xlsx_source, "_strikes", lambda zf, part: True)
     monkeypatch.setattr(guard.GuardedZip, "longest_text", lambda self, sheet: 1 << 62)
+    monkeypatch.setattr(opc, "WHOLE", False)
     uncached = lambda zf, part, max_bytes=None: opc._relationships(zf, part, max_bytes)  # noqa: E731
     monkeypatch.setattr(opc, "relationships", uncached)
     monkeypatch.setattr(xlsx_source, "_relationships", uncached)
@@ -630,3 +631,54 @@ def test_a_small_package_read_again_faults_no_fresh_pages(makers):
     for _ in range(5):
         open_book(path, limits)
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 5 < 40
+
+
+def _walked(zf, part, walk):
+    try:
+        return [(el.tag, dict(el.attrib), el.text, [a.tag for a in up]) for el, up in walk(zf, part)]
+    except Exception as exc:  # noqa: BLE001 - the same error either way
+        return ("raised", type(exc).__name__)
+
+
+def test_walk_gives_what_elements_gives(makers, tmp_path):
+    """``opc.walk`` on a kept part (parsed whole, walked in C) against ``opc.elements``
+    (streamed): the same elements, attributes, texts and ancestors in the same order, or the
+    same error; on every XML part of every maker, its fuzz mutants' and broken copies."""
+    from fuzz import make_mutants
+
+    paths = list(makers) + [m.path for m in make_mutants(24, 80, tmp_path) if m.kind.startswith("xlsx")]
+    broken = tmp_path / "broken.xlsx"
+    parts = read_parts(makers[0].read_bytes())
+    parts["docProps/custom.xml"] = b'<Properties><property name="netreg_x"><a>1</a><b>2'
+    parts["docProps/app.xml"] = b'<?xml version="1.0"?><x>&undeclared;</x>'
+    broken.write_bytes(write_parts(parts))
+    paths.append(broken)
+    compared = 0
+    for path in paths:
+        try:
+            zf = guard.GuardedZip.of(path)
+        except Exception:  # noqa: BLE001 - not a zip
+            continue
+        with zf:
+            try:
+                zf.guard(Limits())
+            except Unreadable:
+                continue
+            for info in zf.infolist():
+                if info.is_dir() or not guard.is_xml(info.filename):
+                    continue
+                try:
+                    kept = zf.part(info.filename)
+                except Unreadable:
+                    continue
+                if kept is None:
+                    continue
+                whole = _walked(zf, info.filename, opc.walk)
+                opc.WHOLE = False
+                try:
+                    streamed = _walked(zf, info.filename, opc.walk)
+                finally:
+                    opc.WHOLE = True
+                assert whole == streamed, (path.name, info.filename)
+                compared += 1
+    assert compared > 200

@@ -80,11 +80,7 @@ def named(zf: zipfile.ZipFile, part: str | None, tag: str, max_bytes: int | None
     if found is None:
         from lxml import etree
 
-        global _PARSER
-        if _PARSER is None:
-            _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
-                                      remove_comments=True, remove_pis=True)
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
         found = [dict(el.attrib) for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
         if len(data) <= MEMO_BYTES:
             if len(_MEMO) >= MEMO_SIZE:
@@ -110,6 +106,44 @@ def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None
             yield el, stack
             if stack:
                 del stack[-1][-1]  # the element just ended is its parent's last child
+
+
+WHOLE = True  # ``walk`` parses a kept part whole (tests turn it off to compare with ``elements``)
+
+
+def walk(zf: zipfile.ZipFile, part: str | None):
+    """What ``elements`` yields, for a caller that reads every element: (element, open
+    ancestors) at the end of each element, in the same order. A part the package keeps in
+    memory once checked (``guard.GuardedZip``, small parts) is parsed whole by the same
+    parser with the same doors shut (``named``) and walked in C, skipping the streaming
+    parser's set-up (some 0.15 ms for a 1 KB docProps/custom.xml, issue 24); its elements are
+    not dropped as they end (no caller looks back). A malformed part raises before the
+    first element, where ``elements`` raises on reaching the damage: a caller reading every
+    element sees the same error either way."""
+    name = member(zf, part)
+    data = zf.part(name) if WHOLE and name is not None and hasattr(zf, "part") else None
+    if data is None:
+        yield from elements(zf, name)
+        return
+    from lxml import etree
+
+    stack: list = []
+    for event, el in etree.iterwalk(etree.fromstring(data, _parser()), events=("start", "end")):
+        if event == "start":
+            stack.append(el)
+            continue
+        stack.pop()
+        yield el, stack
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        from lxml import etree
+
+        _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                                  remove_comments=True, remove_pis=True)
+    return _PARSER
 
 
 def relationships(zf: zipfile.ZipFile, part: str, max_bytes: int | None = None) -> list[tuple[str, str, str]]:

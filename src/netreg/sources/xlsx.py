@@ -45,6 +45,7 @@ from .opc import main_part
 from .opc import named
 from .opc import member as _member
 from .opc import relationships as _relationships
+from .opc import walk as _walk
 
 
 class XlsxSource:
@@ -117,7 +118,7 @@ def _related(zf: zipfile.ZipFile, part: str | None, kind: str) -> str | None:
 def _custom_props(zf: zipfile.ZipFile) -> dict[str, str]:
     part = _related(zf, "", "custom-properties") or "docProps/custom.xml"
     props: dict[str, list[str]] = {}
-    for el, up in _elements(zf, part):
+    for el, up in _walk(zf, part):
         owner = up[1] if len(up) >= 2 and _local(up[1].tag) == "property" else \
             el if len(up) == 1 and _local(el.tag) == "property" else None
         if owner is None:
@@ -138,7 +139,7 @@ def _struck_styles(zf: zipfile.ZipFile, workbook: str | None) -> frozenset[int]:
     fonts: list[bool] = []
     xfs: list[int] = []
     strike = False
-    for el, up in _elements(zf, part):
+    for el, up in _walk(zf, part):
         name, depth = _local(el.tag), len(up)
         where = _local(up[1].tag) if depth >= 2 else ""
         if name == "strike" and depth == 3 and where == "fonts":
