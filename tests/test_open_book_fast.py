@@ -682,3 +682,24 @@ def test_walk_gives_what_elements_gives(makers, tmp_path):
                 assert whole == streamed, (path.name, info.filename)
                 compared += 1
     assert compared > 200
+
+
+def test_a_long_string_in_a_strings_part_checked_whole(tmp_path, monkeypatch):
+    """A shared-strings part under CHUNK is checked whole (``_StringSizes.whole``): a 900 KB
+    string referred to by 200 cells (180 MB) is refused with the slow path's line; by 20
+    cells it is read alike (cut at Excel's limit)."""
+    text = bytes(random.Random(1).choices(b"abcdefghijklmnopqrstuvwxyz", k=900_000))
+    src = Path(hand_layout(tmp_path / "src.xlsx", "医学院", {2: [ACCOUNT]})[0])
+    for cells, refused in ((200, True), (20, False)):
+        def edit(p):
+            p["xl/sharedStrings.xml"] = re.sub(rb'\s(count|uniqueCount)="\d+"', b"", p["xl/sharedStrings.xml"]).replace(
+                b"</sst>", b"<si><t>" + text + b"</t></si></sst>")
+            last = p["xl/sharedStrings.xml"].count(b"<si>") - 1
+            p[_sheet(p)] = p[_sheet(p)].replace(b"</sheetData>", b"".join(
+                b'<row r="%d"><c r="L%d" t="s"><v>%d</v></c></row>' % (r, r, last)
+                for r in range(100, 100 + cells)) + b"</sheetData>")
+        path = _with_part(src, tmp_path / f"long-{cells}.xlsx", edit)
+        assert zipfile.ZipFile(path).getinfo("xl/sharedStrings.xml").file_size <= guard.CHUNK
+        fast, slow_one = both(path, monkeypatch)
+        assert fast == slow_one
+        assert (fast[0] == "unreadable" and "反复引用很长的文字" in fast[1]) == refused, fast[:2]
