@@ -128,15 +128,35 @@ def test_scan_shortcuts_change_nothing_on_the_samples_and_generated_returns(tmp_
     files = sorted((ROOT / "samples" / "returned").iterdir()) + sorted((tmp_path / "mix").iterdir()) \
         + sorted((tmp_path / "template").iterdir())
     config = Campaign()
-    read = 0
+    read = handed = 0
     for path in files:
         try:
             book = open_book(path, config.limits)
         except Exception:  # noqa: BLE001 - a sample that is unreadable on purpose
             continue
         read += 1
-        _same(*_scans(book, config.headers))
-    assert read >= 30
+        fast, slow = _scans(book, config.headers)
+        _same(fast, slow)
+        handed += _texts_as_check_would_clean_them(fast, slow, path)
+    assert read >= 30 and handed > 1000
+
+
+def _texts_as_check_would_clean_them(fast, slow, path) -> int:
+    """RawRow.texts (scan's cleaned cells, handed to check_row) are clean_cell of the cells,
+    and check_table gives the same records and issues with them as without them."""
+    from datetime import date
+
+    from netreg.check.rows import Context, check_table
+    from netreg.util.text import clean_cell
+
+    ctx = Context.build(Campaign(), date(2025, 11, 25), str(path), path.stem)
+    for table in fast.tables:
+        for raw in table.rows:
+            for key, text in (raw.texts or {}).items():
+                assert text == clean_cell(raw.cells.get(key)), (path.name, raw.row, key)
+    assert all(raw.texts is None for table in slow.tables for raw in table.rows)
+    assert [check_table(t, ctx) for t in fast.tables] == [check_table(t, ctx) for t in slow.tables]
+    return sum(bool(raw.texts) for table in fast.tables for raw in table.rows)
 
 
 CELL = st.one_of(

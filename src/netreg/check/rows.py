@@ -122,11 +122,13 @@ def check_table(table: Table, ctx: Context) -> tuple[list[Record], list[Issue]]:
         for ci, formula in raw.formulas.items():
             rec.issues.append(make("formula-cell", row=raw.row, column=col_letter(ci),
                                    field=_field_at(table, ci), value=formula, **{**loc, "unit": rec.unit}))
+        texts = raw.texts
         if any(type(v) is LongText or type(v) is str and len(v) > EXCEL_CELL_CHARS
                for v in (*raw.cells.values(), *raw.extras.values())):
             rec.issues.extend(_too_long(raw, table, {**loc, "unit": rec.unit}))
+            texts = None  # values cut here: cleaned again
         check_row(rec, raw.cells, {table.columns[k] for k in raw.cells} & raw.formulas.keys() if raw.formulas else _NONE,
-                  table, row_ctx, plan)
+                  table, row_ctx, plan, texts)
         records.append(rec)
     if table.rows:
         issues.extend(_filler(table, ctx, loc))
@@ -234,11 +236,15 @@ def _plan(table: Table, ctx: Context) -> tuple[tuple, ...]:
 
 
 def check_row(rec: Record, cells: dict[str, object], formula_cols: set[int], table: Table,
-              ctx: Context, plan: tuple[tuple, ...] | None = None) -> None:
+              ctx: Context, plan: tuple[tuple, ...] | None = None, texts: dict[str, str] | None = None) -> None:
+    """``texts``: the cells' texts as scan cleaned them (``RawRow.texts``), where it did."""
     values = rec.values
+    texts = texts or {}
     for key, index, kind, required, parser, scale in plan if plan is not None else _plan(table, ctx):
         raw = cells.get(key)
-        text = clean_cell(raw)
+        text = texts.get(key)
+        if text is None:
+            text = clean_cell(raw)
         if formula_cols and index in formula_cols:
             values[key] = text  # kept as typed, never evaluated
             continue

@@ -46,6 +46,9 @@ class RawRow:
     extras: dict[int, object] = field(default_factory=dict)  # 0-based column index -> raw value
     formulas: dict[int, str] = field(default_factory=dict)  # 0-based column index -> formula text
     unit: object = None  # the row's own 填报单位 (a 单位 column, a summary's rows)
+    # column key -> clean_cell(cells[key]), as scan cleaned it (check_row then need not clean
+    # it again); None, or a key missing, where it was not (tests/test_merge_fast.py)
+    texts: dict[str, str] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -407,6 +410,7 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict,
         return
 
     n = len(row)
+    texts = None
     if row_formulas:
         def raw(ci: int) -> object:
             return row_formulas.get(ci, row[ci] if ci < n else None)
@@ -417,12 +421,17 @@ def _add_row(table: Table, row: list, cells: list[str], ri: int, formulas: dict,
             return row[ci] if ci < n else None
 
         values = {key: row[ci] for key, ci in table.columns.items() if ci < n}
+        if SHORTCUTS:
+            texts = {key: cells[ci] for key, ci in table.columns.items() if ci < n}
     split = table.form.category
     if table.category_column is not None and split is not None:
         values[split.teacher], values[split.student] = table.form.split_category(raw(table.category_column))
+        if texts is not None:
+            texts.pop(split.teacher, None)
+            texts.pop(split.student, None)
     if table.implied:
         for key, value in table.implied.items():
             values.setdefault(key, value)
     extras = {ci: raw(ci) for ci in data_cells if ci not in used}
     unit = raw(table.unit_column) if table.unit_column is not None else None
-    table.rows.append(RawRow(number, values, extras, row_formulas, unit))
+    table.rows.append(RawRow(number, values, extras, row_formulas, unit, texts))
