@@ -292,3 +292,29 @@ def test_phone_shortcuts_agree_with_the_long_way(text):
     text = clean_text(text)
     if text:
         assert N.phone_cell(text, text, "0395") == N._parse_phone_text.__wrapped__(text, "0395")
+
+
+FIELD = st.one_of(st.none(), st.text(max_size=8), st.integers(-3, 10**6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["required-missing", "phone-invalid", "unit-missing"]),
+       st.sampled_from(["error", "warning", "info"]), st.lists(FIELD, min_size=10, max_size=10))
+def test_issue_of_is_the_dataclass_built_field_by_field(code, severity, rest):
+    """issue_of (slots set directly) builds what Issue(*fields) builds: equal, same hash,
+    same repr, frozen, pickles the same; Issue has no __post_init__ the shortcut would skip."""
+    import pickle
+    from dataclasses import FrozenInstanceError, fields
+
+    import pytest
+
+    from netreg.model.issues import Issue, Severity, issue_of
+
+    values = (code, Severity(severity), *rest)
+    assert len(values) == len(fields(Issue))
+    ours, theirs = issue_of(values), Issue(*values)
+    assert ours == theirs and hash(ours) == hash(theirs) and repr(ours) == repr(theirs)
+    assert pickle.loads(pickle.dumps(ours)) == theirs
+    assert not hasattr(Issue, "__post_init__")
+    with pytest.raises(FrozenInstanceError):
+        ours.code = "x"

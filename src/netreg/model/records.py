@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 from .forms import Form
-from .issues import Issue
+from .issues import Issue, issue_of
 
 _ISSUE_FIELDS = attrgetter(*(f.name for f in fields(Issue)))
 
@@ -38,4 +38,4 @@ class Record:
 
 
 def _record(form, unit, file, sheet, row, values, columns, extras, issues) -> Record:
-    return Record(form, unit, file, sheet, row, values, columns, extras, [Issue(*i) for i in issues])
+    return Record(form, unit, file, sheet, row, values, columns, extras, [issue_of(i) for i in issues])

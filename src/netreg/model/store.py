@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import Iterable, Iterator
 
 from ..util.spill import Spill
-from .issues import Issue, Severity
+from .issues import Issue, Severity, issue_of
 from .records import Record
 
 _FIELDS = attrgetter(*(f.name for f in fields(Issue)))
@@ -33,7 +33,7 @@ def _pack_issues(issues: list[Issue]) -> list[tuple]:
 
 
 def _unpack_issues(rows: list[tuple]) -> list[Issue]:
-    return [Issue(*r) for r in rows]
+    return [issue_of(r) for r in rows]
 
 
 @dataclass(frozen=True)
