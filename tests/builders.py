@@ -290,3 +290,20 @@ def libreoffice_resave(src: Path, outdir: Path) -> Path:
     from office import convert
 
     return convert(src, "xlsx", outdir)
+
+
+def docx_with_document(path: Path, document: bytes) -> Path:
+    """A real Word package (python-docx's blank document) whose word/document.xml is ``document``."""
+    import zipfile
+
+    import docx
+
+    blank = path.with_name(path.stem + ".blank.docx")
+    docx.Document().save(blank)
+    with zipfile.ZipFile(blank) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "word/document.xml":
+                dst.writestr(info, src.read(info))
+        dst.writestr("word/document.xml", document)
+    blank.unlink()
+    return path

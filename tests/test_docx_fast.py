@@ -119,20 +119,12 @@ def test_benchmark_files_read_the_same(tmp_path):
 
 # --- hand-made XML -------------------------------------------------------------------------------
 def _package(path: Path, body: str, *, head: str = "") -> Path:
-    import docx
+    from builders import docx_with_document
 
-    blank = path.with_name(path.stem + ".blank.docx")
-    docx.Document().save(blank)
-    document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="{W_NS}" '
-                f'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
-                f'xmlns:x="urn:x"{head}><w:body>{body}</w:body></w:document>').encode()
-    with zipfile.ZipFile(blank) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != "word/document.xml":
-                dst.writestr(info, src.read(info))
-        dst.writestr("word/document.xml", document)
-    blank.unlink()
-    return path
+    return docx_with_document(path, (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w="{W_NS}" '
+        f'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+        f'xmlns:x="urn:x"{head}><w:body>{body}</w:body></w:document>').encode())
 
 
 def _r(text: str, props: str = "") -> str:

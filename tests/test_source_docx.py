@@ -83,20 +83,12 @@ def _notice_docx(path: Path) -> Path:
 
 def _docx_with_body(path: Path, body: str | None = None, *, document: bytes | None = None) -> Path:
     """A real package (python-docx's blank document) whose word/document.xml is replaced."""
-    import docx
+    from builders import docx_with_document
 
-    blank = path.with_name(path.stem + ".blank.docx")
-    docx.Document().save(blank)
     if document is None:
         document = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                     f'<w:document xmlns:w="{W_NS}"><w:body>{body}</w:body></w:document>').encode()
-    with zipfile.ZipFile(blank) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != "word/document.xml":
-                dst.writestr(info, src.read(info))
-        dst.writestr("word/document.xml", document)
-    blank.unlink()
-    return path
+    return docx_with_document(path, document)
 
 
 def _p(text: str) -> str:
