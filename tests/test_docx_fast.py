@@ -3,7 +3,7 @@
 ``netreg.sources.docx.SHORTCUTS = False`` reads as before: ``guard.check_zip``, then
 word/document.xml streamed and every row read by ``_row``. With the shortcuts the package
 is checked through ``guard.opened``, a small document part is parsed whole and walked in C,
-and plain rows are read by ``_plain_row`` / ``_fast_row``. Both must give the same ``Book``
+and plain rows are read by ``_fast_row``. Both must give the same ``Book``
 (grids' cells, merged ranges, struck rows, places) or the same refusal, for every file:
 the files the other Word tests build (run again with this module as a plugin, which reads
 every .docx both ways), the benchmark's python-docx files, and hand-made XML.
@@ -204,14 +204,14 @@ def test_hand_made_rows_read_the_same(tmp_path, name):
 
 
 def test_the_fast_rows_are_taken_and_decline_what_they_should(tmp_path):
-    """Not vacuous: plain rows go by ``_plain_row``, merged and broken ones by ``_fast_row``,
+    """Not vacuous: plain rows go by ``_fast_row`` of ``_PLAIN_TAGS``, merged and broken ones by ``_fast_row``,
     and what either cannot hold by ``_row``."""
     from lxml import etree
 
     def row(xml):
         return etree.fromstring(f'<w:tbl xmlns:w="{W_NS}" xmlns:wps="urn:w" xmlns:x="urn:x">{xml}</w:tbl>')[0]
 
-    assert reader._plain_row(row(PLAIN)) == ["1", "张三 李", "", "x"]
+    assert [cell[3] for cell in reader._fast_row(row(PLAIN), reader._PLAIN_TAGS)] == ["1", "张三 李", "", "x"]
     assert reader._fast_row(row(CELLS["span"]))[0][:4] == (3, None, None, "s")
     assert reader._fast_row(row(CELLS["breaks"]))[0][3] == "a\nb\t\t-"
     for name in ("strike", "grid before", "sdt cell", "sdt paragraph", "nested table", "run outside paragraph",
@@ -220,7 +220,7 @@ def test_the_fast_rows_are_taken_and_decline_what_they_should(tmp_path):
         assert reader._fast_row(first) is None, name
     for name in ("sdt run", "hyperlink", "comment", "empty t", "two paragraphs", "hmerge", "vmerge"):
         first = row(CELLS[name])
-        assert reader._plain_row(first) is not None or reader._fast_row(first) is not None, name
+        assert reader._fast_row(first, reader._PLAIN_TAGS) is not None or reader._fast_row(first) is not None, name
 
 
 def _big(tmp_path: Path, tables: int, rows: int, cols: int, name: str = "big.docx") -> Path:
