@@ -18,7 +18,6 @@ from ..model.report import (
     Report,
     UnitStatus,
     figures,
-    stored_chart_counts,
 )
 from ..model.store import tallies
 from .cells import FORMULA_START, clean_cell_text, mark_output, write_text
@@ -207,7 +206,7 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
     r = 3 + len(statuses) + 1  # the totals row
 
     # chart data blocks below the table, then native charts that reference them
-    fig = chart_figures(report.records)
+    fig = figures(report.records)
     blocks = [
         ("新媒体账号（按平台）", "账号数", fig.platforms),
         ("“网络大V”类别", "人数", [("教师", fig.teachers), ("学生", fig.students)]
@@ -255,39 +254,6 @@ def _overview(wb, report: Report, statuses: list[UnitStatus], school: str, extra
         while r < top + CHART_ROWS:  # the next block starts below this chart
             ws.append([])
             r += 1
-
-
-class _Shown:
-    """What ``figures`` reads of a record: its form, the values it counts, its below-threshold issues."""
-
-    __slots__ = ("form", "values", "issues")
-
-    def __init__(self, form, values, issues):
-        self.form, self.values, self.issues = form, values, issues
-
-
-def chart_figures(records):
-    """``figures(records)``. Records kept in a store (a province's run, read back from disk)
-    are read once, only the three forms the charts count, and only what figures reads of
-    them is kept: figures itself goes over its records three times (``tests/test_merge_fast.py``
-    compares the two)."""
-    runs = getattr(records, "runs", None)
-    if runs is None or stored_chart_counts(records) is not None:
-        return figures(records)
-    from ..model.forms import ACCOUNTS, INFLUENCERS, ZOMBIE_GROUPS, Cleanup
-
-    keys = {ACCOUNTS.id: (ACCOUNTS.identity.columns[0],),
-            INFLUENCERS.id: (INFLUENCERS.category.teacher, INFLUENCERS.category.student),
-            ZOMBIE_GROUPS.id: (ZOMBIE_GROUPS.rule(Cleanup).flag,)}
-    shown = []
-    for run in runs():
-        wanted = keys.get(run.form)
-        if wanted is None:
-            continue
-        for rec in records.store.load(run):
-            shown.append(_Shown(rec.form, {k: rec.values.get(k) for k in wanted if k in rec.values},
-                                [i for i in rec.issues if i.code == "below-threshold"]))
-    return figures(shown)
 
 
 CHART_ROWS = 15  # rows from a block's first row to the next block: a chart 7.5 cm tall (14.2 rows of 15 pt) and a gap

@@ -189,18 +189,29 @@ class Figures:
 
 def chart_counts(records) -> tuple:
     """What the charts count of ``records``: accounts per platform, 网络大V per category, groups
-    cleaned or not (Counters; ``figures`` adds them up)."""
+    cleaned or not (Counters; ``figures`` adds them up), in one pass. Records kept in a store
+    (a province's run on disk) are read back once, only the runs of the three forms counted."""
     from collections import Counter
 
     from .forms import ACCOUNTS, INFLUENCERS, ZOMBIE_GROUPS, Cleanup
 
+    runs = getattr(records, "runs", None)
+    if runs is not None:
+        counted, store = (ACCOUNTS.id, INFLUENCERS.id, ZOMBIE_GROUPS.id), records.store
+        records = (rec for run in runs() if run.form in counted for rec in store.load(run))
     platform = ACCOUNTS.identity.columns[0]
-    platforms = Counter(r.values.get(platform) or "未填写" for r in records if r.form is ACCOUNTS)
-    # a person under the follower threshold is no 网络大V: not in the chart (the issue list names them)
-    categories = Counter(INFLUENCERS.category_of(r.values) for r in records if r.form is INFLUENCERS
-                         and not any(i.code == "below-threshold" for i in r.issues))
     flag = ZOMBIE_GROUPS.rule(Cleanup).flag
-    cleaned = Counter(r.values.get(flag) for r in records if r.form is ZOMBIE_GROUPS)
+    platforms, categories, cleaned = Counter(), Counter(), Counter()
+    for r in records:
+        form = r.form
+        if form is ACCOUNTS:
+            platforms[r.values.get(platform) or "未填写"] += 1
+        elif form is INFLUENCERS:
+            # a person under the follower threshold is no 网络大V: not in the chart (the issue list names them)
+            if not any(i.code == "below-threshold" for i in r.issues):
+                categories[INFLUENCERS.category_of(r.values)] += 1
+        elif form is ZOMBIE_GROUPS:
+            cleaned[r.values.get(flag)] += 1
     return platforms, categories, cleaned
 
 
@@ -208,7 +219,7 @@ def figures(records) -> Figures:
     """The charts' counts of ``records``; a province's records (kept in a store, on disk)
     are counted from what each run's counts were when the run was last read
     (``RecordStore.charts``), never read back for it."""
-    counts = stored_chart_counts(records)
+    counts = _stored_chart_counts(records)
     if counts is None:
         counts = chart_counts(records)
     platforms, categories, cleaned = counts
@@ -216,7 +227,7 @@ def figures(records) -> Figures:
                    categories[None] + categories["both"], cleaned[True], cleaned[False])
 
 
-def stored_chart_counts(records) -> tuple | None:
+def _stored_chart_counts(records) -> tuple | None:
     """``chart_counts`` of a store's live runs added up from ``RecordStore.charts``, or None
     when the records are not in a store or a run was not counted."""
     store = getattr(records, "store", None)
