@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from operator import attrgetter
+from dataclasses import dataclass, field
 
 from .forms import Form
-from .issues import Issue, issue_of
-
-_ISSUE_FIELDS = attrgetter(*(f.name for f in fields(Issue)))
+from .issues import Issue, issue_fields, issue_of
 
 
 @dataclass
@@ -34,7 +31,7 @@ class Record:
         # What a worker sends back, once per row: plain tuples pickle and load in about half
         # the time of the dataclasses' state dicts (tests/test_fast_paths.py: the same records).
         return _record, (self.form, self.unit, self.file, self.sheet, self.row, self.values, self.columns,
-                         self.extras, [_ISSUE_FIELDS(i) for i in self.issues])
+                         self.extras, [issue_fields(i) for i in self.issues])
 
 
 def _record(form, unit, file, sheet, row, values, columns, extras, issues) -> Record:

@@ -13,23 +13,21 @@ holds these two, which read back one chunk at a time.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from itertools import islice
-from operator import attrgetter
 from typing import Iterable, Iterator
 
 from ..util.spill import Spill
-from .issues import Issue, Severity, issue_of
+from .issues import Issue, Severity, issue_fields, issue_of
 from .records import Record
 
-_FIELDS = attrgetter(*(f.name for f in fields(Issue)))
 # A record's key: the number of the chunk holding it, shifted, plus its place there. Chunks are
 # numbered as the records arrive, file by file, so keys sort as the records were read.
 _SHIFT = 32
 
 
 def _pack_issues(issues: list[Issue]) -> list[tuple]:
-    return [_FIELDS(i) for i in issues]
+    return [issue_fields(i) for i in issues]
 
 
 def _unpack_issues(rows: list[tuple]) -> list[Issue]:
@@ -167,12 +165,9 @@ class Issues(_Lazy):
         self._len = 0
         self._count(self.head)
 
-    def _count(self, issues: list[Issue]) -> None:
+    def _count(self, issues) -> None:
         self._len += len(issues)
-        severities, tally = self.severities, self.tally
-        for i in issues:
-            severities[i.severity] += 1
-            tally[i.unit, i.severity, i.code] += 1
+        _count_into(self.severities, self.tally, issues)
 
     def add(self, issues: list[Issue]) -> None:
         if issues:
@@ -194,13 +189,18 @@ class _Chain(_Lazy):
         if hasattr(first, "severities"):  # counted once, as the list was built
             self.severities = dict(first.severities)
             self.tally = Counter(first.tally)
-            for i in more:
-                self.severities[i.severity] += 1
-                self.tally[i.unit, i.severity, i.code] += 1
+            _count_into(self.severities, self.tally, more)
 
     def __iter__(self):
         yield from self.first
         yield from self.more
+
+
+def _count_into(severities: dict, tally: Counter, issues) -> None:
+    """Count ``issues`` into a lazy list's severities and its (unit, severity, code) tally."""
+    for i in issues:
+        severities[i.severity] += 1
+        tally[i.unit, i.severity, i.code] += 1
 
 
 def count_severity(issues, severity: Severity) -> int:

@@ -79,7 +79,7 @@ def top_problems(issues: list[Issue], n: int = 5) -> str:
     codes: Counter = Counter()
     for (_unit, _severity, code), k in issue_tally(issues).items():
         codes[code] += k
-    top = sorted(codes.items(), key=lambda kv: -kv[1])[:n]  # ties: first seen first, as most_common
+    top = codes.most_common(n)  # ties: first seen first, as the tally was built in the issues' order
     return "最常见的问题：" + "；".join(f"{title(c)}{k}处" for c, k in top)  # no space: never "2" / "处"
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..model import forms as F
+from ..util.memo import Remembered
 
 _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _PUNCT = re.compile(r"[/、,，.。·・\-_—|\\]")
@@ -49,6 +50,9 @@ def _ambiguous(form_id: int) -> dict[str, tuple[str, ...]]:
 _GENERIC = frozenset(k for t in F.GENERIC_HEADERS for k in (_fold(F.header_key(t)),))
 
 
+HEADERS_SEEN_MAX = 4096  # header row pairs a vocabulary remembers
+
+
 class Vocabulary:
     """Every header text the scanner knows: the forms' own (model/forms) and the campaign's
     (netreg.toml [headers]). One per set of [headers] wordings (``vocabulary``)."""
@@ -64,7 +68,8 @@ class Vocabulary:
         self.starts = frozenset(k[0] for k in self.any_form)
         # typed by the coordinator: distinctive even when short, unless generic
         self.declared = frozenset(k for _, typed, _ in extra for k in _text_keys(typed))
-        self.headers_seen: dict[tuple, Header | None] = {}  # detect_header's answers by the rows' values
+        # detect_header's answers by the two rows' values
+        self.headers_seen = Remembered(lambda rows: _detect(rows[0], rows[1], self), HEADERS_SEEN_MAX)
 
 
 @lru_cache(maxsize=16)
@@ -216,20 +221,12 @@ def detect_header(row: list, nxt: list | None, vocab: Vocabulary = _DEFAULT) -> 
         return None
     # Every return of a campaign's template has the same header rows: the answer is remembered
     # by the two rows' texts (``tests/test_merge_fast.py`` compares it with ``_detect``).
-    memo = vocab.headers_seen
-    key = (tuple(row), tuple(nxt) if nxt is not None else None)
     try:
-        found = memo.get(key, memo)
+        found = vocab.headers_seen[tuple(row), tuple(nxt) if nxt is not None else None]
     except TypeError:  # an unhashable value in the row below: not remembered
         return _detect(row, nxt, vocab)
-    if found is memo:
-        if len(memo) >= HEADERS_SEEN_MAX:
-            memo.clear()
-        found = memo[key] = _detect(row, nxt, vocab)
     return None if found is None else found._replace(columns=dict(found.columns))
 
-
-HEADERS_SEEN_MAX = 4096
 
 
 def _detect(row: list, nxt: list | None, vocab: Vocabulary = _DEFAULT) -> Header | None:
