@@ -13,6 +13,8 @@ import zipfile
 from functools import lru_cache
 from urllib.parse import unquote
 
+from ..util.memo import Remembered
+
 
 def local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
@@ -56,7 +58,6 @@ def iterparse(fh, events):
 
 
 _PARSER = None
-_MEMO: dict[tuple[bytes, str], list[dict[str, str]]] = {}
 MEMO_BYTES, MEMO_SIZE = 1 << 16, 256  # parts remembered by their bytes: at most this large, this many
 
 
@@ -75,18 +76,20 @@ def named(zf: zipfile.ZipFile, part: str | None, tag: str, max_bytes: int | None
     data = zf.part(name) if hasattr(zf, "part") else None
     if data is None:
         return [dict(el.attrib) for el, _ in elements(zf, name) if local(el.tag) == tag]
-    key = (data, tag)
-    found = _MEMO.get(key) if len(data) <= MEMO_BYTES else None
-    if found is None:
-        from lxml import etree
-
-        root = etree.fromstring(data, _parser())
-        found = [dict(el.attrib) for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
-        if len(data) <= MEMO_BYTES:
-            if len(_MEMO) >= MEMO_SIZE:
-                _MEMO.clear()
-            _MEMO[key] = found
+    found = _NAMED[data, tag] if len(data) <= MEMO_BYTES else _named((data, tag))
     return [dict(attrs) for attrs in found]  # the caller's own copies
+
+
+def _named(key: tuple[bytes, str]) -> list[dict[str, str]]:
+    """The attributes of the elements named ``tag`` of the part ``data`` (``key``), parsed whole."""
+    from lxml import etree
+
+    data, tag = key
+    root = etree.fromstring(data, _parser())
+    return [dict(el.attrib) for _, el in etree.iterwalk(root, events=("end",), tag="{*}" + tag)]
+
+
+_NAMED = Remembered(_named, MEMO_SIZE)  # a part's answer by its bytes (a parse error is never remembered)
 
 
 def elements(zf: zipfile.ZipFile, part: str | None, max_bytes: int | None = None):
