@@ -357,3 +357,18 @@ def test_a_submission_of_five_workbooks_with_one_wrong_gets_one_annotated_copy(c
 
     intro = " ".join(str(c.value) for c in openpyxl.load_workbook(copy)["修改意见"]["A"] if c.value)
     assert "“医学院-附件1.xlsx”" in intro
+
+
+def test_history_says_a_resent_copy_is_the_same_not_unreadable(campaign, tmp_path):  # noqa: F811
+    """A unit sends the very same file again: history's 登记表 cell names the submission it
+    repeats, never 无法读取 (which sent the coordinator looking for a broken file)."""
+    whole("医学院", tmp_path / "医学院.xlsx")
+    assert cli("intake", str(tmp_path / "医学院.xlsx"), "--received", "2025-11-20 09:00", campaign=campaign).exit_code == 0
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "医学院修改版.xlsx").write_bytes((tmp_path / "医学院.xlsx").read_bytes())
+    taken = cli("intake", str(again / "医学院修改版.xlsx"), "--received", "2025-11-28 16:30", "--unit", "医学院",
+                campaign=campaign)
+    assert taken.exit_code == 0 and "重复" in taken.stdout, taken.output
+    text = cli("history", "医学院", campaign=campaign).stdout
+    assert "与第 1 号相同" in text and "无法读取" not in text, text

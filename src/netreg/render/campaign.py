@@ -119,10 +119,20 @@ def render_status(status, console) -> None:
                            style="yellow"))
 
 
+def _not_read(s, delivered: dict[int, int]) -> str:
+    """The 登记表 cell of a submission none of whose files was read: a copy of files already
+    registered was not read again (never 无法读取, which would send the coordinator after it)."""
+    if not s.duplicate:
+        return "无法读取"
+    first = sorted({delivered[f.duplicate_of] for f in s.files if f.duplicate_of in delivered})
+    return ("与第 " + "、".join(map(str, first)) + " 号相同") if first else "与已登记的文件相同"
+
+
 def render_history(history, console) -> None:
     table = Table(header_style="bold", title=f"{history.unit} 的报送记录")
     for name in ("编号", "收到时间", "发件人", "文件", "登记表", "计入情况"):
         table.add_column(name, overflow="fold")
+    delivered = {f.id: s.id for s, _ in history.submissions for f in s.files}  # file -> its submission
     for n, (s, state) in enumerate(history.submissions, 1):
         files = "\n".join(escape(f.name) + ("" if history.states.get(f.id) in (None, "counted") or len(s.files) == 1
                                            else f"（{STATE_LABEL.get(history.states[f.id], '')}）") for f in s.files)
@@ -130,7 +140,7 @@ def render_history(history, console) -> None:
         for action, reason, at in history.overrides.get(s.id, ())[:-1] if s.excluded else history.overrides.get(s.id, ()):
             label += f"\n{at[:16]} {'排除' if action == 'exclude' else '恢复计入'}：{escape(reason)}"
         table.add_row(str(s.id), f"{s.received:%Y-%m-%d %H:%M}", escape(s.sender or ""), files,
-                      forms_text(s.forms) if any(f.readable for f in s.files) else "无法读取", label)
+                      forms_text(s.forms) if any(f.readable for f in s.files) else _not_read(s, delivered), label)
     console.print(table)
     for r in history.rounds:
         console.print(Text(f"第 {r.before} 号 → 第 {r.after} 号：已改正 {len(r.fixed)} 个，仍未改正 {len(r.open)} 个，"
